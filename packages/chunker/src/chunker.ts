@@ -1,0 +1,551 @@
+import {
+  ChunkStore,
+  concatBytes,
+  type DataMode,
+  EbmlError,
+  type EbmlEvent,
+  type EbmlReader,
+  createEbmlReader,
+  ElementId,
+  invalidOption,
+  readBlockHeader,
+  readInt,
+  readString,
+  readUint,
+} from '@kvs-streams/ebml'
+import { ChunkerError } from './errors.ts'
+import type { ChunkerEvent, FragmentEvent, TrackInfo, Violation, ViolationKind } from './events.ts'
+
+export interface ClusterChunkerOptions {
+  /** What to do when a fragment breaks a KVS rule: throw a `ChunkerError`, or emit a `violation` and go on. Default `'throw'`. */
+  onViolation?: 'throw' | 'emit'
+  /** Longest fragment KVS accepts, ms (ErrorId 4002). Default 10,000. */
+  maxFragmentDurationMs?: number
+  /** Largest fragment KVS accepts, bytes (ErrorId 4001). Default 50,000,000. */
+  maxFragmentBytes?: number
+  /** Most tracks KVS accepts (ErrorId 4012). Default 3. */
+  maxTracks?: number
+  /** Whether a fragment must start with a video key frame. Default true. */
+  requireKeyframe?: boolean
+  /** Hard memory bound: a fragment larger than this fails with ERR_KVS_CHUNKER_FRAGMENT_TOO_LARGE. Default 128 MiB. */
+  maxBufferedBytes?: number
+  /** Largest header (EBML header through Tracks) accepted. Default 8 MiB. */
+  maxHeaderBytes?: number
+}
+
+/** An incremental cluster chunker: MKV bytes in, header, fragment and violation events out. */
+export interface ClusterChunker {
+  /**
+   * Consumes a chunk. The chunk is kept (not copied) until the fragments it belongs to are emitted, so the
+   * caller must not reuse its memory. Throws `ChunkerError`/`EbmlError`; their `events` hold the events
+   * completed before the error in this call.
+   */
+  push(chunk: Uint8Array): ChunkerEvent[]
+  /** Ends the input: emits the last fragment, or throws when the input stops inside an element. */
+  end(): ChunkerEvent[]
+  /** Bytes held for the fragment being assembled. */
+  readonly bufferedBytes: number
+}
+
+/** Creates a chunker. @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_PutMedia.html */
+export function createClusterChunker(options: ClusterChunkerOptions = {}): ClusterChunker {
+  return new Chunker(options)
+}
+
+const SEGMENT_UNKNOWN_SIZE = Uint8Array.of(0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+const headOnly = (id: number): DataMode =>
+  id === ElementId.SimpleBlock || id === ElementId.Block ? 'head' : 'data'
+
+/** Where the chunker is in the structure of the current document. */
+const enum Phase {
+  /** Before the first EBML header. */
+  Start,
+  /** Inside the Segment before its first Cluster: level-1 elements join the header. */
+  Header,
+  /** Inside a Cluster. */
+  Cluster,
+  /** After a Cluster: level-1 Tags still join its fragment. */
+  AfterCluster,
+  /** Between fragments: other level-1 elements (Cues, SeekHead, …) are not forwarded. */
+  Between,
+}
+
+class Chunker implements ClusterChunker {
+  readonly #onViolation: 'throw' | 'emit'
+  readonly #maxDurationMs: number
+  readonly #maxFragmentBytes: number
+  readonly #maxTracks: number
+  readonly #requireKeyframe: boolean
+  readonly #maxBufferedBytes: number
+  readonly #maxHeaderBytes: number
+  readonly #reader: EbmlReader
+  /** Input chunks from the earliest byte still needed (header element or open fragment) on. */
+  readonly #store = new ChunkStore()
+
+  #phase = Phase.Start
+  /** Inside the EBML header element: its children are not Segment children. */
+  #inEbmlHeader = false
+  /** Segments seen: a second one breaks the one-segment rule (4006). */
+  #segments = 0
+  /** Copy of the document's EBML header element. */
+  #ebmlHeader: Uint8Array = new Uint8Array(0)
+  /** Copies of the level-1 header elements (Info, Tracks, …) of the current Segment. */
+  #segmentParts: Uint8Array[] = []
+  #headerBytes = 0
+  #headerEmitted = false
+  /** Absolute offset of the level-1 header element being read, or -1. */
+  #headerElementStart = -1
+  #timecodeScale = 1_000_000
+  #tracks: TrackInfo[] = []
+  /** Track number → TrackType, for the declared tracks. */
+  #trackTypes = new Map<number, number>()
+  /** The TrackEntry being read. */
+  #entry: Partial<TrackInfo> | undefined
+  #hasVideo = false
+
+  // The fragment being assembled.
+  #fragmentIndex = 0
+  /** Byte ranges of the fragment as [start, end) pairs: the Cluster, then each Tags element after it. */
+  #ranges: number[] = []
+  #clusterOffset = 0
+  #clusterTimecode: number | undefined
+  /** Earliest frame time, latest frame time and latest frame end of the fragment, ms. */
+  #minTime = Number.POSITIVE_INFINITY
+  #maxTime = Number.NEGATIVE_INFINITY
+  #maxEnd = Number.NEGATIVE_INFINITY
+  #blockCount = 0
+  /** Key-frame flag of the fragment's first video frame, once seen. */
+  #keyframe: boolean | undefined
+  #present = new Set<number>()
+  #undeclared = new Set<number>()
+  /** The BlockGroup being read: its Block's track and timecode, duration, and whether it references a frame. */
+  #groupTrack = -1
+  #groupTimecode = 0
+  #groupDuration = -1
+  #groupReferences = false
+  /** Latest frame time of the previous fragment, ms: the next one must start after it (4004). */
+  #previousMaxTime = Number.NEGATIVE_INFINITY
+  /** Offset of the Tags element after the cluster being read, or -1. */
+  #tagsStart = -1
+
+  constructor(options: ClusterChunkerOptions) {
+    const policy = options.onViolation ?? 'throw'
+    if (policy !== 'throw' && policy !== 'emit') throw invalidOption('onViolation', "'throw' or 'emit'", policy)
+    this.#onViolation = policy
+    this.#maxDurationMs = positive('maxFragmentDurationMs', options.maxFragmentDurationMs, 10_000)
+    this.#maxFragmentBytes = positive('maxFragmentBytes', options.maxFragmentBytes, 50_000_000)
+    this.#maxTracks = positive('maxTracks', options.maxTracks, 3)
+    this.#requireKeyframe = options.requireKeyframe ?? true
+    this.#maxBufferedBytes = positive('maxBufferedBytes', options.maxBufferedBytes, 128 * 1024 * 1024)
+    this.#maxHeaderBytes = positive('maxHeaderBytes', options.maxHeaderBytes, 8 * 1024 * 1024)
+    this.#reader = createEbmlReader({ dataMode: headOnly, maxElementSize: this.#maxHeaderBytes })
+  }
+
+  get bufferedBytes(): number {
+    return this.#store.retainedBytes
+  }
+
+  push(chunk: Uint8Array): ChunkerEvent[] {
+    const out: ChunkerEvent[] = []
+    this.#store.append(chunk)
+    try {
+      let events: EbmlEvent[]
+      try {
+        events = this.#reader.push(chunk)
+      } catch (error) {
+        if (EbmlError.is(error)) for (const event of error.events) this.#handle(event, out)
+        throw error
+      }
+      for (const event of events) this.#handle(event, out)
+      this.#release()
+    } catch (error) {
+      if (EbmlError.is(error) || ChunkerError.is(error)) error.events = out
+      throw error
+    }
+    return out
+  }
+
+  end(): ChunkerEvent[] {
+    const out: ChunkerEvent[] = []
+    try {
+      let events: EbmlEvent[]
+      try {
+        events = this.#reader.end()
+      } catch (error) {
+        // The input stopped inside an element: what the last complete fragment held is still delivered.
+        if (this.#phase === Phase.AfterCluster) this.#finishFragment(out)
+        throw error
+      }
+      for (const event of events) this.#handle(event, out)
+      if (this.#phase === Phase.AfterCluster) this.#finishFragment(out)
+      if (this.#segments > 0 && !this.#headerEmitted) this.#emitHeader(out)
+    } catch (error) {
+      if (EbmlError.is(error) || ChunkerError.is(error)) error.events = out
+      throw error
+    }
+    return out
+  }
+
+  #handle(event: EbmlEvent, out: ChunkerEvent[]): void {
+    if (this.#inEbmlHeader) {
+      if (event.type === 'element-end' && event.depth === 0) {
+        this.#inEbmlHeader = false
+        this.#ebmlHeader = this.#store.copy(event.offset, event.end).slice()
+        this.#headerElementStart = -1
+      }
+      return
+    }
+    if (event.depth === 0) this.#handleRoot(event, out)
+    else if (event.depth === 1) this.#handleLevel1(event, out)
+    else if (this.#phase === Phase.Cluster) this.#handleInCluster(event)
+    else if (this.#phase === Phase.Header && this.#headerElementStart >= 0) this.#handleInHeader(event)
+  }
+
+  #handleRoot(event: EbmlEvent, out: ChunkerEvent[]): void {
+    if (event.type === 'element-start' && event.id === ElementId.EBML) {
+      if (this.#phase === Phase.AfterCluster) this.#finishFragment(out)
+      if (this.#segments > 0) {
+        this.#violation(out, 'second-segment', 4006, 'a second EBML document in one PutMedia stream', event.offset)
+        this.#resetSegment()
+      }
+      this.#inEbmlHeader = true
+      this.#headerElementStart = event.offset
+      if (this.#phase === Phase.Start) this.#phase = Phase.Between
+      return
+    }
+    if (event.type === 'element-start' && event.id === ElementId.Segment) {
+      if (this.#ebmlHeader.length === 0) {
+        throw new ChunkerError('ERR_KVS_CHUNKER_NOT_MKV', 'Segment without an EBML header', {
+          offset: event.offset,
+          errorId: 4006,
+        })
+      }
+      if (this.#phase === Phase.AfterCluster) this.#finishFragment(out)
+      if (this.#segments > 0 && this.#headerEmitted) {
+        this.#violation(out, 'second-segment', 4006, 'a second Segment in one PutMedia stream', event.offset)
+        this.#resetSegment()
+      }
+      this.#segments++
+      this.#phase = Phase.Header
+      return
+    }
+    if (event.type === 'element-end' && event.id === ElementId.Segment) {
+      if (this.#phase === Phase.AfterCluster) this.#finishFragment(out)
+      if (!this.#headerEmitted) this.#emitHeader(out)
+      this.#phase = Phase.Between
+      return
+    }
+    if (this.#phase === Phase.Start) {
+      throw new ChunkerError('ERR_KVS_CHUNKER_NOT_MKV', 'input does not start with an EBML header', {
+        offset: event.offset,
+        errorId: 4006,
+      })
+    }
+  }
+
+  #handleLevel1(event: EbmlEvent, out: ChunkerEvent[]): void {
+    const phase = this.#phase
+    if (event.type === 'element-start') {
+      if (phase === Phase.AfterCluster) {
+        if (event.id === ElementId.Tags) {
+          this.#tagsStart = event.offset
+          return
+        }
+        this.#finishFragment(out)
+      }
+      if (event.id === ElementId.Cluster) {
+        if (!this.#headerEmitted) this.#emitHeader(out)
+        this.#startFragment(event.offset)
+      } else if (phase === Phase.Header && event.id !== ElementId.SeekHead) {
+        this.#headerElementStart = event.offset
+      }
+      return
+    }
+    if (event.type === 'element-end') {
+      if (event.id === ElementId.Cluster && phase === Phase.Cluster) {
+        this.#ranges.push(this.#clusterOffset, event.end)
+        this.#phase = Phase.AfterCluster
+      } else if (phase === Phase.AfterCluster && this.#tagsStart === event.offset) {
+        const ranges = this.#ranges
+        // Tags right after the previous range extend it, so the fragment stays one contiguous view.
+        if (ranges[ranges.length - 1] === this.#tagsStart) ranges[ranges.length - 1] = event.end
+        else ranges.push(this.#tagsStart, event.end)
+        this.#tagsStart = -1
+      } else if (phase === Phase.Header && this.#headerElementStart === event.offset) {
+        this.#addHeaderPart(this.#store.copy(event.offset, event.end), event.offset)
+        this.#headerElementStart = -1
+      }
+      return
+    }
+    // A level-1 leaf: Void and CRC-32 are padding, never forwarded; anything else ends a fragment.
+    if (phase === Phase.AfterCluster && event.id !== ElementId.Void && event.id !== ElementId.CRC32) {
+      this.#finishFragment(out)
+    }
+  }
+
+  #handleInHeader(event: EbmlEvent): void {
+    if (event.type === 'element') {
+      switch (event.id) {
+        case ElementId.TimecodeScale:
+          this.#timecodeScale = readUint(event.data) || 1_000_000
+          return
+        case ElementId.TrackNumber:
+          if (this.#entry) this.#entry.number = readUint(event.data)
+          return
+        case ElementId.TrackType:
+          if (this.#entry) this.#entry.type = readUint(event.data)
+          return
+        case ElementId.CodecID:
+          if (this.#entry) this.#entry.codecId = readString(event.data)
+          return
+        case ElementId.DefaultDuration:
+          if (this.#entry) this.#entry.defaultDurationNs = readUint(event.data)
+          return
+      }
+      return
+    }
+    if (event.id !== ElementId.TrackEntry) return
+    if (event.type === 'element-start') {
+      this.#entry = {}
+      return
+    }
+    const entry = this.#entry
+    this.#entry = undefined
+    if (entry?.number === undefined) return
+    const track: TrackInfo = { number: entry.number, type: entry.type ?? 0, codecId: entry.codecId ?? '' }
+    if (entry.defaultDurationNs !== undefined) track.defaultDurationNs = entry.defaultDurationNs
+    this.#tracks.push(track)
+    this.#trackTypes.set(track.number, track.type)
+    if (track.type === 1) this.#hasVideo = true
+  }
+
+  #handleInCluster(event: EbmlEvent): void {
+    if (event.type === 'element') {
+      const id = event.id
+      if (id === ElementId.SimpleBlock && event.depth === 2) {
+        const header = readBlockHeader(event.data, true)
+        if (header === undefined) this.#invalid('SimpleBlock shorter than its header', event.offset)
+        else this.#frame(header.track, header.timecode, header.keyframe, -1, event.offset)
+      } else if (id === ElementId.Timecode && event.depth === 2) {
+        this.#clusterTimecode = readUint(event.data)
+      } else if (id === ElementId.Block) {
+        const header = readBlockHeader(event.data, false)
+        if (header === undefined) this.#invalid('Block shorter than its header', event.offset)
+        else {
+          this.#groupTrack = header.track
+          this.#groupTimecode = header.timecode
+        }
+      } else if (id === ElementId.BlockDuration) {
+        this.#groupDuration = readUint(event.data)
+      } else if (id === ElementId.ReferenceBlock) {
+        this.#groupReferences = true
+        readInt(event.data)
+      }
+      return
+    }
+    if (event.id !== ElementId.BlockGroup) return
+    if (event.type === 'element-start') {
+      this.#groupTrack = -1
+      this.#groupDuration = -1
+      this.#groupReferences = false
+    } else if (this.#groupTrack >= 0) {
+      this.#frame(this.#groupTrack, this.#groupTimecode, !this.#groupReferences, this.#groupDuration, event.offset)
+    }
+  }
+
+  /** Accounts one frame of the open fragment. */
+  #frame(track: number, relative: number, keyframe: boolean, durationUnits: number, offset: number): void {
+    if (this.#clusterTimecode === undefined) {
+      this.#invalid('a block before the Cluster Timecode', offset)
+      this.#clusterTimecode = 0
+    }
+    const scale = this.#timecodeScale / 1_000_000
+    const time = (this.#clusterTimecode + relative) * scale
+    let duration = durationUnits >= 0 ? durationUnits * scale : 0
+    if (durationUnits < 0) {
+      const trackInfo = this.#trackInfo(track)
+      if (trackInfo?.defaultDurationNs !== undefined) duration = trackInfo.defaultDurationNs / 1_000_000
+    }
+    if (time < this.#minTime) this.#minTime = time
+    if (time > this.#maxTime) this.#maxTime = time
+    if (time + duration > this.#maxEnd) this.#maxEnd = time + duration
+    this.#blockCount++
+    this.#present.add(track)
+    const type = this.#trackTypes.get(track)
+    if (type === undefined) this.#undeclared.add(track)
+    if (this.#keyframe === undefined && (!this.#hasVideo || type === 1)) this.#keyframe = keyframe
+  }
+
+  #trackInfo(number: number): TrackInfo | undefined {
+    for (const track of this.#tracks) if (track.number === number) return track
+    return undefined
+  }
+
+  #startFragment(offset: number): void {
+    this.#phase = Phase.Cluster
+    this.#clusterOffset = offset
+    this.#ranges = []
+    this.#clusterTimecode = undefined
+    this.#minTime = Number.POSITIVE_INFINITY
+    this.#maxTime = Number.NEGATIVE_INFINITY
+    this.#maxEnd = Number.NEGATIVE_INFINITY
+    this.#blockCount = 0
+    this.#keyframe = undefined
+    this.#present = new Set()
+    this.#undeclared = new Set()
+    this.#tagsStart = -1
+  }
+
+  #finishFragment(out: ChunkerEvent[]): void {
+    this.#phase = Phase.Between
+    const index = this.#fragmentIndex++
+    const ranges = this.#ranges
+    const parts: Uint8Array[] = []
+    let byteLength = 0
+    for (let i = 0; i < ranges.length; i += 2) {
+      const start = ranges[i]!
+      const end = ranges[i + 1]!
+      for (const part of this.#store.slice(start, end)) parts.push(part)
+      byteLength += end - start
+    }
+    const startMs = this.#blockCount > 0 ? this.#minTime : (this.#clusterTimecode ?? 0) * (this.#timecodeScale / 1e6)
+    const endMs = this.#blockCount > 0 ? this.#maxEnd : startMs
+    const fragment: FragmentEvent = {
+      type: 'fragment',
+      index,
+      timecode: this.#clusterTimecode ?? 0,
+      startMs,
+      endMs,
+      durationMs: endMs - startMs,
+      byteLength,
+      parts,
+      offset: this.#clusterOffset,
+      keyframe: this.#keyframe ?? false,
+      tracks: [...this.#present].sort((a, b) => a - b),
+      blockCount: this.#blockCount,
+    }
+    this.#validate(fragment, out)
+    if (this.#blockCount > 0) this.#previousMaxTime = this.#maxTime
+    out.push(fragment)
+  }
+
+  #validate(fragment: FragmentEvent, out: ChunkerEvent[]): void {
+    const { index, offset } = fragment
+    if (this.#requireKeyframe && !fragment.keyframe) {
+      this.#violation(out, 'not-keyframe-start', undefined, `fragment ${index} does not start with a key frame`, offset, index)
+    }
+    if (fragment.blockCount > 0 && fragment.startMs <= this.#previousMaxTime) {
+      this.#violation(
+        out,
+        'timecode-not-increasing',
+        4004,
+        `fragment ${index} starts at ${fragment.startMs} ms, not after the previous fragment's last frame at ${this.#previousMaxTime} ms`,
+        offset,
+        index,
+      )
+    }
+    if (fragment.durationMs > this.#maxDurationMs) {
+      this.#violation(
+        out,
+        'duration-too-long',
+        4002,
+        `fragment ${index} lasts ${fragment.durationMs} ms, over the ${this.#maxDurationMs} ms limit`,
+        offset,
+        index,
+      )
+    }
+    if (fragment.byteLength > this.#maxFragmentBytes) {
+      this.#violation(
+        out,
+        'size-too-large',
+        4001,
+        `fragment ${index} is ${fragment.byteLength} bytes, over the ${this.#maxFragmentBytes} byte limit`,
+        offset,
+        index,
+      )
+    }
+    for (const track of this.#undeclared) {
+      this.#violation(out, 'undeclared-track', 4010, `fragment ${index} has frames of track ${track}, which Tracks does not declare`, offset, index)
+    }
+    for (const track of this.#tracks) {
+      if (!this.#present.has(track.number)) {
+        this.#violation(out, 'missing-track', 4011, `fragment ${index} has no frame of declared track ${track.number}`, offset, index)
+      }
+    }
+  }
+
+  #emitHeader(out: ChunkerEvent[]): void {
+    this.#headerEmitted = true
+    if (this.#tracks.length > this.#maxTracks) {
+      this.#violation(out, 'too-many-tracks', 4012, `${this.#tracks.length} tracks, over the limit of ${this.#maxTracks}`, 0)
+    }
+    out.push({
+      type: 'header',
+      bytes: concatBytes([this.#ebmlHeader, SEGMENT_UNKNOWN_SIZE, ...this.#segmentParts]),
+      timecodeScale: this.#timecodeScale,
+      tracks: this.#tracks.map((track) => ({ ...track })),
+    })
+  }
+
+  #addHeaderPart(bytes: Uint8Array, offset: number): void {
+    this.#headerBytes += bytes.length
+    if (this.#headerBytes > this.#maxHeaderBytes) {
+      throw new ChunkerError('ERR_KVS_CHUNKER_HEADER_TOO_LARGE', `header over ${this.#maxHeaderBytes} bytes`, { offset })
+    }
+    // Copy: the header outlives the chunks it came from.
+    this.#segmentParts.push(bytes.slice())
+  }
+
+  #resetSegment(): void {
+    this.#segmentParts = []
+    this.#headerBytes = 0
+    this.#headerEmitted = false
+    this.#headerElementStart = -1
+    this.#timecodeScale = 1_000_000
+    this.#tracks = []
+    this.#trackTypes = new Map()
+    this.#hasVideo = false
+    this.#previousMaxTime = Number.NEGATIVE_INFINITY
+  }
+
+  #invalid(message: string, offset: number): void {
+    throw new ChunkerError('ERR_KVS_CHUNKER_INVALID_MKV', message, { offset, errorId: 4006 })
+  }
+
+  #violation(
+    out: ChunkerEvent[],
+    kind: ViolationKind,
+    errorId: number | undefined,
+    message: string,
+    offset: number,
+    fragmentIndex?: number,
+  ): void {
+    const violation: Violation = { kind, errorId, message, fragmentIndex, offset }
+    if (this.#onViolation === 'throw') {
+      throw new ChunkerError('ERR_KVS_CHUNKER_VIOLATION', message, { offset, violation })
+    }
+    out.push({ type: 'violation', violation })
+  }
+
+  /** Releases chunks no longer needed and enforces the memory bound of the open fragment. */
+  #release(): void {
+    let keep: number
+    if (this.#phase === Phase.Cluster || this.#phase === Phase.AfterCluster) keep = this.#clusterOffset
+    else if (this.#headerElementStart >= 0) keep = this.#headerElementStart
+    else keep = this.#reader.offset
+    this.#store.release(keep)
+    if (this.#store.retainedBytes > this.#maxBufferedBytes) {
+      throw new ChunkerError(
+        'ERR_KVS_CHUNKER_FRAGMENT_TOO_LARGE',
+        `a fragment exceeds maxBufferedBytes (${this.#maxBufferedBytes})`,
+        { offset: this.#clusterOffset, errorId: 4001 },
+      )
+    }
+  }
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value > 0)) throw invalidOption(name, 'a positive number', value)
+  return value
+}

@@ -1,0 +1,35 @@
+export { coreTransformer, type IncrementalCore, iterateCore } from './adapters.ts'
+export { EbmlError, type EbmlErrorCode, type EbmlErrorOptions, invalidOption } from './errors.ts'
+export type { EbmlElement, EbmlElementEnd, EbmlElementStart, EbmlEvent } from './events.ts'
+export { ElementId, elementName } from './ids.ts'
+export {
+  type BlockHeader,
+  type Lacing,
+  readBigUint,
+  readBlockHeader,
+  readDate,
+  readFloat,
+  readInt,
+  readString,
+  readUint,
+} from './leaf.ts'
+export { createEbmlReader, type DataMode, type EbmlReader, type EbmlReaderOptions } from './reader.ts'
+export { isMasterId, levelOf } from './schema.ts'
+export { EbmlReaderStream, readEbml } from './stream.ts'
+export {
+  type EbmlHeaderOptions,
+  encodeId,
+  encodeVint,
+  type SimpleBlockInput,
+  type SimpleTagInput,
+  type WriteElementOptions,
+  writeEbmlHeader,
+  writeElement,
+  writeFloat,
+  writeSimpleBlock,
+  writeSimpleTags,
+  writeString,
+  writeUint,
+  writeUnknownSizeStart,
+} from './writer.ts'
+export { ChunkStore, concatBytes } from './chunk-store.ts'

@@ -1,0 +1,414 @@
+import { EbmlError, invalidOption } from './errors.ts'
+import type { EbmlEvent } from './events.ts'
+import { isMasterId, levelOf } from './schema.ts'
+
+/** How a leaf element's payload is delivered. */
+export type DataMode = 'data' | 'head' | 'skip'
+
+export interface EbmlReaderOptions {
+  /** Largest leaf element delivered whole (`dataMode` `'data'`); larger ones fail. Default 32 MiB. */
+  maxElementSize?: number
+  /** Deepest master nesting accepted. Default 32. */
+  maxDepth?: number
+  /** Widest element id accepted, in bytes (EBMLMaxIDLength), 1–8. Default 4. */
+  maxIdLength?: number
+  /**
+   * Chooses per leaf id how its payload is delivered: `'data'` (whole payload, the default), `'head'`
+   * (at least the first `headBytes` bytes, e.g. a SimpleBlock header without copying its frame) or `'skip'`.
+   */
+  dataMode?: (id: number) => DataMode
+  /** Bytes kept of a `'head'` element that spans chunks. Default 16. */
+  headBytes?: number
+}
+
+/** An incremental EBML reader: push bytes, get the element events they complete. */
+export interface EbmlReader {
+  /**
+   * Consumes a chunk and returns the events it completed. Throws an `EbmlError` on corrupt or oversized
+   * input; the error's `events` holds the events completed before it in this call. After an error every
+   * call throws it again.
+   */
+  push(chunk: Uint8Array): EbmlEvent[]
+  /**
+   * Marks the end of input: closes open unknown-size masters and returns their end events, or throws
+   * `ERR_KVS_EBML_TRUNCATED` when the input stops inside an element.
+   */
+  end(): EbmlEvent[]
+  /** Bytes consumed so far (the absolute offset of the next byte). */
+  readonly offset: number
+  /** Number of open master elements. */
+  readonly depth: number
+}
+
+const UNKNOWN = -1
+const EMPTY = new Uint8Array(0)
+const defaultDataMode = (): DataMode => 'data'
+
+/**
+ * Creates an incremental, zero-copy EBML reader (RFC 8794) that knows the Matroska schema (RFC 9559)
+ * well enough to close unknown-size masters: a Cluster of unknown size ends at the next Cluster, Tags,
+ * Cues, or any other element of its level or above, or an EBML header; a Segment of unknown size ends at
+ * the next EBML header, so concatenated documents (GetMedia output) read as a sequence.
+ * @see https://www.rfc-editor.org/rfc/rfc8794#section-6.2
+ */
+export function createEbmlReader(options: EbmlReaderOptions = {}): EbmlReader {
+  return new Reader(options)
+}
+
+class Reader implements EbmlReader {
+  readonly #maxElementSize: number
+  readonly #maxDepth: number
+  readonly #maxIdLength: number
+  readonly #dataMode: (id: number) => DataMode
+  readonly #headBytes: number
+
+  /** Absolute offset of the next byte to consume; element offsets are computed from it. */
+  #offset = 0
+  /** Open masters, innermost last: ids. */
+  #stackId: number[] = []
+  /** Absolute start offsets of the open masters. */
+  #stackStart: number[] = []
+  /** Absolute end offsets of the open masters, or UNKNOWN for the reserved unknown size. */
+  #stackEnd: number[] = []
+  /** Nearest known end among each master and its ancestors (Infinity when none): children must fit in it. */
+  #stackBound: number[] = []
+  /** Bytes of an element header that straddles two chunks (at most 8 id bytes and 8 size bytes). */
+  #headerBuffer = new Uint8Array(16)
+  /** How many bytes of `#headerBuffer` hold a partial header. */
+  #headerLength = 0
+  /** Id, size (UNKNOWN for unknown) and length of the header parsed last. */
+  #id = 0
+  #size = 0
+  #length = 0
+  /** A leaf element whose payload spans chunks, being copied or skipped. */
+  #leafActive = false
+  #leafId = 0
+  #leafOffset = 0
+  #leafHeaderSize = 0
+  #leafSize = 0
+  #leafDepth = 0
+  /** Payload bytes of the current leaf still to consume. */
+  #leafRemaining = 0
+  /** Where its payload (or head) is copied, or null when skipped. */
+  #leafBuffer: Uint8Array | null = null
+  #leafFill = 0
+  /** The first error: every later call throws it again. */
+  #failed: EbmlError | undefined
+  /** Set by end(): later pushes are a usage error. */
+  #ended = false
+
+  constructor(options: EbmlReaderOptions) {
+    this.#maxElementSize = positiveInteger('maxElementSize', options.maxElementSize, 32 * 1024 * 1024)
+    this.#maxDepth = positiveInteger('maxDepth', options.maxDepth, 32)
+    this.#maxIdLength = positiveInteger('maxIdLength', options.maxIdLength, 4)
+    if (this.#maxIdLength > 8) throw invalidOption('maxIdLength', 'an integer from 1 to 8', options.maxIdLength)
+    this.#headBytes = positiveInteger('headBytes', options.headBytes, 16)
+    if (options.dataMode !== undefined && typeof options.dataMode !== 'function') {
+      throw invalidOption('dataMode', 'a function', options.dataMode)
+    }
+    this.#dataMode = options.dataMode ?? defaultDataMode
+  }
+
+  get offset(): number {
+    return this.#offset
+  }
+
+  get depth(): number {
+    return this.#stackId.length
+  }
+
+  push(chunk: Uint8Array): EbmlEvent[] {
+    if (this.#failed) throw this.#failed
+    if (this.#ended) throw new Error('push() after end()')
+    const events: EbmlEvent[] = []
+    try {
+      this.#run(chunk, events)
+    } catch (error) {
+      if (EbmlError.is(error)) {
+        error.events = events
+        this.#failed = error
+      }
+      throw error
+    }
+    return events
+  }
+
+  end(): EbmlEvent[] {
+    if (this.#failed) throw this.#failed
+    if (this.#ended) return []
+    this.#ended = true
+    const events: EbmlEvent[] = []
+    if (this.#headerLength > 0) {
+      throw this.#fail('ERR_KVS_EBML_TRUNCATED', 'input ended inside an element header', this.#offset, undefined)
+    }
+    if (this.#leafActive) {
+      throw this.#fail(
+        'ERR_KVS_EBML_TRUNCATED',
+        `input ended ${this.#leafRemaining} bytes before the end of element 0x${this.#leafId.toString(16)}`,
+        this.#offset,
+        this.#leafId,
+      )
+    }
+    for (let i = this.#stackId.length - 1; i >= 0; i--) {
+      if (this.#stackEnd[i] !== UNKNOWN) {
+        const id = this.#stackId[i]!
+        throw this.#fail(
+          'ERR_KVS_EBML_TRUNCATED',
+          `input ended ${this.#stackEnd[i]! - this.#offset} bytes before the end of element 0x${id.toString(16)}`,
+          this.#offset,
+          id,
+        )
+      }
+    }
+    while (this.#stackId.length > 0) this.#pop(events, this.#offset)
+    return events
+  }
+
+  #fail(code: ConstructorParameters<typeof EbmlError>[0], message: string, offset: number, id: number | undefined) {
+    const error = new EbmlError(code, message, { offset, elementId: id })
+    this.#failed = error
+    return error
+  }
+
+  #run(chunk: Uint8Array, events: EbmlEvent[]): void {
+    const length = chunk.length
+    let position = 0
+    while (position < length) {
+      if (this.#leafActive) {
+        position = this.#continueLeaf(chunk, position, events)
+        continue
+      }
+      if (this.#headerLength === 0) {
+        const headerLength = this.#parseHeader(chunk, position, length)
+        if (headerLength === 0) {
+          // Header straddles the chunk boundary: keep its first bytes (fewer than 16) for the next chunk.
+          this.#headerBuffer.set(chunk.subarray(position, length), 0)
+          this.#headerLength = length - position
+          return
+        }
+        position += headerLength
+      } else {
+        const previous = this.#headerLength
+        const take = Math.min(16 - previous, length - position)
+        this.#headerBuffer.set(chunk.subarray(position, position + take), previous)
+        const headerLength = this.#parseHeader(this.#headerBuffer, 0, previous + take)
+        if (headerLength === 0) {
+          this.#headerLength = previous + take
+          return
+        }
+        this.#headerLength = 0
+        position += headerLength - previous
+      }
+      position = this.#startElement(chunk, position, events)
+    }
+  }
+
+  /**
+   * Parses an element header at `buffer[start]`. Returns its length, or 0 when more bytes are needed.
+   * Sets #id, #size and #length.
+   */
+  #parseHeader(buffer: Uint8Array, start: number, end: number): number {
+    const first = buffer[start]!
+    if (first === 0) {
+      throw this.#fail('ERR_KVS_EBML_INVALID_VINT', 'element id wider than 8 bytes', this.#offset, undefined)
+    }
+    const idLength = Math.clz32(first) - 23
+    if (idLength > this.#maxIdLength) {
+      throw this.#fail(
+        'ERR_KVS_EBML_INVALID_VINT',
+        `element id of ${idLength} bytes exceeds maxIdLength ${this.#maxIdLength}`,
+        this.#offset,
+        undefined,
+      )
+    }
+    if (start + idLength >= end) return 0
+    let id = first
+    // All-ones and all-zeros id values are reserved (RFC 8794 §5): only corrupt input has them.
+    let allOnes = (first | (0xff << (8 - idLength))) & 0xff
+    let anyBit = first & (0xff >> idLength)
+    for (let i = 1; i < idLength; i++) {
+      const byte = buffer[start + i]!
+      id = id * 256 + byte
+      allOnes &= byte
+      anyBit |= byte
+    }
+    if (allOnes === 0xff || anyBit === 0) {
+      throw this.#fail('ERR_KVS_EBML_INVALID_VINT', 'reserved element id', this.#offset, undefined)
+    }
+    const sizeStart = start + idLength
+    const sizeFirst = buffer[sizeStart]!
+    if (sizeFirst === 0) {
+      throw this.#fail('ERR_KVS_EBML_INVALID_VINT', 'element size wider than 8 bytes', this.#offset, id)
+    }
+    const sizeLength = Math.clz32(sizeFirst) - 23
+    if (sizeStart + sizeLength > end) return 0
+    const mask = 0xff >> sizeLength
+    let size = sizeFirst & mask
+    let unknown = size === mask
+    for (let i = 1; i < sizeLength; i++) {
+      const byte = buffer[sizeStart + i]!
+      size = size * 256 + byte
+      if (byte !== 0xff) unknown = false
+    }
+    if (unknown) {
+      size = UNKNOWN
+    } else if (size > Number.MAX_SAFE_INTEGER) {
+      throw this.#fail('ERR_KVS_EBML_ELEMENT_TOO_LARGE', 'element size above 2^53', this.#offset, id)
+    }
+    this.#id = id
+    this.#size = size
+    this.#length = idLength + sizeLength
+    return this.#length
+  }
+
+  #startElement(chunk: Uint8Array, position: number, events: EbmlEvent[]): number {
+    const id = this.#id
+    const size = this.#size
+    const headerSize = this.#length
+    const offset = this.#offset
+    this.#offset = offset + headerSize
+    this.#closeUnknownFor(id, offset, events)
+
+    const top = this.#stackId.length - 1
+    const bound = top >= 0 ? this.#stackBound[top]! : Number.POSITIVE_INFINITY
+    if (offset + headerSize > bound || (size !== UNKNOWN && offset + headerSize + size > bound)) {
+      throw this.#fail(
+        'ERR_KVS_EBML_OVERRUN',
+        `element 0x${id.toString(16)} overruns its parent, which ends at byte ${bound}`,
+        offset,
+        id,
+      )
+    }
+
+    if (isMasterId(id)) {
+      const depth = top + 1
+      if (depth >= this.#maxDepth) {
+        throw this.#fail('ERR_KVS_EBML_TOO_DEEP', `nesting deeper than maxDepth ${this.#maxDepth}`, offset, id)
+      }
+      const end = size === UNKNOWN ? UNKNOWN : offset + headerSize + size
+      this.#stackId.push(id)
+      this.#stackStart.push(offset)
+      this.#stackEnd.push(end)
+      this.#stackBound.push(end === UNKNOWN ? bound : end)
+      events.push({
+        type: 'element-start',
+        id,
+        offset,
+        headerSize,
+        size: size === UNKNOWN ? undefined : size,
+        depth,
+      })
+      if (size === 0) this.#closeEnded(events)
+      return position
+    }
+
+    if (size === UNKNOWN) {
+      throw this.#fail(
+        'ERR_KVS_EBML_INVALID_UNKNOWN_SIZE',
+        `leaf element 0x${id.toString(16)} has the unknown size`,
+        offset,
+        id,
+      )
+    }
+    const mode = this.#dataMode(id)
+    if (mode === 'data' && size > this.#maxElementSize) {
+      throw this.#fail(
+        'ERR_KVS_EBML_ELEMENT_TOO_LARGE',
+        `element 0x${id.toString(16)} of ${size} bytes exceeds maxElementSize ${this.#maxElementSize}`,
+        offset,
+        id,
+      )
+    }
+    const depth = top + 1
+    if (size <= chunk.length - position) {
+      // Fast path: the whole payload is in this chunk, deliver a view.
+      events.push({
+        type: 'element',
+        id,
+        offset,
+        headerSize,
+        size,
+        depth,
+        data: mode === 'skip' ? EMPTY : chunk.subarray(position, position + size),
+      })
+      this.#offset += size
+      this.#closeEnded(events)
+      return position + size
+    }
+    this.#leafActive = true
+    this.#leafId = id
+    this.#leafOffset = offset
+    this.#leafHeaderSize = headerSize
+    this.#leafSize = size
+    this.#leafDepth = depth
+    this.#leafRemaining = size
+    this.#leafFill = 0
+    this.#leafBuffer =
+      mode === 'data' ? new Uint8Array(size) : mode === 'head' ? new Uint8Array(Math.min(size, this.#headBytes)) : null
+    return position
+  }
+
+  #continueLeaf(chunk: Uint8Array, position: number, events: EbmlEvent[]): number {
+    const take = Math.min(this.#leafRemaining, chunk.length - position)
+    const buffer = this.#leafBuffer
+    if (buffer !== null && this.#leafFill < buffer.length) {
+      const copy = Math.min(take, buffer.length - this.#leafFill)
+      buffer.set(chunk.subarray(position, position + copy), this.#leafFill)
+      this.#leafFill += copy
+    }
+    this.#leafRemaining -= take
+    this.#offset += take
+    if (this.#leafRemaining === 0) {
+      this.#leafActive = false
+      this.#leafBuffer = null
+      events.push({
+        type: 'element',
+        id: this.#leafId,
+        offset: this.#leafOffset,
+        headerSize: this.#leafHeaderSize,
+        size: this.#leafSize,
+        depth: this.#leafDepth,
+        data: buffer ?? EMPTY,
+      })
+      this.#closeEnded(events)
+    }
+    return position + take
+  }
+
+  /** Closes open unknown-size masters that an element with this id cannot be a child of. */
+  #closeUnknownFor(id: number, offset: number, events: EbmlEvent[]): void {
+    const level = levelOf(id)
+    if (level < 0) return
+    for (let top = this.#stackId.length - 1; top >= 0; top--) {
+      if (this.#stackEnd[top] !== UNKNOWN) return
+      const openLevel = levelOf(this.#stackId[top]!)
+      if (openLevel < 0 || level > openLevel) return
+      this.#pop(events, offset)
+    }
+  }
+
+  /** Closes every master that ends exactly at the current offset (and unknown-size ones inside them). */
+  #closeEnded(events: EbmlEvent[]): void {
+    const offset = this.#offset
+    for (let top = this.#stackId.length - 1; top >= 0; top--) {
+      const end = this.#stackEnd[top]!
+      if (end === offset || (end === UNKNOWN && this.#stackBound[top] === offset)) this.#pop(events, offset)
+      else return
+    }
+  }
+
+  #pop(events: EbmlEvent[], end: number): void {
+    const depth = this.#stackId.length - 1
+    const id = this.#stackId.pop()!
+    const offset = this.#stackStart.pop()!
+    const knownEnd = this.#stackEnd.pop()!
+    this.#stackBound.pop()
+    events.push({ type: 'element-end', id, offset, end, depth, unknownSize: knownEnd === UNKNOWN })
+  }
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value <= 0) throw invalidOption(name, 'a positive integer', value)
+  return value
+}

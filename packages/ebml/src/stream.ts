@@ -1,0 +1,15 @@
+import { coreTransformer, iterateCore } from './adapters.ts'
+import type { EbmlEvent } from './events.ts'
+import { createEbmlReader, type EbmlReaderOptions } from './reader.ts'
+
+/** A WHATWG `TransformStream` that reads EBML: bytes in, `EbmlEvent`s out. */
+export class EbmlReaderStream extends TransformStream<Uint8Array, EbmlEvent> {
+  constructor(options?: EbmlReaderOptions) {
+    super(coreTransformer(createEbmlReader(options)))
+  }
+}
+
+/** Reads EBML from an async iterable of bytes, yielding `EbmlEvent`s. */
+export function readEbml(source: AsyncIterable<Uint8Array>, options?: EbmlReaderOptions): AsyncGenerator<EbmlEvent> {
+  return iterateCore(createEbmlReader(options), source)
+}
