@@ -31,6 +31,11 @@ export interface ClusterChunkerOptions {
   maxBufferedBytes?: number
   /** Largest header (EBML header through Tracks) accepted. Default 8 MiB. */
   maxHeaderBytes?: number
+  /**
+   * Also emit a `fragment-start` event as soon as a Cluster's Timecode is read, before its frames arrive
+   * (what a server needs to acknowledge BUFFERING at the first bytes of a fragment). Default false.
+   */
+  fragmentStart?: boolean
 }
 
 /** An incremental cluster chunker: MKV bytes in, header, fragment and violation events out. */
@@ -78,6 +83,7 @@ class Chunker implements ClusterChunker {
   readonly #requireKeyframe: boolean
   readonly #maxBufferedBytes: number
   readonly #maxHeaderBytes: number
+  readonly #fragmentStart: boolean
   readonly #reader: EbmlReader
   /** Input chunks from the earliest byte still needed (header element or open fragment) on. */
   readonly #store = new ChunkStore()
@@ -138,6 +144,7 @@ class Chunker implements ClusterChunker {
     this.#requireKeyframe = options.requireKeyframe ?? true
     this.#maxBufferedBytes = positive('maxBufferedBytes', options.maxBufferedBytes, 128 * 1024 * 1024)
     this.#maxHeaderBytes = positive('maxHeaderBytes', options.maxHeaderBytes, 8 * 1024 * 1024)
+    this.#fragmentStart = options.fragmentStart ?? false
     this.#reader = createEbmlReader({ dataMode: headOnly, maxElementSize: this.#maxHeaderBytes })
   }
 
@@ -197,7 +204,7 @@ class Chunker implements ClusterChunker {
     }
     if (event.depth === 0) this.#handleRoot(event, out)
     else if (event.depth === 1) this.#handleLevel1(event, out)
-    else if (this.#phase === Phase.Cluster) this.#handleInCluster(event)
+    else if (this.#phase === Phase.Cluster) this.#handleInCluster(event, out)
     else if (this.#phase === Phase.Header && this.#headerElementStart >= 0) this.#handleInHeader(event)
   }
 
@@ -319,7 +326,7 @@ class Chunker implements ClusterChunker {
     if (track.type === 1) this.#hasVideo = true
   }
 
-  #handleInCluster(event: EbmlEvent): void {
+  #handleInCluster(event: EbmlEvent, out: ChunkerEvent[]): void {
     if (event.type === 'element') {
       const id = event.id
       if (id === ElementId.SimpleBlock && event.depth === 2) {
@@ -328,6 +335,14 @@ class Chunker implements ClusterChunker {
         else this.#frame(header.track, header.timecode, header.keyframe, -1, event.offset)
       } else if (id === ElementId.Timecode && event.depth === 2) {
         this.#clusterTimecode = readUint(event.data)
+        if (this.#fragmentStart) {
+          out.push({
+            type: 'fragment-start',
+            index: this.#fragmentIndex,
+            offset: this.#clusterOffset,
+            timecode: this.#clusterTimecode,
+          })
+        }
       } else if (id === ElementId.Block) {
         const header = readBlockHeader(event.data, false)
         if (header === undefined) this.#invalid('Block shorter than its header', event.offset)

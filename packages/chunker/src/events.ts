@@ -77,4 +77,14 @@ export interface ViolationEvent {
   violation: Violation
 }
 
-export type ChunkerEvent = HeaderEvent | FragmentEvent | ViolationEvent
+/** A Cluster's Timecode was read: its fragment has begun (only with the `fragmentStart` option). */
+export interface FragmentStartEvent {
+  type: 'fragment-start'
+  index: number
+  /** Absolute offset of the Cluster in the input. */
+  offset: number
+  /** The Cluster Timecode (TimecodeScale units). */
+  timecode: number
+}
+
+export type ChunkerEvent = HeaderEvent | FragmentStartEvent | FragmentEvent | ViolationEvent
