@@ -62,7 +62,7 @@ export function splitEbmlDocuments(bytes: Uint8Array): Uint8Array[] {
  *
  * @example const perFragment = await perDocument(fixturePath('kvs-getmedia/output_get_media.mkv'), mkvinfoSummary)
  */
-export async function perDocument<T>(file: string, inspect: (path: string, index: number) => Promise<T>): Promise<T[]> {
+export async function perDocument<T>(file: string, inspect: (path: string) => Promise<T>): Promise<T[]> {
   const documents = splitEbmlDocuments(new Uint8Array(await readFile(file)))
   const directory = await mkdtemp(join(tmpdir(), 'kvs-streams-documents-'))
   try {
@@ -70,7 +70,7 @@ export async function perDocument<T>(file: string, inspect: (path: string, index
     for (const [index, document] of documents.entries()) {
       const path = join(directory, `document-${index}.mkv`)
       await writeFile(path, document)
-      results.push(await inspect(path, index))
+      results.push(await inspect(path))
     }
     return results
   } finally {
@@ -87,14 +87,21 @@ interface ElementHeader {
 
 function skip(bytes: Uint8Array, element: ElementHeader, position: number): number {
   if (element.size === null) {
-    throw new Error(`unknown-size element 0x${element.id.toString(16)} at offset ${position} is not supported here`)
+    throw new Error(
+      `unknown-size element 0x${element.id.toString(16)} at offset ${position} is not supported here`,
+    )
   }
   return Math.min(bytes.length, position + element.headerLength + element.size)
 }
 
 // Skips children from `position` until `ends(id)` or the end of input; with `inSegment`, an unknown-size
 // Cluster child is walked the same way, ending at a Segment child or a new EBML header / Segment.
-function skipUnknownSize(bytes: Uint8Array, position: number, ends: (id: number) => boolean, inSegment: boolean): number {
+function skipUnknownSize(
+  bytes: Uint8Array,
+  position: number,
+  ends: (id: number) => boolean,
+  inSegment: boolean,
+): number {
   while (position < bytes.length) {
     const element = readElementHeader(bytes, position)
     if (ends(element.id)) return position
@@ -122,7 +129,8 @@ function readVint(bytes: Uint8Array, position: number, maxLength: number, keepMa
   if (length < 1 || length > maxLength) {
     throw new Error(`invalid EBML ${keepMarker ? 'ID' : 'size'} at offset ${position}`)
   }
-  if (position + length > bytes.length) throw new Error(`input ends inside an element header at offset ${position}`)
+  if (position + length > bytes.length)
+    throw new Error(`input ends inside an element header at offset ${position}`)
   let value = keepMarker ? first : first & (0xff >> length)
   let allOnes = value === 0xff >> length
   for (let i = 1; i < length; i++) {

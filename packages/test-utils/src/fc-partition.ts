@@ -25,10 +25,18 @@ export function fcPartition(bytes: Uint8Array, options: FcPartitionOptions = {})
   }
   const maxLength = maxChunks - 1
   if (emptyChunks) {
-    return array(integer({ min: 0, max: bytes.length }), { maxLength })
-      .map((cuts) => splitAt(bytes, [...cuts].sort((a, b) => a - b)))
+    return array(integer({ min: 0, max: bytes.length }), { maxLength }).map((cuts) =>
+      splitAt(
+        bytes,
+        [...cuts].sort((a, b) => a - b),
+      ),
+    )
   }
   if (bytes.length < 2) return constant([bytes])
-  return uniqueArray(integer({ min: 1, max: bytes.length - 1 }), { maxLength })
-    .map((cuts) => splitAt(bytes, [...cuts].sort((a, b) => a - b)))
+  return uniqueArray(integer({ min: 1, max: bytes.length - 1 }), { maxLength }).map((cuts) =>
+    splitAt(
+      bytes,
+      [...cuts].sort((a, b) => a - b),
+    ),
+  )
 }

@@ -28,7 +28,10 @@ export interface FfprobeCounts {
  *
  * @throws ToolFailedError when ffprobe exits non-zero.
  */
-export async function ffprobeCounts(file: string, options: { timeoutMs?: number } = {}): Promise<FfprobeCounts> {
+export async function ffprobeCounts(
+  file: string,
+  options: { timeoutMs?: number } = {},
+): Promise<FfprobeCounts> {
   const args = ['-v', 'error', '-count_packets', '-show_streams', '-of', 'json', file]
   const result = await run('ffprobe', args, { timeoutMs: options.timeoutMs ?? 60_000 })
   if (result.code !== 0) throw new ToolFailedError(`ffprobe ${args.join(' ')}`, result.code, result.stderr)

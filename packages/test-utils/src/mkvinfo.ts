@@ -84,7 +84,10 @@ export interface MkvinfoSummary {
  * @throws ToolFailedError when mkvinfo exits with status 2 (could not read the file); status 1 (warnings,
  * e.g. resyncs) is accepted.
  */
-export async function mkvinfoSummary(file: string, options: { timeoutMs?: number } = {}): Promise<MkvinfoSummary> {
+export async function mkvinfoSummary(
+  file: string,
+  options: { timeoutMs?: number } = {},
+): Promise<MkvinfoSummary> {
   const args = ['--ui-language', 'en_US', '-v', '-z', file]
   const result = await run('mkvinfo', args, { timeoutMs: options.timeoutMs ?? 60_000 })
   if (result.code !== 0 && result.code !== 1) {
@@ -162,7 +165,9 @@ export function parseMkvinfo(text: string): MkvinfoSummary {
     } else if (cluster !== undefined && level === 2) {
       group = undefined
       if (body.startsWith('Cluster timestamp: ')) {
-        cluster.timecode = Math.round(parseTime(body.slice('Cluster timestamp: '.length)) / summary.timestampScale)
+        cluster.timecode = Math.round(
+          parseTime(body.slice('Cluster timestamp: '.length)) / summary.timestampScale,
+        )
       } else if (body.startsWith('Simple block: ')) {
         addBlock(parseBlock('simple-block', body))
       } else if (body === 'Block group') {
@@ -170,7 +175,8 @@ export function parseMkvinfo(text: string): MkvinfoSummary {
         addBlock(group)
       }
     } else if (group !== undefined && level === 3) {
-      if (body.startsWith('Block: ')) Object.assign(group, parseBlock('block-group', body), { key: group.key })
+      if (body.startsWith('Block: '))
+        Object.assign(group, parseBlock('block-group', body), { key: group.key })
       else if (body.startsWith('Reference block: ')) group.key = false
     }
   }
@@ -182,7 +188,12 @@ export function parseMkvinfo(text: string): MkvinfoSummary {
     summary.simpleBlocks += simpleBlocks
     summary.blockGroups += blockGroups
     for (const block of blocks) {
-      const counts = (summary.perTrack[block.track] ??= { simpleBlocks: 0, blockGroups: 0, frames: 0, keyBlocks: 0 })
+      const counts = (summary.perTrack[block.track] ??= {
+        simpleBlocks: 0,
+        blockGroups: 0,
+        frames: 0,
+        keyBlocks: 0,
+      })
       if (block.kind === 'simple-block') counts.simpleBlocks++
       else counts.blockGroups++
       counts.frames += block.frames

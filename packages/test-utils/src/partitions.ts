@@ -95,6 +95,21 @@ export function partitionLabel(chunks: readonly Uint8Array[]): string {
   return `${sizes.length} chunks ${shown}`
 }
 
+/**
+ * Joins chunks into one new `Uint8Array` (one allocation, one copy per chunk), e.g. to check that a
+ * partition or a chunker's output reassembles to its input. Compare large results with
+ * `Buffer.prototype.equals` rather than a deep `toEqual`, which walks typed arrays element by element.
+ */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((length, chunk) => length + chunk.length, 0))
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}
+
 function splitOffsets(length: number, maxOffsets: number): number[] {
   const count = length - 1
   if (count <= 0) return []

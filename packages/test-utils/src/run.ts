@@ -30,13 +30,15 @@ export interface RunResult {
 const toolCache = new Map<string, boolean>()
 
 /**
- * Whether an executable named `name` is on `PATH`, for skipping tests that need it:
- * `describe.skipIf(!hasTool('mkvinfo'))(…)`. Checked once per name and cached.
+ * Whether an executable named `name` is on `PATH`. Checked once per name and cached. Tests never skip
+ * because a tool is missing (`scripts/setup.sh` installs them): use this to fail with a clear message.
  */
 export function hasTool(name: string): boolean {
   let found = toolCache.get(name)
   if (found === undefined) {
-    found = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, name)))
+    found = (process.env.PATH ?? '')
+      .split(delimiter)
+      .some((dir) => dir !== '' && isExecutable(join(dir, name)))
     toolCache.set(name, found)
   }
   return found
