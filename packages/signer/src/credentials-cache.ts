@@ -4,6 +4,7 @@ import { KvsSignerError } from './errors.ts'
 /** Static credentials, or a provider such as `fromNodeProviderChain()`, `fromIni()` or `fromEnv()`. */
 export type CredentialsSource = AwsCredentialIdentity | AwsCredentialIdentityProvider
 
+/** How `createCredentialsCache` tells time and when it refreshes. */
 export interface CredentialsCacheOptions {
   /** Epoch milliseconds. */
   clock: () => number
@@ -53,7 +54,7 @@ export function createCredentialsCache(
     if (!isCredentialIdentity(identity)) {
       throw new KvsSignerError(
         'ERR_KVS_CREDENTIALS_UNAVAILABLE',
-        'The credentials provider returned no accessKeyId and secretAccessKey',
+        'The credentials provider returned something other than { accessKeyId, secretAccessKey, expiration?: Date }',
         { cause: identity },
       )
     }

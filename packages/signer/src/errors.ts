@@ -6,12 +6,13 @@ export type KvsSignerErrorCode =
   | 'ERR_KVS_CREDENTIALS_EXPIRED'
   /** The credentials provider threw or returned something that is not a credential identity; see `cause`. */
   | 'ERR_KVS_CREDENTIALS_UNAVAILABLE'
-  /** The exposed signing steps disagree with `@smithy/signature-v4`. A bug in this package: please report it. */
+  /** The step functions disagree with `@smithy/signature-v4`. A bug in this package: please report it. */
   | 'ERR_KVS_SIGNER_INCONSISTENT'
 
 /** Code of the `TypeError` thrown by `createKvsSigner` when `region` is missing or empty. */
 export const ERR_KVS_SIGNER_MISSING_REGION = 'ERR_KVS_SIGNER_MISSING_REGION'
 
+/** Extra context for a `KvsSignerError`. */
 export interface KvsSignerErrorOptions {
   cause?: unknown
   /** The `expiration` of the rejected credentials (for `ERR_KVS_CREDENTIALS_EXPIRED`). */

@@ -1,4 +1,3 @@
-export { type AmzDate, formatAmzDate } from './amz-date.ts'
 export { STREAMING_PAYLOAD, UNSIGNED_PAYLOAD } from './constants.ts'
 export type { CredentialsSource } from './credentials-cache.ts'
 export {

@@ -1,14 +1,20 @@
 import { Sha256 } from '@aws-crypto/sha256-js'
-import { SignatureV4 } from '@smithy/signature-v4'
 import type { AwsCredentialIdentity, HttpRequest } from '@smithy/types'
 import { formatAmzDate } from './amz-date.ts'
 import { formatAuthorization } from './authorization.ts'
 import { selectSignedHeaders } from './canonical-headers.ts'
-import { AUTHORIZATION_HEADER, CONTENT_SHA256_HEADER, EMPTY_PAYLOAD_SHA256 } from './constants.ts'
+import { ALGORITHM, AUTHORIZATION_HEADER, CONTENT_SHA256_HEADER, EMPTY_PAYLOAD_SHA256 } from './constants.ts'
+import { createCredentialScope } from './credential-scope.ts'
 import { KvsSignerError } from './errors.ts'
 import { sha256Hex } from './hash.ts'
 import type { QueryParameters } from './parse-query.ts'
-import { computeSigningSteps, type SigningSteps } from './signing-steps.ts'
+import { RecordingSignatureV4 } from './recording-signature-v4.ts'
+import {
+  canonicalRequestOf,
+  computeSigningSteps,
+  type SigningInput,
+  type SigningSteps,
+} from './signing-steps.ts'
 
 /** A request taken apart the way `@smithy/signature-v4` wants it. */
 export interface HttpRequestToSign {
@@ -37,6 +43,11 @@ export interface SignHttpRequestOptions {
   normalizePath?: boolean
   /** Lower-case names of headers to send without signing them. */
   unsignableHeaders?: ReadonlySet<string>
+  /**
+   * Take the canonical request and string to sign from smithy (default `true`, no second hashing); `false`
+   * recomputes them with the step functions.
+   */
+  useSmithyIntermediates?: boolean
 }
 
 /** A signed request: the headers to send and how the signature was computed. */
@@ -51,54 +62,88 @@ export interface SignedRequest {
 }
 
 /**
- * Signs with `@smithy/signature-v4`, then recomputes the signature step by step with this package's step
- * functions (the ones `verifyRequest` uses) and returns both the headers and the steps. Throws
- * `ERR_KVS_SIGNER_INCONSISTENT` if the two disagree, so the exposed steps are always the ones that were signed.
+ * Signs with `@smithy/signature-v4` and returns the headers with the steps behind them. The canonical request and
+ * string to sign are the ones smithy built (recorded through its hooks); the canonical request is also rebuilt
+ * with this package's step functions (the ones `verifyRequest` uses) and must be identical. If the hooks are
+ * unavailable, or `useSmithyIntermediates` is false, every step is recomputed and the resulting `Authorization`
+ * must equal smithy's. Any disagreement throws `ERR_KVS_SIGNER_INCONSISTENT`.
  */
 export async function signHttpRequest(
   request: HttpRequestToSign,
   options: SignHttpRequestOptions,
 ): Promise<SignedRequest> {
-  const smithy = new SignatureV4({
-    credentials: options.credentials,
-    region: options.region,
-    service: options.service,
+  const { credentials, region, service, epochMs } = options
+  const normalizePath = options.normalizePath ?? true
+  const smithy = new RecordingSignatureV4({
+    credentials,
+    region,
+    service,
     sha256: Sha256,
     applyChecksum: options.applyChecksum ?? true,
-    uriEscapePath: options.normalizePath ?? true,
+    uriEscapePath: normalizePath,
   })
   const signed = await smithy.sign(request as HttpRequest, {
-    signingDate: new Date(options.epochMs),
+    signingDate: new Date(epochMs),
     ...(options.unsignableHeaders === undefined
       ? {}
       : { unsignableHeaders: options.unsignableHeaders as Set<string> }),
   })
   const headers = signed.headers
-  const { [AUTHORIZATION_HEADER]: authorization, ...signable } = headers
-  const signedHeaderNames = selectSignedHeaders(signable, options.unsignableHeaders)
-  const steps = computeSigningSteps({
+  const authorization = headers[AUTHORIZATION_HEADER] ?? ''
+  const signable: Record<string, string> = {}
+  for (const name in headers) if (name !== AUTHORIZATION_HEADER) signable[name] = headers[name]!
+  const { amzDate, shortDate } = formatAmzDate(epochMs)
+  const input: SigningInput = {
     method: signed.method,
     path: signed.path,
     query: request.query,
     headers: signable,
-    signedHeaderNames,
+    signedHeaderNames: selectSignedHeaders(signable, options.unsignableHeaders),
     payloadHash: payloadHash(signable, request.body),
-    amzDate: formatAmzDate(options.epochMs).amzDate,
-    region: options.region,
-    service: options.service,
-    secretAccessKey: options.credentials.secretAccessKey,
-    normalizePath: options.normalizePath ?? true,
+    amzDate,
+    region,
+    service,
+    secretAccessKey: credentials.secretAccessKey,
+    normalizePath,
+  }
+  const credentialScope = createCredentialScope(shortDate, region, service)
+  const signedHeaders = input.signedHeaderNames.join(';')
+  const authorizationPrefix = formatAuthorization({
+    accessKeyId: credentials.accessKeyId,
+    credentialScope,
+    signedHeaders,
+    signature: '',
   })
-  const expected = formatAuthorization({
-    accessKeyId: options.credentials.accessKeyId,
-    credentialScope: steps.credentialScope,
-    signedHeaders: steps.signedHeaders,
-    signature: steps.signature,
-  })
-  if (authorization !== expected) {
+  const { recordedCanonicalRequest, recordedStringToSign } = smithy
+  let steps: SigningSteps
+  let consistent: boolean
+  if (
+    (options.useSmithyIntermediates ?? true) &&
+    recordedCanonicalRequest !== undefined &&
+    recordedStringToSign !== undefined
+  ) {
+    const signature = authorization.slice(authorizationPrefix.length)
+    steps = {
+      canonicalRequest: recordedCanonicalRequest,
+      stringToSign: recordedStringToSign,
+      signature,
+      signedHeaders,
+      credentialScope,
+      amzDate,
+    }
+    consistent =
+      canonicalRequestOf(input) === recordedCanonicalRequest &&
+      recordedStringToSign.startsWith(`${ALGORITHM}\n${amzDate}\n${credentialScope}\n`) &&
+      authorization.startsWith(authorizationPrefix) &&
+      /^[0-9a-f]{64}$/.test(signature)
+  } else {
+    steps = computeSigningSteps(input)
+    consistent = authorization === authorizationPrefix + steps.signature
+  }
+  if (!consistent) {
     throw new KvsSignerError(
       'ERR_KVS_SIGNER_INCONSISTENT',
-      `The signing steps disagree with @smithy/signature-v4 (please report this): smithy wrote "${authorization}", the steps give "${expected}"`,
+      `The signing steps disagree with @smithy/signature-v4 (please report this): smithy wrote "${authorization}" for\n${recordedCanonicalRequest ?? '(no recorded canonical request)'}\nthe step functions give\n${canonicalRequestOf(input)}`,
     )
   }
   return { headers, steps }

@@ -86,7 +86,7 @@ export function createKvsSigner(options: KvsSignerOptions): KvsSigner {
   if (typeof credentials !== 'function' && !isCredentialIdentity(credentials)) {
     throw invalidOption(
       'credentials',
-      'an object with string accessKeyId and secretAccessKey, or a credentials provider function',
+      '{ accessKeyId, secretAccessKey } strings (with an optional Date expiration) or a credentials provider function',
       credentials,
     )
   }

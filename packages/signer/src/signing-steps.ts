@@ -43,15 +43,9 @@ export interface SigningInput {
   normalizePath?: boolean
 }
 
-/**
- * Runs the SigV4 steps one after the other: canonical request, string to sign, signing key, signature. The
- * same canonicalisation as `@smithy/signature-v4`, so the signer can show its work and `verifyRequest` can
- * recompute what a client signed. A signed header absent from `headers` contributes an empty value.
- */
-export function computeSigningSteps(input: SigningInput): SigningSteps {
-  const shortDate = input.amzDate.slice(0, 8)
-  const credentialScope = createCredentialScope(shortDate, input.region, input.service)
-  const canonicalRequest = createCanonicalRequest({
+/** The canonical request of `input` (string work only, no hashing). */
+export function canonicalRequestOf(input: SigningInput): string {
+  return createCanonicalRequest({
     method: input.method,
     path: canonicalPath(input.path, input.normalizePath ?? true),
     query: canonicalQuery(input.query),
@@ -60,6 +54,17 @@ export function computeSigningSteps(input: SigningInput): SigningSteps {
     ),
     payloadHash: input.payloadHash,
   })
+}
+
+/**
+ * Runs the SigV4 steps one after the other: canonical request, string to sign, signing key, signature. The
+ * same canonicalisation as `@smithy/signature-v4`, so `verifyRequest` recomputes exactly what a smithy-based
+ * client signed. A signed header absent from `headers` contributes an empty value.
+ */
+export function computeSigningSteps(input: SigningInput): SigningSteps {
+  const shortDate = input.amzDate.slice(0, 8)
+  const credentialScope = createCredentialScope(shortDate, input.region, input.service)
+  const canonicalRequest = canonicalRequestOf(input)
   const stringToSign = createStringToSign(input.amzDate, credentialScope, canonicalRequest)
   const signingKey = deriveSigningKey(input.secretAccessKey, shortDate, input.region, input.service)
   return {

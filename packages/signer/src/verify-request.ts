@@ -57,6 +57,7 @@ export type VerifyErrorType =
   | 'RequestExpired'
   | 'InvalidClientTokenId'
 
+/** `ok` with the verified access key id and scope region, or the AWS error type and message to answer with. */
 export type VerifyResult =
   | { ok: true; accessKeyId: string; region: string }
   | { ok: false; errorType: VerifyErrorType; message: string }
