@@ -1,6 +1,6 @@
 /**
  * The shape every kvs-streams core has: a synchronous, incremental transformer from input chunks to events.
- * The adapters below hold no logic of their own; backpressure comes from the stream that hosts the core.
+ * The adapters below hold no parsing logic; backpressure comes from the stream that hosts the core.
  */
 export interface IncrementalCore<I, O> {
   push(chunk: I): O[]
@@ -8,31 +8,80 @@ export interface IncrementalCore<I, O> {
 }
 
 /** Errors thrown by a core may carry the events completed before them; deliver those first. */
-function completedBefore<O>(error: unknown): readonly O[] {
+export function completedBefore<O>(error: unknown): readonly O[] {
   const events = (error as { events?: unknown } | null)?.events
   return Array.isArray(events) ? (events as O[]) : []
 }
 
-/** Builds the `Transformer` of a WHATWG `TransformStream` around a core. */
+/**
+ * Resolves once the readable side has handed out every queued chunk, or has closed or errored. Erroring a
+ * WHATWG stream discards its queue, and a transformer is not told when chunks are read, so this polls
+ * (1 ms, doubling up to 64 ms). Only a failed stream whose last chunks are still unread waits here.
+ */
+function drained(
+  controller: TransformStreamDefaultController<unknown>,
+  emptyDesiredSize: number,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let delay = 1
+    const check = () => {
+      const desiredSize = controller.desiredSize
+      if (desiredSize === null || desiredSize >= emptyDesiredSize) return resolve()
+      setTimeout(check, delay)
+      delay = Math.min(delay * 2, 64)
+    }
+    check()
+  })
+}
+
+/**
+ * Builds the `Transformer` of a WHATWG `TransformStream` around a core. When `push()` fails, the events it
+ * completed are enqueued and the error is raised only once they have been read (on the next write, which
+ * the stream delays until its queue is empty, or in `flush` after the queue drains), since erroring a
+ * stream discards the chunks still queued in it.
+ */
 export function coreTransformer<I, O>(core: IncrementalCore<I, O>): Transformer<I, O> {
-  const run = (step: () => O[], controller: TransformStreamDefaultController<O>) => {
+  /** The error of a failed step whose completed events are still queued; raised by the next call. */
+  let failure: { error: unknown } | undefined
+  /** `desiredSize` of the readable side with an empty queue (its high-water mark), measured in `start`. */
+  let emptyDesiredSize = 0
+  /** Runs a step and enqueues its events. On failure enqueues the events it completed and holds the error. */
+  const run = (step: () => O[], controller: TransformStreamDefaultController<O>): void => {
     let events: O[]
     try {
       events = step()
     } catch (error) {
-      for (const event of completedBefore<O>(error)) controller.enqueue(event)
-      throw error
+      const before = completedBefore<O>(error)
+      if (before.length === 0) throw error
+      for (const event of before) controller.enqueue(event)
+      failure = { error }
+      return
     }
     for (const event of events) controller.enqueue(event)
   }
   return {
-    transform: (chunk, controller) => run(() => core.push(chunk), controller),
-    flush: (controller) => run(() => core.end(), controller),
+    start(controller) {
+      emptyDesiredSize = controller.desiredSize ?? 0
+    },
+    transform(chunk, controller) {
+      if (failure) throw failure.error
+      run(() => core.push(chunk), controller)
+    },
+    async flush(controller) {
+      if (!failure) run(() => core.end(), controller)
+      if (failure) {
+        await drained(controller, emptyDesiredSize)
+        throw failure.error
+      }
+    },
   }
 }
 
 /** Runs a core over an async iterable, yielding its events (valid as a `stream.pipeline()` stage). */
-export async function* iterateCore<I, O>(core: IncrementalCore<I, O>, source: AsyncIterable<I>): AsyncGenerator<O> {
+export async function* iterateCore<I, O>(
+  core: IncrementalCore<I, O>,
+  source: AsyncIterable<I>,
+): AsyncGenerator<O> {
   for await (const chunk of source) {
     let events: O[]
     try {

@@ -34,7 +34,10 @@ export class EbmlError extends Error {
   events: readonly EbmlEvent[] = []
 
   constructor(code: EbmlErrorCode, message: string, options: EbmlErrorOptions) {
-    super(`${message} (at byte ${options.offset})`, options.cause === undefined ? {} : { cause: options.cause })
+    super(
+      `${message} (at byte ${options.offset})`,
+      options.cause === undefined ? {} : { cause: options.cause },
+    )
     this.code = code
     this.offset = options.offset
     this.elementId = options.elementId

@@ -1,4 +1,5 @@
 export { coreTransformer, type IncrementalCore, iterateCore } from './adapters.ts'
+export { ChunkStore, concatBytes } from './chunk-store.ts'
 export { EbmlError, type EbmlErrorCode, type EbmlErrorOptions, invalidOption } from './errors.ts'
 export type { EbmlElement, EbmlElementEnd, EbmlElementStart, EbmlEvent } from './events.ts'
 export { ElementId, elementName } from './ids.ts'
@@ -32,4 +33,3 @@ export {
   writeUint,
   writeUnknownSizeStart,
 } from './writer.ts'
-export { ChunkStore, concatBytes } from './chunk-store.ts'

@@ -22,14 +22,15 @@ export function readBigUint(data: Uint8Array): bigint {
   return value
 }
 
-/** Reads a signed (two's complement) integer element of 0–8 bytes. */
+/** Reads a signed (two's complement) integer element of 0–8 bytes. Exact for magnitudes up to 2^53. */
 export function readInt(data: Uint8Array): number {
   if (data.length === 0) return 0
   if (data.length > 8) throw invalid(`signed integer of ${data.length} bytes`)
-  let value = readUint(data)
-  const range = 2 ** (8 * data.length)
-  if (data[0]! & 0x80) value -= range
-  return value
+  if ((data[0]! & 0x80) === 0) return readUint(data)
+  // Negative: -(~value + 1), summed from the inverted bytes so that small magnitudes stay exact.
+  let inverted = 0
+  for (let i = 0; i < data.length; i++) inverted = inverted * 256 + (~data[i]! & 0xff)
+  return -(inverted + 1)
 }
 
 /** Reads a float element: 0 bytes is 0, else a big-endian IEEE 754 float of 4 or 8 bytes. */
@@ -93,7 +94,7 @@ export function readBlockHeader(data: Uint8Array, simpleBlock = true): BlockHead
   let track = first & (0xff >> trackLength)
   for (let i = 1; i < trackLength; i++) track = track * 256 + data[i]!
   const high = data[trackLength]!
-  const timecode = ((high << 8) | data[trackLength + 1]!) << 16 >> 16
+  const timecode = (((high << 8) | data[trackLength + 1]!) << 16) >> 16
   const flags = data[trackLength + 2]!
   return {
     track,

@@ -34,7 +34,11 @@ export interface EbmlReader {
    * `ERR_KVS_EBML_TRUNCATED` when the input stops inside an element.
    */
   end(): EbmlEvent[]
-  /** Bytes consumed so far (the absolute offset of the next byte). */
+  /**
+   * Absolute offset up to which the input is fully read: the start of the next element, or the next payload
+   * byte. Bytes of an element header split across chunks count only once the header is complete, so every
+   * byte from `offset` on may still be part of a later event.
+   */
   readonly offset: number
   /** Number of open master elements. */
   readonly depth: number
@@ -101,7 +105,8 @@ class Reader implements EbmlReader {
     this.#maxElementSize = positiveInteger('maxElementSize', options.maxElementSize, 32 * 1024 * 1024)
     this.#maxDepth = positiveInteger('maxDepth', options.maxDepth, 32)
     this.#maxIdLength = positiveInteger('maxIdLength', options.maxIdLength, 4)
-    if (this.#maxIdLength > 8) throw invalidOption('maxIdLength', 'an integer from 1 to 8', options.maxIdLength)
+    if (this.#maxIdLength > 8)
+      throw invalidOption('maxIdLength', 'an integer from 1 to 8', options.maxIdLength)
     this.#headBytes = positiveInteger('headBytes', options.headBytes, 16)
     if (options.dataMode !== undefined && typeof options.dataMode !== 'function') {
       throw invalidOption('dataMode', 'a function', options.dataMode)
@@ -139,7 +144,12 @@ class Reader implements EbmlReader {
     this.#ended = true
     const events: EbmlEvent[] = []
     if (this.#headerLength > 0) {
-      throw this.#fail('ERR_KVS_EBML_TRUNCATED', 'input ended inside an element header', this.#offset, undefined)
+      throw this.#fail(
+        'ERR_KVS_EBML_TRUNCATED',
+        `input ended inside the header of the element at byte ${this.#offset}`,
+        this.#offset + this.#headerLength,
+        undefined,
+      )
     }
     if (this.#leafActive) {
       throw this.#fail(
@@ -164,7 +174,12 @@ class Reader implements EbmlReader {
     return events
   }
 
-  #fail(code: ConstructorParameters<typeof EbmlError>[0], message: string, offset: number, id: number | undefined) {
+  #fail(
+    code: ConstructorParameters<typeof EbmlError>[0],
+    message: string,
+    offset: number,
+    id: number | undefined,
+  ) {
     const error = new EbmlError(code, message, { offset, elementId: id })
     this.#failed = error
     return error
@@ -283,7 +298,12 @@ class Reader implements EbmlReader {
     if (isMasterId(id)) {
       const depth = top + 1
       if (depth >= this.#maxDepth) {
-        throw this.#fail('ERR_KVS_EBML_TOO_DEEP', `nesting deeper than maxDepth ${this.#maxDepth}`, offset, id)
+        throw this.#fail(
+          'ERR_KVS_EBML_TOO_DEEP',
+          `nesting deeper than maxDepth ${this.#maxDepth}`,
+          offset,
+          id,
+        )
       }
       const end = size === UNKNOWN ? UNKNOWN : offset + headerSize + size
       this.#stackId.push(id)
@@ -298,7 +318,9 @@ class Reader implements EbmlReader {
         size: size === UNKNOWN ? undefined : size,
         depth,
       })
-      if (size === 0) this.#closeEnded(events)
+      // A zero-size master, or an unknown-size one whose header reaches its known-size parent's end, is
+      // already complete.
+      this.#closeEnded(events)
       return position
     }
 
@@ -344,7 +366,11 @@ class Reader implements EbmlReader {
     this.#leafRemaining = size
     this.#leafFill = 0
     this.#leafBuffer =
-      mode === 'data' ? new Uint8Array(size) : mode === 'head' ? new Uint8Array(Math.min(size, this.#headBytes)) : null
+      mode === 'data'
+        ? new Uint8Array(size)
+        : mode === 'head'
+          ? new Uint8Array(Math.min(size, this.#headBytes))
+          : null
     return position
   }
 

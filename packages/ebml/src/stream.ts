@@ -10,6 +10,9 @@ export class EbmlReaderStream extends TransformStream<Uint8Array, EbmlEvent> {
 }
 
 /** Reads EBML from an async iterable of bytes, yielding `EbmlEvent`s. */
-export function readEbml(source: AsyncIterable<Uint8Array>, options?: EbmlReaderOptions): AsyncGenerator<EbmlEvent> {
+export function readEbml(
+  source: AsyncIterable<Uint8Array>,
+  options?: EbmlReaderOptions,
+): AsyncGenerator<EbmlEvent> {
   return iterateCore(createEbmlReader(options), source)
 }

@@ -3,8 +3,23 @@ import { ElementId } from './ids.ts'
 
 const utf8 = new TextEncoder()
 
-/** Encodes an EBML variable-size integer, at the smallest width or at `width` bytes (1–8). */
+/**
+ * Encodes an EBML variable-size integer, at the smallest width or at `width` bytes (1–8). Throws a
+ * `RangeError` when the value does not fit the width: the all-ones value of a width is reserved for the
+ * unknown size (write that with `writeUnknownSizeStart`).
+ */
 export function encodeVint(value: number, width?: number): Uint8Array {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`value must be a non-negative safe integer, got ${value}`)
+  }
+  if (width !== undefined) {
+    if (!Number.isInteger(width) || width < 1 || width > 8) {
+      throw new RangeError(`width must be an integer from 1 to 8, got ${width}`)
+    }
+    if (value >= 2 ** (7 * width) - 1) {
+      throw new RangeError(`value ${value} does not fit a ${width}-byte vint`)
+    }
+  }
   return Tools.writeVint(value, width)
 }
 
@@ -48,6 +63,9 @@ export function writeElement(
 
 /** Writes the start of a master element of unknown size (id then an all-ones size of `sizeWidth` bytes). */
 export function writeUnknownSizeStart(id: number, sizeWidth = 1): Uint8Array {
+  if (!Number.isInteger(sizeWidth) || sizeWidth < 1 || sizeWidth > 8) {
+    throw new RangeError(`sizeWidth must be an integer from 1 to 8, got ${sizeWidth}`)
+  }
   const head = encodeId(id)
   const out = new Uint8Array(head.length + sizeWidth)
   out.set(head, 0)
@@ -56,9 +74,18 @@ export function writeUnknownSizeStart(id: number, sizeWidth = 1): Uint8Array {
   return out
 }
 
-/** Writes an unsigned integer element at its smallest width. */
+/** Writes an unsigned integer element (0 to 2^53 - 1) at its smallest width (one byte for 0). */
 export function writeUint(id: number, value: number, options?: WriteElementOptions): Uint8Array {
-  return writeElement(id, Tools.writeUnsigned(value), options)
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`value must be a non-negative safe integer, got ${value}`)
+  }
+  const bytes: number[] = []
+  let rest = value
+  do {
+    bytes.unshift(rest % 256)
+    rest = Math.floor(rest / 256)
+  } while (rest > 0)
+  return writeElement(id, Uint8Array.from(bytes), options)
 }
 
 /** Writes a String/UTF-8 element. */
@@ -102,11 +129,17 @@ export interface SimpleTagInput {
  * Writes a level-1 Tags element holding one Tag with a SimpleTag (TagName + TagString) per entry, without
  * Targets, as KVS writes its `AWS_KINESISVIDEO_*` tags (with `sizeWidth: 4`).
  */
-export function writeSimpleTags(tags: readonly SimpleTagInput[], options: WriteElementOptions = {}): Uint8Array {
+export function writeSimpleTags(
+  tags: readonly SimpleTagInput[],
+  options: WriteElementOptions = {},
+): Uint8Array {
   const simpleTags = tags.map((tag) =>
     writeElement(
       ElementId.SimpleTag,
-      [writeString(ElementId.TagName, tag.name, options), writeString(ElementId.TagString, tag.value, options)],
+      [
+        writeString(ElementId.TagName, tag.name, options),
+        writeString(ElementId.TagString, tag.value, options),
+      ],
       options,
     ),
   )
@@ -133,6 +166,7 @@ export function writeSimpleBlock(block: SimpleBlockInput): Uint8Array {
   header.set(track, 0)
   header[track.length] = (block.timecode >> 8) & 0xff
   header[track.length + 1] = block.timecode & 0xff
-  header[track.length + 2] = (block.keyframe ? 0x80 : 0) | (block.invisible ? 0x08 : 0) | (block.discardable ? 0x01 : 0)
+  header[track.length + 2] =
+    (block.keyframe ? 0x80 : 0) | (block.invisible ? 0x08 : 0) | (block.discardable ? 0x01 : 0)
   return writeElement(ElementId.SimpleBlock, [header, block.data])
 }
