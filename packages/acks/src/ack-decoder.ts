@@ -1,8 +1,9 @@
 import { eventFromObjectText } from './ack-from-json.ts'
 import { AckObjectTooLargeError, AckSyntaxError, AckTruncatedError, invalidOption } from './errors.ts'
 import type { AckDecoderEvent } from './events.ts'
-import { readCanonicalAck } from './read-canonical-ack.ts'
+import { numberCacheSize, readCanonicalAck } from './read-canonical-ack.ts'
 
+/** Options of `createAckDecoder` and its adapters. */
 export interface AckDecoderOptions {
   /**
    * Largest single JSON object accepted, in bytes from `{` to `}` inclusive. Real acks are ~130 bytes.
@@ -74,6 +75,8 @@ export function createAckDecoder(options: AckDecoderOptions = {}): AckDecoder {
   let pending: Uint8Array[] = []
   /** Total length of `pending`, checked against `maxObjectBytes`. */
   let pendingBytes = 0
+  /** Recent fragment-number strings, reused when the same digits come again (see `readCanonicalAck`). */
+  const numberCache: (string | undefined)[] = new Array(numberCacheSize).fill(undefined)
   /** The first error; sticky, so nothing after bad input is ever reported as data. */
   let failure: Error | undefined
 
@@ -146,7 +149,7 @@ export function createAckDecoder(options: AckDecoderOptions = {}): AckDecoder {
       const byte = chunk[index]!
       if (byte === openBrace) {
         const limit = Math.min(length, index + maxObjectBytes)
-        const next = readCanonicalAck(chunk, index, limit, events)
+        const next = readCanonicalAck(chunk, index, limit, events, numberCache)
         if (next >= 0) {
           index = next
           continue

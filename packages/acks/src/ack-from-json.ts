@@ -27,7 +27,9 @@ function parseObject(text: string, offset: number): Record<string, unknown> {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    throw new AckSyntaxError('Object in the acknowledgement stream is not valid JSON', offset, { cause: error })
+    throw new AckSyntaxError('Object in the acknowledgement stream is not valid JSON', offset, {
+      cause: error,
+    })
   }
   // The scanner only hands over text from `{` to its matching `}`, so anything else parsed is a bug guard.
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -42,11 +44,12 @@ function eventFromObject(value: Record<string, unknown>, offset: number): AckDec
   if (typeof eventType !== 'string' || !eventTypes.has(eventType)) {
     return serviceErrorEvent(value, offset, `unknown EventType ${JSON.stringify(eventType)}`)
   }
-  const fragmentTimecode = toInteger(value.FragmentTimecode)
-  if (fragmentTimecode === invalid) return serviceErrorEvent(value, offset, 'FragmentTimecode is not a number')
+  const fragmentTimecode = toNumber(value.FragmentTimecode)
+  if (fragmentTimecode === invalid)
+    return serviceErrorEvent(value, offset, 'FragmentTimecode is not a number')
   const fragmentNumber = toDigits(value.FragmentNumber)
   if (fragmentNumber === invalid) return serviceErrorEvent(value, offset, 'FragmentNumber is not a string')
-  const errorId = toInteger(value.ErrorId)
+  const errorId = toNumber(value.ErrorId)
   if (errorId === invalid) return serviceErrorEvent(value, offset, 'ErrorId is not a number')
   const errorCode = value.ErrorCode
   if (errorCode !== undefined && errorCode !== null && typeof errorCode !== 'string') {
@@ -68,8 +71,8 @@ function eventFromObject(value: Record<string, unknown>, offset: number): AckDec
   return { type: 'ack', ack }
 }
 
-/** Numbers as sent; decimal strings too (PIC accepts quoted numbers); `null` counts as absent. */
-function toInteger(value: unknown): number | undefined | typeof invalid {
+/** Finite numbers as sent; integer strings too (PIC accepts quoted numbers); `null` counts as absent. */
+function toNumber(value: unknown): number | undefined | typeof invalid {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'number') return Number.isFinite(value) ? value : invalid
   if (typeof value === 'string' && integerText.test(value)) return Number(value)
@@ -149,7 +152,8 @@ export function quoteBareFragmentNumbers(text: string): string {
       let cursor = skipWhitespace(text, index + 1)
       if (text.charCodeAt(cursor) !== 0x3a /* : */) continue
       cursor = skipWhitespace(text, cursor + 1)
-      if (!isNumberStart(text.charCodeAt(cursor)) || !isFragmentNumberKey(text.slice(start, index + 1))) continue
+      if (!isNumberStart(text.charCodeAt(cursor)) || !isFragmentNumberKey(text.slice(start, index + 1)))
+        continue
       let end = cursor
       while (end < length && isNumberPart(text.charCodeAt(end))) end++
       parts.push(text.slice(copiedUpTo, cursor), '"', text.slice(cursor, end), '"')
@@ -190,5 +194,12 @@ function isNumberStart(code: number): boolean {
 }
 
 function isNumberPart(code: number): boolean {
-  return (code >= 0x30 && code <= 0x39) || code === 0x2d || code === 0x2b || code === 0x2e || code === 0x65 || code === 0x45
+  return (
+    (code >= 0x30 && code <= 0x39) ||
+    code === 0x2d ||
+    code === 0x2b ||
+    code === 0x2e ||
+    code === 0x65 ||
+    code === 0x45
+  )
 }

@@ -6,7 +6,13 @@
 export type AckEventType = 'BUFFERING' | 'RECEIVED' | 'PERSISTED' | 'ERROR' | 'IDLE'
 
 /** Every `AckEventType`, in the order the service sends them for one fragment. */
-export const ACK_EVENT_TYPES: readonly AckEventType[] = ['BUFFERING', 'RECEIVED', 'PERSISTED', 'ERROR', 'IDLE']
+export const ACK_EVENT_TYPES: readonly AckEventType[] = [
+  'BUFFERING',
+  'RECEIVED',
+  'PERSISTED',
+  'ERROR',
+  'IDLE',
+]
 
 /**
  * One acknowledgement from the PutMedia response body, with wire keys mapped to camelCase

@@ -11,7 +11,9 @@ export type AckErrorCode =
   | 'ERR_KVS_ACK_TOO_LARGE'
   | 'ERR_KVS_ACK_SERVICE_ERROR'
 
+/** Options every error class of this package accepts. */
 export interface AckErrorOptions {
+  /** The underlying error (a `JSON.parse` `SyntaxError`, a `TextDecoder` `TypeError`, …). */
   cause?: unknown
 }
 
@@ -107,6 +109,7 @@ export class AckObjectTooLargeError extends Error {
   }
 }
 
+/** What an `AckServiceError` carries. */
 export interface AckServiceErrorOptions extends AckErrorOptions {
   /** Absolute byte offset of the object's `{` in the body. */
   offset: number

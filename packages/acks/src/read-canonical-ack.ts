@@ -31,6 +31,42 @@ function matches(bytes: Uint8Array, at: number, limit: number, expected: Uint8Ar
   return true
 }
 
+const numberCacheBits = 6
+/** Slots in a decoder's fragment-number cache. */
+export const numberCacheSize = 1 << numberCacheBits
+
+/**
+ * The text of the ASCII digits `bytes[start..end)`. Each fragment number arrives two or three times
+ * (BUFFERING, RECEIVED, PERSISTED) a few acks apart, so a small direct-mapped cache, checked digit by
+ * digit, returns the string made the first time: cheaper than decoding again, and one string in memory.
+ */
+function fragmentNumberText(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  numberCache: (string | undefined)[],
+): string {
+  const length = end - start
+  if (length < 5) return digitsDecoder.decode(bytes.subarray(start, end))
+  // The last five digits, scrambled (Fibonacci hashing) into a slot index.
+  const lastDigits =
+    bytes[end - 1]! +
+    bytes[end - 2]! * 10 +
+    bytes[end - 3]! * 100 +
+    bytes[end - 4]! * 1000 +
+    bytes[end - 5]! * 10000
+  const slot = Math.imul(lastDigits, 0x9e3779b1) >>> (32 - numberCacheBits)
+  const cached = numberCache[slot]
+  if (cached !== undefined && cached.length === length) {
+    let index = length - 1
+    while (index >= 0 && cached.charCodeAt(index) === bytes[start + index]) index--
+    if (index < 0) return cached
+  }
+  const text = digitsDecoder.decode(bytes.subarray(start, end))
+  numberCache[slot] = text
+  return text
+}
+
 /**
  * Fast path for the exact form the service writes: `{"EventType":"T"` then optionally
  * `,"FragmentTimecode":N` and `,"FragmentNumber":"DIGITS"`, then `}` — no whitespace, that key order, at most
@@ -47,6 +83,7 @@ export function readCanonicalAck(
   start: number,
   limit: number,
   events: AckDecoderEvent[],
+  numberCache: (string | undefined)[],
 ): number {
   if (!matches(bytes, start, limit, eventTypePrefix)) return -1
   let at = start + eventTypePrefix.length
@@ -104,14 +141,20 @@ export function readCanonicalAck(
     let byte = 0
     while (at < limit && (byte = bytes[at]!) >= zero && byte <= nine) at++
     if (at >= limit || byte !== quote) return -1
-    fragmentNumber = digitsDecoder.decode(bytes.subarray(digitsStart, at))
+    fragmentNumber = fragmentNumberText(bytes, digitsStart, at, numberCache)
     at++
   }
 
   if (at >= limit || bytes[at] !== closeBrace) return -1
-  const ack: Ack = { eventType }
-  if (fragmentNumber !== undefined) ack.fragmentNumber = fragmentNumber
-  if (fragmentTimecode !== undefined) ack.fragmentTimecode = fragmentTimecode
+  let ack: Ack
+  if (fragmentNumber !== undefined && fragmentTimecode !== undefined) {
+    // One literal for the usual shape keeps a single hidden class.
+    ack = { eventType, fragmentNumber, fragmentTimecode }
+  } else {
+    ack = { eventType }
+    if (fragmentNumber !== undefined) ack.fragmentNumber = fragmentNumber
+    if (fragmentTimecode !== undefined) ack.fragmentTimecode = fragmentTimecode
+  }
   events.push({ type: 'ack', ack })
   return at + 1
 }

@@ -1,11 +1,11 @@
 import {
   ChunkStore,
   concatBytes,
+  createEbmlReader,
   type DataMode,
   EbmlError,
   type EbmlEvent,
   type EbmlReader,
-  createEbmlReader,
   ElementId,
   invalidOption,
   readBlockHeader,
@@ -43,7 +43,7 @@ export interface ClusterChunker {
   /**
    * Consumes a chunk. The chunk is kept (not copied) until the fragments it belongs to are emitted, so the
    * caller must not reuse its memory. Throws `ChunkerError`/`EbmlError`; their `events` hold the events
-   * completed before the error in this call.
+   * completed before the error in this call. After an error every call throws that error again.
    */
   push(chunk: Uint8Array): ChunkerEvent[]
   /** Ends the input: emits the last fragment, or throws when the input stops inside an element. */
@@ -57,12 +57,13 @@ export function createClusterChunker(options: ClusterChunkerOptions = {}): Clust
   return new Chunker(options)
 }
 
-const SEGMENT_UNKNOWN_SIZE = Uint8Array.of(0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+/** Segment id, then the 8-byte unknown size: a session carries only part of the Segment. */
+const SEGMENT_UNKNOWN_SIZE = Uint8Array.of(0x18, 0x53, 0x80, 0x67, 0x01, ...new Array<number>(7).fill(0xff))
 const headOnly = (id: number): DataMode =>
   id === ElementId.SimpleBlock || id === ElementId.Block ? 'head' : 'data'
 
 /** Where the chunker is in the structure of the current document. */
-const enum Phase {
+enum Phase {
   /** Before the first EBML header. */
   Start,
   /** Inside the Segment before its first Cluster: level-1 elements join the header. */
@@ -115,6 +116,8 @@ class Chunker implements ClusterChunker {
   #ranges: number[] = []
   #clusterOffset = 0
   #clusterTimecode: number | undefined
+  /** Time of the fragment's first frame in file order, ms: what must come after the previous fragment (4004). */
+  #firstTime = 0
   /** Earliest frame time, latest frame time and latest frame end of the fragment, ms. */
   #minTime = Number.POSITIVE_INFINITY
   #maxTime = Number.NEGATIVE_INFINITY
@@ -133,18 +136,29 @@ class Chunker implements ClusterChunker {
   #previousMaxTime = Number.NEGATIVE_INFINITY
   /** Offset of the Tags element after the cluster being read, or -1. */
   #tagsStart = -1
+  /** The first error thrown: every later call throws it again, since the state it left is not consistent. */
+  #failed: unknown
+  #hasFailed = false
 
   constructor(options: ClusterChunkerOptions) {
     const policy = options.onViolation ?? 'throw'
-    if (policy !== 'throw' && policy !== 'emit') throw invalidOption('onViolation', "'throw' or 'emit'", policy)
+    if (policy !== 'throw' && policy !== 'emit') {
+      throw invalidOption('onViolation', "'throw' or 'emit'", policy)
+    }
     this.#onViolation = policy
     this.#maxDurationMs = positive('maxFragmentDurationMs', options.maxFragmentDurationMs, 10_000)
     this.#maxFragmentBytes = positive('maxFragmentBytes', options.maxFragmentBytes, 50_000_000)
     this.#maxTracks = positive('maxTracks', options.maxTracks, 3)
-    this.#requireKeyframe = options.requireKeyframe ?? true
+    const requireKeyframe = options.requireKeyframe ?? true
+    if (typeof requireKeyframe !== 'boolean') {
+      throw invalidOption('requireKeyframe', 'a boolean', requireKeyframe)
+    }
+    this.#requireKeyframe = requireKeyframe
     this.#maxBufferedBytes = positive('maxBufferedBytes', options.maxBufferedBytes, 128 * 1024 * 1024)
     this.#maxHeaderBytes = positive('maxHeaderBytes', options.maxHeaderBytes, 8 * 1024 * 1024)
-    this.#fragmentStart = options.fragmentStart ?? false
+    const fragmentStart = options.fragmentStart ?? false
+    if (typeof fragmentStart !== 'boolean') throw invalidOption('fragmentStart', 'a boolean', fragmentStart)
+    this.#fragmentStart = fragmentStart
     this.#reader = createEbmlReader({ dataMode: headOnly, maxElementSize: this.#maxHeaderBytes })
   }
 
@@ -153,6 +167,7 @@ class Chunker implements ClusterChunker {
   }
 
   push(chunk: Uint8Array): ChunkerEvent[] {
+    if (this.#hasFailed) throw this.#rethrow()
     const out: ChunkerEvent[] = []
     this.#store.append(chunk)
     try {
@@ -160,19 +175,27 @@ class Chunker implements ClusterChunker {
       try {
         events = this.#reader.push(chunk)
       } catch (error) {
-        if (EbmlError.is(error)) for (const event of error.events) this.#handle(event, out)
+        if (EbmlError.is(error)) {
+          for (const event of error.events) this.#handle(event, out)
+          // A memory bound crossed before the broken bytes is the first problem in the stream, however the
+          // input was chunked.
+          this.#checkBounds()
+          // The input broke after a complete Cluster: deliver it, as end() does for a truncation.
+          if (this.#phase === Phase.AfterCluster) this.#finishFragment(out)
+        }
         throw error
       }
       for (const event of events) this.#handle(event, out)
       this.#release()
     } catch (error) {
-      if (EbmlError.is(error) || ChunkerError.is(error)) error.events = out
+      this.#fail(error, out)
       throw error
     }
     return out
   }
 
   end(): ChunkerEvent[] {
+    if (this.#hasFailed) throw this.#rethrow()
     const out: ChunkerEvent[] = []
     try {
       let events: EbmlEvent[]
@@ -187,16 +210,30 @@ class Chunker implements ClusterChunker {
       if (this.#phase === Phase.AfterCluster) this.#finishFragment(out)
       if (this.#segments > 0 && !this.#headerEmitted) this.#emitHeader(out)
     } catch (error) {
-      if (EbmlError.is(error) || ChunkerError.is(error)) error.events = out
+      this.#fail(error, out)
       throw error
     }
     return out
+  }
+
+  #fail(error: unknown, out: ChunkerEvent[]): void {
+    this.#hasFailed = true
+    this.#failed = error
+    if (EbmlError.is(error) || ChunkerError.is(error)) error.events = out
+  }
+
+  /** The first error again, with no events: the call that threw it delivered them. */
+  #rethrow(): unknown {
+    const error = this.#failed
+    if (EbmlError.is(error) || ChunkerError.is(error)) error.events = []
+    return error
   }
 
   #handle(event: EbmlEvent, out: ChunkerEvent[]): void {
     if (this.#inEbmlHeader) {
       if (event.type === 'element-end' && event.depth === 0) {
         this.#inEbmlHeader = false
+        this.#checkHeaderBytes(this.#headerBytes + event.end - event.offset, event.offset)
         this.#ebmlHeader = this.#store.copy(event.offset, event.end).slice()
         this.#headerElementStart = -1
       }
@@ -204,15 +241,37 @@ class Chunker implements ClusterChunker {
     }
     if (event.depth === 0) this.#handleRoot(event, out)
     else if (event.depth === 1) this.#handleLevel1(event, out)
-    else if (this.#phase === Phase.Cluster) this.#handleInCluster(event, out)
-    else if (this.#phase === Phase.Header && this.#headerElementStart >= 0) this.#handleInHeader(event)
+    else if (this.#phase === Phase.Cluster) this.#located(event, () => this.#handleInCluster(event, out))
+    else if (this.#phase === Phase.Header && this.#headerElementStart >= 0) {
+      this.#located(event, () => this.#handleInHeader(event))
+    }
+  }
+
+  /** Runs a leaf decoder (readUint, readBlockHeader, …): its errors do not know where the bytes were. */
+  #located(event: EbmlEvent, decode: () => void): void {
+    try {
+      decode()
+    } catch (error) {
+      if (!EbmlError.is(error) || error.offset !== -1) throw error
+      throw new EbmlError(error.code, error.message.replace(/ \(at byte -1\)$/, ''), {
+        offset: event.offset,
+        elementId: event.id,
+        cause: error,
+      })
+    }
   }
 
   #handleRoot(event: EbmlEvent, out: ChunkerEvent[]): void {
     if (event.type === 'element-start' && event.id === ElementId.EBML) {
       if (this.#phase === Phase.AfterCluster) this.#finishFragment(out)
       if (this.#segments > 0) {
-        this.#violation(out, 'second-segment', 4006, 'a second EBML document in one PutMedia stream', event.offset)
+        this.#violation(
+          out,
+          'second-segment',
+          4006,
+          'a second EBML document in one PutMedia stream',
+          event.offset,
+        )
         this.#resetSegment()
       }
       this.#inEbmlHeader = true
@@ -364,7 +423,13 @@ class Chunker implements ClusterChunker {
       this.#groupDuration = -1
       this.#groupReferences = false
     } else if (this.#groupTrack >= 0) {
-      this.#frame(this.#groupTrack, this.#groupTimecode, !this.#groupReferences, this.#groupDuration, event.offset)
+      this.#frame(
+        this.#groupTrack,
+        this.#groupTimecode,
+        !this.#groupReferences,
+        this.#groupDuration,
+        event.offset,
+      )
     }
   }
 
@@ -381,6 +446,7 @@ class Chunker implements ClusterChunker {
       const trackInfo = this.#trackInfo(track)
       if (trackInfo?.defaultDurationNs !== undefined) duration = trackInfo.defaultDurationNs / 1_000_000
     }
+    if (this.#blockCount === 0) this.#firstTime = time
     if (time < this.#minTime) this.#minTime = time
     if (time > this.#maxTime) this.#maxTime = time
     if (time + duration > this.#maxEnd) this.#maxEnd = time + duration
@@ -423,7 +489,9 @@ class Chunker implements ClusterChunker {
       for (const part of this.#store.slice(start, end)) parts.push(part)
       byteLength += end - start
     }
-    const startMs = this.#blockCount > 0 ? this.#minTime : (this.#clusterTimecode ?? 0) * (this.#timecodeScale / 1e6)
+    this.#checkFragmentBytes(byteLength)
+    const startMs =
+      this.#blockCount > 0 ? this.#minTime : (this.#clusterTimecode ?? 0) * (this.#timecodeScale / 1e6)
     const endMs = this.#blockCount > 0 ? this.#maxEnd : startMs
     const fragment: FragmentEvent = {
       type: 'fragment',
@@ -447,14 +515,23 @@ class Chunker implements ClusterChunker {
   #validate(fragment: FragmentEvent, out: ChunkerEvent[]): void {
     const { index, offset } = fragment
     if (this.#requireKeyframe && !fragment.keyframe) {
-      this.#violation(out, 'not-keyframe-start', undefined, `fragment ${index} does not start with a key frame`, offset, index)
+      this.#violation(
+        out,
+        'not-keyframe-start',
+        undefined,
+        `fragment ${index} does not start with a key frame`,
+        offset,
+        index,
+      )
     }
-    if (fragment.blockCount > 0 && fragment.startMs <= this.#previousMaxTime) {
+    // KVS compares the fragment's first frame with the previous fragment's last one. Frames after the first
+    // may be earlier (audio a muxer interleaved after the key frame): only the first one is checked.
+    if (fragment.blockCount > 0 && this.#firstTime <= this.#previousMaxTime) {
       this.#violation(
         out,
         'timecode-not-increasing',
         4004,
-        `fragment ${index} starts at ${fragment.startMs} ms, not after the previous fragment's last frame at ${this.#previousMaxTime} ms`,
+        `fragment ${index} starts at ${this.#firstTime} ms, not after the previous fragment's last frame at ${this.#previousMaxTime} ms`,
         offset,
         index,
       )
@@ -480,11 +557,25 @@ class Chunker implements ClusterChunker {
       )
     }
     for (const track of this.#undeclared) {
-      this.#violation(out, 'undeclared-track', 4010, `fragment ${index} has frames of track ${track}, which Tracks does not declare`, offset, index)
+      this.#violation(
+        out,
+        'undeclared-track',
+        4010,
+        `fragment ${index} has frames of track ${track}, which Tracks does not declare`,
+        offset,
+        index,
+      )
     }
     for (const track of this.#tracks) {
       if (!this.#present.has(track.number)) {
-        this.#violation(out, 'missing-track', 4011, `fragment ${index} has no frame of declared track ${track.number}`, offset, index)
+        this.#violation(
+          out,
+          'missing-track',
+          4011,
+          `fragment ${index} has no frame of declared track ${track.number}`,
+          offset,
+          index,
+        )
       }
     }
   }
@@ -492,7 +583,13 @@ class Chunker implements ClusterChunker {
   #emitHeader(out: ChunkerEvent[]): void {
     this.#headerEmitted = true
     if (this.#tracks.length > this.#maxTracks) {
-      this.#violation(out, 'too-many-tracks', 4012, `${this.#tracks.length} tracks, over the limit of ${this.#maxTracks}`, 0)
+      this.#violation(
+        out,
+        'too-many-tracks',
+        4012,
+        `${this.#tracks.length} tracks, over the limit of ${this.#maxTracks}`,
+        0,
+      )
     }
     out.push({
       type: 'header',
@@ -504,9 +601,7 @@ class Chunker implements ClusterChunker {
 
   #addHeaderPart(bytes: Uint8Array, offset: number): void {
     this.#headerBytes += bytes.length
-    if (this.#headerBytes > this.#maxHeaderBytes) {
-      throw new ChunkerError('ERR_KVS_CHUNKER_HEADER_TOO_LARGE', `header over ${this.#maxHeaderBytes} bytes`, { offset })
-    }
+    this.#checkHeaderBytes(this.#headerBytes, offset)
     // Copy: the header outlives the chunks it came from.
     this.#segmentParts.push(bytes.slice())
   }
@@ -542,18 +637,62 @@ class Chunker implements ClusterChunker {
     out.push({ type: 'violation', violation })
   }
 
-  /** Releases chunks no longer needed and enforces the memory bound of the open fragment. */
+  /**
+   * Releases chunks no longer needed and enforces the memory bounds. The bounds count the bytes read of the
+   * open header element or fragment, not the chunks retained, so that whether they trip does not depend on
+   * how the input is chunked (a chunk that also holds earlier bytes is the caller's memory anyway); the
+   * same limits are checked again when the element or fragment completes.
+   */
   #release(): void {
+    const inFragment = this.#phase === Phase.Cluster || this.#phase === Phase.AfterCluster
     let keep: number
-    if (this.#phase === Phase.Cluster || this.#phase === Phase.AfterCluster) keep = this.#clusterOffset
+    if (inFragment) keep = this.#clusterOffset
     else if (this.#headerElementStart >= 0) keep = this.#headerElementStart
     else keep = this.#reader.offset
     this.#store.release(keep)
-    if (this.#store.retainedBytes > this.#maxBufferedBytes) {
+    this.#checkBounds()
+  }
+
+  /** Checks the open fragment or header element, as read so far, against the memory bounds. */
+  #checkBounds(): void {
+    if (this.#phase === Phase.Cluster || this.#phase === Phase.AfterCluster) {
+      this.#checkFragmentBytes(this.#openFragmentBytes())
+    } else if (this.#headerElementStart >= 0) {
+      this.#checkHeaderBytes(
+        this.#headerBytes + this.#reader.offset - this.#headerElementStart,
+        this.#headerElementStart,
+      )
+    }
+  }
+
+  /** Bytes of the open fragment read so far: the Cluster, and the Tags after it. */
+  #openFragmentBytes(): number {
+    if (this.#phase === Phase.Cluster) return this.#reader.offset - this.#clusterOffset
+    const ranges = this.#ranges
+    let bytes = 0
+    for (let i = 0; i < ranges.length; i += 2) bytes += ranges[i + 1]! - ranges[i]!
+    if (this.#tagsStart >= 0) bytes += this.#reader.offset - this.#tagsStart
+    return bytes
+  }
+
+  #checkFragmentBytes(bytes: number): void {
+    if (bytes > this.#maxBufferedBytes) {
       throw new ChunkerError(
         'ERR_KVS_CHUNKER_FRAGMENT_TOO_LARGE',
         `a fragment exceeds maxBufferedBytes (${this.#maxBufferedBytes})`,
         { offset: this.#clusterOffset, errorId: 4001 },
+      )
+    }
+  }
+
+  #checkHeaderBytes(bytes: number, offset: number): void {
+    if (bytes > this.#maxHeaderBytes) {
+      throw new ChunkerError(
+        'ERR_KVS_CHUNKER_HEADER_TOO_LARGE',
+        `header over ${this.#maxHeaderBytes} bytes`,
+        {
+          offset,
+        },
       )
     }
   }

@@ -32,7 +32,10 @@ export class ChunkerError extends Error {
   events: readonly ChunkerEvent[] = []
 
   constructor(code: ChunkerErrorCode, message: string, options: ChunkerErrorOptions) {
-    super(`${message} (at byte ${options.offset})`, options.cause === undefined ? {} : { cause: options.cause })
+    super(
+      `${message} (at byte ${options.offset})`,
+      options.cause === undefined ? {} : { cause: options.cause },
+    )
     this.code = code
     this.offset = options.offset
     this.errorId = options.errorId ?? options.violation?.errorId

@@ -1,4 +1,5 @@
-import { EbmlTagId } from 'ebml-stream'
+// Deep imports: the package index also loads its Node stream decoder, which the reader core must not need.
+import { EbmlTagId } from 'ebml-stream/lib/models/enums/EbmlTagId.js'
 
 /**
  * Element ids of the EBML header and the Matroska schema, named as `ebml-stream` names them

@@ -1,4 +1,4 @@
-import { Tools } from 'ebml-stream'
+import { Tools } from 'ebml-stream/lib/tools.js'
 import { ElementId } from './ids.ts'
 
 const utf8 = new TextEncoder()

@@ -1,0 +1,27 @@
+import { type AckDecoderOptions, createAckDecoder } from './ack-decoder.ts'
+import type { AckDecoderEvent } from './events.ts'
+
+/** Options of `decodeAcks`: the decoder's, plus an abort signal. */
+export interface DecodeAcksOptions extends AckDecoderOptions {
+  /** Stops decoding with the signal's reason; `stream.pipeline()` passes one to every function stage. */
+  signal?: AbortSignal | undefined
+}
+
+/**
+ * Decodes an async iterable of body bytes (an undici body, a Node `Readable`, a WHATWG `ReadableStream`)
+ * into `AckDecoderEvent`s. Valid as a `stream.pipeline()` stage: `pipeline(body, decodeAcks, consume)`.
+ *
+ * @throws AckSyntaxError, AckObjectTooLargeError, AckTruncatedError (see `createAckDecoder`)
+ */
+export async function* decodeAcks(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options?: DecodeAcksOptions,
+): AsyncGenerator<AckDecoderEvent, void, undefined> {
+  const decoder = createAckDecoder(options)
+  const signal = options?.signal
+  for await (const chunk of source) {
+    signal?.throwIfAborted()
+    for (const event of decoder.push(chunk)) yield event
+  }
+  for (const event of decoder.end()) yield event
+}
