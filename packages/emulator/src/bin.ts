@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { startEmulator } from './emulator.ts'
+import { createConsoleLogger } from './logger.ts'
+import { DEFAULT_CREDENTIALS } from './options.ts'
+
+const usage = `Usage: kvs-emulator [options]
+
+A local Amazon Kinesis Video Streams endpoint: control plane, SigV4, PutMedia with acks.
+
+Options:
+  --port <n>                 TCP port (default 4567; 0 picks a free one)
+  --host <address>           address to bind (default 127.0.0.1)
+  --data-dir <path>          keep streams and fragments on disk in this directory
+  --memory                   keep everything in memory (the default without --data-dir)
+  --no-verify                accept requests without checking SigV4 signatures
+  --region <name>            region of the endpoint (default us-east-1)
+  --access-key-id <id>       accepted access key id (default ${DEFAULT_CREDENTIALS.accessKeyId})
+  --secret-access-key <key>  its secret (default ${DEFAULT_CREDENTIALS.secretAccessKey})
+  --stream-activation-delay <ms>  time a new stream stays CREATING (default 0)
+  --verbose                  log every request
+  -h, --help                 show this help
+`
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '4567' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'data-dir': { type: 'string' },
+      memory: { type: 'boolean', default: false },
+      'no-verify': { type: 'boolean', default: false },
+      region: { type: 'string', default: 'us-east-1' },
+      'access-key-id': { type: 'string', default: DEFAULT_CREDENTIALS.accessKeyId },
+      'secret-access-key': { type: 'string', default: DEFAULT_CREDENTIALS.secretAccessKey },
+      'stream-activation-delay': { type: 'string', default: '0' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    process.stdout.write(usage)
+    return
+  }
+  const port = Number(values.port)
+  const dataDir = values.memory ? undefined : values['data-dir']
+  const credentials = { accessKeyId: values['access-key-id'], secretAccessKey: values['secret-access-key'] }
+  const emulator = await startEmulator({
+    port,
+    host: values.host,
+    ...(dataDir === undefined ? { storage: 'memory' as const } : { dataDir, storage: 'disk' as const }),
+    verifySignatures: !values['no-verify'],
+    region: values.region,
+    credentials: [credentials],
+    streamActivationDelayMs: Number(values['stream-activation-delay']),
+    logger: createConsoleLogger({ verbose: values.verbose }),
+  })
+  const lines = [
+    `kvs-emulator listening on ${emulator.url}`,
+    `  region:   ${emulator.region}`,
+    `  storage:  ${dataDir === undefined ? 'memory (lost on exit)' : `disk (${dataDir})`}`,
+    `  signatures: ${values['no-verify'] ? 'not checked' : 'checked (SigV4, service kinesisvideo)'}`,
+    '',
+    'Credentials:',
+    `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId}`,
+    `  export AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`,
+    '',
+    'Try:',
+    `  aws kinesisvideo list-streams --endpoint-url ${emulator.url} --region ${emulator.region}`,
+    '',
+  ]
+  process.stdout.write(lines.join('\n'))
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    process.stderr.write(`kvs-emulator: ${signal}, closing\n`)
+    emulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`kvs-emulator: ${String(error)}\n`)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`kvs-emulator: ${error instanceof Error ? error.message : String(error)}\n`)
+  if (error instanceof TypeError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    process.stderr.write(usage)
+  }
+  process.exit(1)
+})

@@ -1,0 +1,61 @@
+import type { IncomingMessage } from 'node:http'
+import type { Log } from './logger.ts'
+import type { ResolvedOptions } from './options.ts'
+import type { EmulatorStorage } from './storage/storage.ts'
+import type { StreamRecord } from './storage/types.ts'
+
+/** A live connection the emulator may have to end: a PutMedia upload (later also GetMedia readers). */
+export interface LiveConnection {
+  /** Ends the connection because the emulator is closing; resolves once it is over. */
+  shutdown(): Promise<void>
+}
+
+/** A PutMedia connection, as its stream sees it. */
+export interface PutMediaWriter extends LiveConnection {
+  /** A newer PutMedia for the same stream arrived: end this one (newest wins). */
+  supersede(): void
+  /** The stream was deleted: end this one with ERROR 4008. */
+  streamDeleted(): void
+}
+
+/** Per-stream state that lives only while the emulator runs. */
+export interface StreamRuntime {
+  /** The PutMedia connection currently writing to the stream. */
+  writer: PutMediaWriter | undefined
+  /** PutMedia connections accepted for the stream since start-up (the `connectionIndex` of faults). */
+  putMediaConnections: number
+}
+
+/** What route handlers share: options, storage, per-stream runtime state and live connections. */
+export interface EmulatorContext {
+  readonly options: ResolvedOptions
+  readonly log: Log
+  readonly storage: EmulatorStorage
+  /** Runtime state of a stream (by ARN, so a re-created stream starts afresh). */
+  runtime(stream: StreamRecord): StreamRuntime
+  /** Forgets the runtime state of a deleted stream. */
+  forgetRuntime(stream: StreamRecord): void
+  /** `CREATING` until `streamActivationDelayMs` after creation, then `ACTIVE`. */
+  status(stream: StreamRecord): 'CREATING' | 'ACTIVE'
+  /** The endpoint URL (no path) to give clients that reached the server with this request. */
+  endpointFor(request: IncomingMessage): string
+  /** Connections to end on close(). */
+  readonly connections: Set<LiveConnection>
+}
+
+/** Finds a stream by name or ARN (exactly one given), or `undefined`. */
+export function findStream(
+  context: EmulatorContext,
+  reference: { streamName?: string | undefined; streamARN?: string | undefined },
+): StreamRecord | undefined {
+  if (reference.streamName !== undefined) return context.storage.getStream(reference.streamName)
+  if (reference.streamARN === undefined) return undefined
+  const name = streamNameOfArn(reference.streamARN)
+  const stream = name === undefined ? undefined : context.storage.getStream(name)
+  return stream?.streamARN === reference.streamARN ? stream : undefined
+}
+
+/** The stream name inside a KVS stream ARN. */
+export function streamNameOfArn(arn: string): string | undefined {
+  return /^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:stream\/([a-zA-Z0-9_.-]+)\/[0-9]+$/.exec(arn)?.[1]
+}

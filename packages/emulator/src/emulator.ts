@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { EmulatorContext, LiveConnection, StreamRuntime } from './context.ts'
+import { EmulatorError, ServiceError } from './errors.ts'
+import { writeRawError } from './http/aws-response.ts'
+import { Router } from './http/router.ts'
+import { toLog } from './logger.ts'
+import { type EmulatorCredentials, type EmulatorOptions, resolveOptions } from './options.ts'
+import { controlPlaneRoutes } from './routes/control-plane.ts'
+import { putMediaRoutes } from './routes/put-media.ts'
+import { createDiskBackend } from './storage/disk-backend.ts'
+import { createMemoryBackend } from './storage/memory-backend.ts'
+import { EmulatorStorage } from './storage/storage.ts'
+import type { StreamRecord } from './storage/types.ts'
+
+/** A running emulator. */
+export interface Emulator {
+  /** `http://HOST:PORT`: the endpoint for the control plane and the data plane (no path). */
+  readonly url: string
+  readonly host: string
+  readonly port: number
+  readonly region: string
+  readonly accountId: string
+  /** The key pairs it accepts. */
+  readonly credentials: readonly EmulatorCredentials[]
+  /** Streams and fragments, with the read API media readers build on. */
+  readonly storage: EmulatorStorage
+  /** Stops accepting connections, ends live ones (pending fragments are stored first), closes storage. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts a local Kinesis Video Streams emulator: the control plane (rest-json), SigV4 verification and
+ * PutMedia with acknowledgements, over plain HTTP/1.1, storing fragments in memory or durably on disk.
+ * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_PutMedia.html
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const resolved = resolveOptions(options)
+  const log = toLog(resolved.logger)
+  const backend =
+    resolved.storage === 'disk' ? createDiskBackend(resolved.dataDir!, log) : createMemoryBackend()
+  const storage = await EmulatorStorage.open(backend, log, resolved.clock)
+
+  const runtimes = new Map<string, StreamRuntime>()
+  const connections = new Set<LiveConnection>()
+  let url = ''
+  let wildcard = false
+  const context: EmulatorContext = {
+    options: resolved,
+    log,
+    storage,
+    connections,
+    runtime(stream: StreamRecord): StreamRuntime {
+      let runtime = runtimes.get(stream.streamARN)
+      if (runtime === undefined)
+        runtimes.set(stream.streamARN, (runtime = { writer: undefined, putMediaConnections: 0 }))
+      return runtime
+    },
+    forgetRuntime(stream: StreamRecord): void {
+      runtimes.delete(stream.streamARN)
+    },
+    status(stream: StreamRecord): 'CREATING' | 'ACTIVE' {
+      return resolved.clock() < stream.creationTimeMs + resolved.streamActivationDelayMs
+        ? 'CREATING'
+        : 'ACTIVE'
+    },
+    endpointFor(request: IncomingMessage): string {
+      const host = request.headers.host
+      // Bound to every interface: answer with the address the client used.
+      if (wildcard && host !== undefined && /^[A-Za-z0-9.\-:[\]]{1,300}$/.test(host)) return `http://${host}`
+      return url
+    },
+  }
+
+  const router = new Router(context)
+  router.add(controlPlaneRoutes(context))
+  router.add(putMediaRoutes(context))
+
+  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 })
+  const dispatch = (request: IncomingMessage, response: ServerResponse, continueExpected: boolean) => {
+    router.dispatch(request, response, continueExpected).catch((error: unknown) => {
+      log.error('request handling failed', { error: String(error) })
+      response.destroy()
+    })
+  }
+  server.on('request', (request, response) => dispatch(request, response, false))
+  server.on('checkContinue', (request, response) => dispatch(request, response, true))
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => refuseMalformed(error, socket))
+
+  try {
+    await listen(server, resolved.port, resolved.host)
+  } catch (error) {
+    await storage.close()
+    throw new EmulatorError(
+      'ERR_KVS_EMULATOR_LISTEN',
+      `cannot listen on ${resolved.host}:${resolved.port}: ${String(error)}`,
+      {
+        cause: error,
+      },
+    )
+  }
+  const address = server.address() as AddressInfo
+  wildcard = resolved.host === '0.0.0.0' || resolved.host === '::'
+  const urlHost =
+    resolved.host === '0.0.0.0'
+      ? '127.0.0.1'
+      : resolved.host === '::'
+        ? '[::1]'
+        : resolved.host.includes(':')
+          ? `[${resolved.host}]`
+          : resolved.host
+  url = `http://${urlHost}:${address.port}`
+  log.info('emulator listening', { url, storage: storage.kind, dataDir: resolved.dataDir })
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    host: resolved.host,
+    port: address.port,
+    region: resolved.region,
+    accountId: resolved.accountId,
+    credentials: resolved.credentials,
+    storage,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+        await Promise.all([...connections].map((connection) => connection.shutdown()))
+        server.closeAllConnections()
+        await closed
+        await storage.close()
+        log.info('emulator closed', { url })
+      })()
+      return closing
+    },
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+/** Answers requests node's HTTP parser refused (oversized headers, bad syntax) with an AWS-shaped error. */
+function refuseMalformed(error: NodeJS.ErrnoException, socket: Socket): void {
+  const busy =
+    (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true
+  if (error.code === 'ECONNRESET' || !socket.writable || busy) {
+    socket.destroy()
+    return
+  }
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    const refusal = new ServiceError(
+      'RequestHeaderFieldsTooLargeException',
+      431,
+      'Request header fields are too large.',
+    )
+    writeRawError(socket, refusal, randomUUID(), 'Request Header Fields Too Large')
+  } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_HEADERS_TIMEOUT') {
+    const refusal = new ServiceError('RequestTimeoutException', 408, 'The request was not received in time.')
+    writeRawError(socket, refusal, randomUUID(), 'Request Timeout')
+  } else {
+    const refusal = new ServiceError(
+      'SerializationException',
+      400,
+      `Malformed HTTP request (${error.code ?? 'parse error'}).`,
+    )
+    writeRawError(socket, refusal, randomUUID(), 'Bad Request')
+  }
+}

@@ -1,0 +1,79 @@
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import { ServiceError } from '../errors.ts'
+
+/** Error types whose real bodies use a lower-case `message` member (signature failures, per AWS). */
+const lowerCaseMessage = new Set([
+  'InvalidSignatureException',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'RequestExpired',
+])
+
+/** The JSON body of an AWS error response. */
+export function errorBody(error: ServiceError): string {
+  return JSON.stringify(
+    lowerCaseMessage.has(error.errorType) ? { message: error.message } : { Message: error.message },
+  )
+}
+
+/** Sends a JSON success response. `undefined` sends an empty body, as operations without output do. */
+export function sendJson(response: ServerResponse, body: unknown): void {
+  const text = body === undefined ? '' : JSON.stringify(body)
+  response.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  })
+  response.end(text)
+}
+
+/**
+ * Sends an AWS error response (`x-amzn-ErrorType`, JSON `Message`). `close` asks for the connection to be
+ * closed after it, for requests whose body was not read.
+ */
+export function sendError(
+  response: ServerResponse,
+  error: ServiceError,
+  options: { close?: boolean } = {},
+): void {
+  const body = errorBody(error)
+  response.writeHead(error.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-ErrorType': error.errorTypeHeader,
+    ...(options.close ? { connection: 'close' } : {}),
+  })
+  response.end(body)
+}
+
+/**
+ * Writes an AWS error response straight to a socket, for requests node's HTTP parser refused (no
+ * `ServerResponse` exists then), and closes the connection.
+ */
+export function writeRawError(socket: Socket, error: ServiceError, requestId: string, reason: string): void {
+  const body = errorBody(error)
+  socket.end(
+    `HTTP/1.1 ${error.status} ${reason}\r\n` +
+      'content-type: application/json\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-amzn-ErrorType: ${error.errorTypeHeader}\r\n` +
+      `x-amzn-RequestId: ${requestId}\r\n` +
+      'connection: close\r\n\r\n' +
+      body,
+  )
+}
+
+/** Wraps anything thrown by a handler as a `ServiceError` (500 `InternalFailure` for bugs). */
+export function toServiceError(error: unknown): ServiceError {
+  if (ServiceError.is(error)) return error
+  return new ServiceError(
+    'InternalFailure',
+    500,
+    'The request processing has failed because of an unknown error.',
+    {
+      cause: error,
+    },
+  )
+}

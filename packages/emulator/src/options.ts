@@ -1,0 +1,238 @@
+import type { EmulatorLogger } from './logger.ts'
+
+/** Access key pair the emulator accepts signatures from. */
+export interface EmulatorCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+}
+
+/** Faults injected into one PutMedia connection, for testing clients' recovery. */
+export interface PutMediaFaults {
+  /** Destroy the connection (no terminating chunk, no more acks) once this many body bytes have arrived. */
+  dropAfterBytes?: number
+  /** Destroy the connection right after the RECEIVED ack of the fragment numbered this many in the connection. */
+  dropAfterFragments?: number
+  /** Once `count` fragments were received, answer the next fragment's start with an ERROR ack `errorId`. */
+  errorAfterFragments?: { count: number; errorId: number }
+  /** Delay every ack of the connection by this many milliseconds (their order is kept). */
+  ackDelayMs?: number
+}
+
+/**
+ * Faults for every PutMedia connection, or a function choosing them per connection: `connectionIndex` counts
+ * the PutMedia connections of that stream since the emulator started, from 0.
+ */
+export type FaultsOption =
+  | PutMediaFaults
+  | ((streamName: string, connectionIndex: number) => PutMediaFaults | undefined)
+
+export interface EmulatorOptions {
+  /** TCP port; 0 picks a free one. Default 0. */
+  port?: number
+  /** Address to bind. Default `127.0.0.1`. */
+  host?: string
+  /** Directory for `storage: 'disk'`; created when missing. */
+  dataDir?: string
+  /** Where streams and fragments live. Default `'disk'` when `dataDir` is given, else `'memory'`. */
+  storage?: 'disk' | 'memory'
+  /** Key pairs accepted in SigV4 signatures. Default one pair: `AKIDKVSEMULATOR` / `kvs-emulator-secret`. */
+  credentials?: EmulatorCredentials[]
+  /** Check SigV4 signatures. Default true. */
+  verifySignatures?: boolean
+  /**
+   * Largest accepted distance between a request's `x-amz-date` and the emulator's clock. Default 15 minutes
+   * (SigV4's usual window; KVS logs show 5 minutes).
+   */
+  maxClockSkewMs?: number
+  /** Region of the endpoint: signatures must be scoped to it, ARNs carry it. Default `us-east-1`. */
+  region?: string
+  /** Account id in ARNs. Default `000000000000`. */
+  accountId?: string
+  /** How long a new stream stays `CREATING` before it is `ACTIVE` (PutMedia meanwhile: ERROR 4008). Default 0. */
+  streamActivationDelayMs?: number
+  /** Interval of `IDLE` acks while a PutMedia body is silent. Default 3000. */
+  idleAckIntervalMs?: number
+  /** A PutMedia connection silent this long is closed. Default 30,000. */
+  idleTimeoutMs?: number
+  /** A PutMedia connection this old gets ERROR 4003 and is closed. Default 45 minutes. */
+  maxConnectionDurationMs?: number
+  /** Longest fragment accepted (ERROR 4002 beyond). Default 10,000. */
+  maxFragmentDurationMs?: number
+  /** Largest fragment accepted (ERROR 4001 beyond). Default 50,000,000. */
+  maxFragmentBytes?: number
+  /** How far in the future a producer timestamp may be before ERROR 4007. Default 60,000. */
+  futureTimestampToleranceMs?: number
+  /** Largest JSON request body accepted (413 beyond). Default 1 MiB. */
+  maxJsonBodyBytes?: number
+  /** Faults injected into PutMedia connections. Default none. */
+  faults?: FaultsOption
+  /** Receives the emulator's log lines. Default silent. */
+  logger?: EmulatorLogger
+  /** Current time in epoch milliseconds. Default `Date.now`. */
+  clock?: () => number
+}
+
+/** The options with their defaults applied. */
+export interface ResolvedOptions {
+  port: number
+  host: string
+  dataDir: string | undefined
+  storage: 'disk' | 'memory'
+  credentials: EmulatorCredentials[]
+  verifySignatures: boolean
+  maxClockSkewMs: number
+  region: string
+  accountId: string
+  streamActivationDelayMs: number
+  idleAckIntervalMs: number
+  idleTimeoutMs: number
+  maxConnectionDurationMs: number
+  maxFragmentDurationMs: number
+  maxFragmentBytes: number
+  futureTimestampToleranceMs: number
+  maxJsonBodyBytes: number
+  faults: FaultsOption | undefined
+  logger: EmulatorLogger | undefined
+  clock: () => number
+}
+
+/** The key pair accepted when `credentials` is not given. */
+export const DEFAULT_CREDENTIALS: Readonly<EmulatorCredentials> = Object.freeze({
+  accessKeyId: 'AKIDKVSEMULATOR',
+  secretAccessKey: 'kvs-emulator-secret',
+})
+
+function invalidOption(name: string, expected: string, value: unknown): TypeError {
+  const shown =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : typeof value === 'function'
+        ? 'a function'
+        : String(value)
+  return new TypeError(`${name} must be ${expected}, got ${shown}`)
+}
+
+function nonNegative(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value >= 0) || value === Number.POSITIVE_INFINITY) {
+    throw invalidOption(name, 'a finite number >= 0', value)
+  }
+  return value
+}
+
+function positive(name: string, value: unknown, fallback: number): number {
+  const result = nonNegative(name, value, fallback)
+  if (result === 0) throw invalidOption(name, 'a finite number > 0', value)
+  return result
+}
+
+function validateFaults(name: string, faults: PutMediaFaults): PutMediaFaults {
+  if (typeof faults !== 'object' || faults === null)
+    throw invalidOption(name, 'an object or a function', faults)
+  nonNegative(`${name}.dropAfterBytes`, faults.dropAfterBytes, 0)
+  nonNegative(`${name}.dropAfterFragments`, faults.dropAfterFragments, 0)
+  nonNegative(`${name}.ackDelayMs`, faults.ackDelayMs, 0)
+  const error = faults.errorAfterFragments
+  if (error !== undefined) {
+    if (typeof error !== 'object' || error === null) {
+      throw invalidOption(`${name}.errorAfterFragments`, 'an object { count, errorId }', error)
+    }
+    nonNegative(`${name}.errorAfterFragments.count`, error.count, 0)
+    if (!Number.isInteger(error.errorId)) {
+      throw invalidOption(`${name}.errorAfterFragments.errorId`, 'an integer ErrorId', error.errorId)
+    }
+  }
+  return faults
+}
+
+/** Faults for one connection: the option itself, or what its function returns (validated). */
+export function faultsFor(
+  option: FaultsOption | undefined,
+  streamName: string,
+  connectionIndex: number,
+): PutMediaFaults {
+  if (option === undefined) return {}
+  if (typeof option !== 'function') return option
+  const faults = option(streamName, connectionIndex)
+  return faults === undefined ? {} : validateFaults('faults()', faults)
+}
+
+/** Applies the defaults and checks every option; throws `TypeError` on a bad one. */
+export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options)
+  const port = nonNegative('port', options.port, 0)
+  if (!Number.isInteger(port) || port > 65535)
+    throw invalidOption('port', 'an integer from 0 to 65535', options.port)
+  const host = options.host ?? '127.0.0.1'
+  if (typeof host !== 'string' || host === '') throw invalidOption('host', 'a non-empty string', options.host)
+  const dataDir = options.dataDir
+  if (dataDir !== undefined && (typeof dataDir !== 'string' || dataDir === '')) {
+    throw invalidOption('dataDir', 'a non-empty path', dataDir)
+  }
+  const storage = options.storage ?? (dataDir === undefined ? 'memory' : 'disk')
+  if (storage !== 'disk' && storage !== 'memory')
+    throw invalidOption('storage', "'disk' or 'memory'", storage)
+  if (storage === 'disk' && dataDir === undefined)
+    throw invalidOption('dataDir', "a path when storage is 'disk'", dataDir)
+  const credentials = options.credentials ?? [DEFAULT_CREDENTIALS]
+  if (!Array.isArray(credentials) || credentials.length === 0) {
+    throw invalidOption('credentials', 'a non-empty array of { accessKeyId, secretAccessKey }', credentials)
+  }
+  for (const [index, pair] of credentials.entries()) {
+    if (typeof pair?.accessKeyId !== 'string' || !/^[A-Za-z0-9]+$/.test(pair.accessKeyId)) {
+      throw invalidOption(`credentials[${index}].accessKeyId`, 'letters and digits', pair?.accessKeyId)
+    }
+    if (typeof pair.secretAccessKey !== 'string' || pair.secretAccessKey === '') {
+      throw invalidOption(`credentials[${index}].secretAccessKey`, 'a non-empty string', pair.secretAccessKey)
+    }
+  }
+  const verifySignatures = options.verifySignatures ?? true
+  if (typeof verifySignatures !== 'boolean')
+    throw invalidOption('verifySignatures', 'a boolean', verifySignatures)
+  const region = options.region ?? 'us-east-1'
+  if (typeof region !== 'string' || !/^[a-z0-9-]+$/.test(region)) {
+    throw invalidOption('region', 'a region name such as "us-east-1"', options.region)
+  }
+  const accountId = options.accountId ?? '000000000000'
+  if (typeof accountId !== 'string' || !/^[0-9]+$/.test(accountId)) {
+    throw invalidOption('accountId', 'a string of digits', options.accountId)
+  }
+  const faults = options.faults
+  if (faults !== undefined && typeof faults !== 'function') validateFaults('faults', faults)
+  const clock = options.clock ?? Date.now
+  if (typeof clock !== 'function')
+    throw invalidOption('clock', 'a function returning epoch milliseconds', clock)
+  return {
+    port,
+    host,
+    dataDir,
+    storage,
+    credentials: credentials.map((pair) => ({
+      accessKeyId: pair.accessKeyId,
+      secretAccessKey: pair.secretAccessKey,
+    })),
+    verifySignatures,
+    maxClockSkewMs: nonNegative('maxClockSkewMs', options.maxClockSkewMs, 15 * 60_000),
+    region,
+    accountId,
+    streamActivationDelayMs: nonNegative('streamActivationDelayMs', options.streamActivationDelayMs, 0),
+    idleAckIntervalMs: positive('idleAckIntervalMs', options.idleAckIntervalMs, 3000),
+    idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, 30_000),
+    maxConnectionDurationMs: positive(
+      'maxConnectionDurationMs',
+      options.maxConnectionDurationMs,
+      45 * 60_000,
+    ),
+    maxFragmentDurationMs: positive('maxFragmentDurationMs', options.maxFragmentDurationMs, 10_000),
+    maxFragmentBytes: positive('maxFragmentBytes', options.maxFragmentBytes, 50_000_000),
+    futureTimestampToleranceMs: nonNegative(
+      'futureTimestampToleranceMs',
+      options.futureTimestampToleranceMs,
+      60_000,
+    ),
+    maxJsonBodyBytes: positive('maxJsonBodyBytes', options.maxJsonBodyBytes, 1024 * 1024),
+    faults,
+    logger: options.logger,
+    clock,
+  }
+}

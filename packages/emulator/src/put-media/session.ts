@@ -1,0 +1,301 @@
+import {
+  ChunkerError,
+  type ChunkerEvent,
+  type ClusterChunker,
+  createClusterChunker,
+  type TrackInfo,
+} from '@kvs-streams/chunker'
+import {
+  concatBytes,
+  createEbmlReader,
+  EbmlError,
+  type EbmlReader,
+  ElementId,
+  readString,
+} from '@kvs-streams/ebml'
+import type { FragmentMetadataTag } from '../storage/types.ts'
+import { END_OF_FRAGMENT_TAG, splitFragment } from './fragment-tags.ts'
+
+export interface PutMediaSessionOptions {
+  /** Longest fragment accepted (4002). */
+  maxFragmentDurationMs: number
+  /** Largest fragment accepted (4001). */
+  maxFragmentBytes: number
+}
+
+/** The producer's MKV header was read (before the first fragment). */
+export interface SessionHeaderEvent {
+  type: 'header'
+  bytes: Uint8Array
+  timecodeScale: number
+  tracks: TrackInfo[]
+}
+
+/** A fragment's Cluster Timecode was read: acknowledge BUFFERING. */
+export interface SessionFragmentStartEvent {
+  type: 'fragment-start'
+  /** 0-based index of the fragment in the session. */
+  index: number
+  /** The Cluster Timecode (TimecodeScale units). */
+  timecode: number
+}
+
+/** A fragment is complete and valid: acknowledge RECEIVED and store it. The bytes are owned copies. */
+export interface SessionFragmentEvent {
+  type: 'fragment'
+  index: number
+  timecode: number
+  cluster: Uint8Array
+  /** The producer's metadata Tags (reserved `AWS_KINESISVIDEO_*` tags removed). */
+  tags: Uint8Array
+  metadata: FragmentMetadataTag[]
+  durationMs: number
+  /** Bytes of the cluster and the Tags that followed it, as sent. */
+  sizeBytes: number
+  tracks: number[]
+  blockCount: number
+  keyframe: boolean
+}
+
+/** The session broke a KVS rule: acknowledge ERROR with `errorId` and close. Always the last event. */
+export interface SessionErrorEvent {
+  type: 'error'
+  errorId: number
+  message: string
+  /** The fragment concerned, when there is one. */
+  fragmentIndex: number | undefined
+}
+
+export type SessionEvent =
+  | SessionHeaderEvent
+  | SessionFragmentStartEvent
+  | SessionFragmentEvent
+  | SessionErrorEvent
+
+/**
+ * The PutMedia body parser of one connection: a synchronous, incremental core (no I/O, no timers). MKV bytes
+ * in; header, fragment-start, fragment and error events out. Wraps the cluster chunker and adds what a server
+ * needs beyond it: the end-of-fragment tag (`AWS_KINESISVIDEO_END_OF_FRAGMENT` closes the open fragment at
+ * once), the fragment metadata limits (4009), and ErrorIds for unparseable input (4006).
+ */
+export interface PutMediaSession {
+  /** Consumes body bytes (kept by reference until their fragment completes: do not reuse the memory). */
+  push(chunk: Uint8Array): SessionEvent[]
+  /** The body ended: completes the last fragment, or reports truncated input (4006). */
+  end(): SessionEvent[]
+  /** Index of the fragment started and not yet complete, if any. */
+  readonly openFragmentIndex: number | undefined
+  /** True once an error event was returned; later calls return nothing. */
+  readonly failed: boolean
+}
+
+export function createPutMediaSession(options: PutMediaSessionOptions): PutMediaSession {
+  return new Session(options)
+}
+
+/**
+ * An empty, zero-size Cues element. Fed to the chunker right after an end-of-fragment Tags element: a
+ * level-1 element other than Tags makes it complete the open fragment, and Cues is never forwarded.
+ */
+const FRAGMENT_BOUNDARY = Uint8Array.of(0x1c, 0x53, 0xbb, 0x6b, 0x80)
+
+const watchedData = (id: number) => (id === ElementId.TagName ? 'data' : 'skip')
+
+/** Every PutMedia body starts with an EBML header element: its id, `1A 45 DF A3`. */
+const EBML_MAGIC = Uint8Array.of(0x1a, 0x45, 0xdf, 0xa3)
+
+class Session implements PutMediaSession {
+  readonly #chunker: ClusterChunker
+  /** A second reader over the same bytes, for level-1 Tags carrying the end-of-fragment tag. */
+  readonly #watcher: EbmlReader
+  /** Set when the watcher fails: the chunker reports the same input as an error. */
+  #watcherFailed = false
+  /** A Cluster began since the last end-of-fragment boundary: an EoFR tag now closes a fragment. */
+  #clusterSeen = false
+  /** Inside a level-1 Tags element, and whether it named the end-of-fragment tag. */
+  #inTags = false
+  #endOfFragment = false
+  /** Absolute offset of the next body byte. */
+  #offset = 0
+  #open: number | undefined
+  #failed = false
+
+  constructor(options: PutMediaSessionOptions) {
+    this.#chunker = createClusterChunker({
+      onViolation: 'emit',
+      fragmentStart: true,
+      requireKeyframe: false,
+      maxFragmentDurationMs: options.maxFragmentDurationMs,
+      maxFragmentBytes: options.maxFragmentBytes,
+      // A fragment past the limit fails early (4001) instead of being buffered whole; the slack covers header
+      // elements and the part of the first chunk before the cluster, which the chunker also counts.
+      maxBufferedBytes: options.maxFragmentBytes + 9 * 1024 * 1024,
+    })
+    this.#watcher = createEbmlReader({ dataMode: watchedData })
+  }
+
+  get openFragmentIndex(): number | undefined {
+    return this.#open
+  }
+
+  get failed(): boolean {
+    return this.#failed
+  }
+
+  push(chunk: Uint8Array): SessionEvent[] {
+    const out: SessionEvent[] = []
+    if (this.#failed || chunk.length === 0) return out
+    const start = this.#offset
+    this.#offset += chunk.length
+    // Refuse a body that is not EBML at its first bytes, rather than wait for a bogus element to complete.
+    for (let i = start; i < Math.min(EBML_MAGIC.length, this.#offset); i++) {
+      if (chunk[i - start] !== EBML_MAGIC[i]) {
+        this.#error(out, 4006, 'the body does not start with an EBML header', undefined)
+        return out
+      }
+    }
+    let position = 0
+    for (const boundary of this.#watch(chunk)) {
+      const cut = boundary - start
+      if (!this.#feed(chunk.subarray(position, cut), out)) return out
+      if (!this.#feed(FRAGMENT_BOUNDARY, out)) return out
+      position = cut
+    }
+    this.#feed(chunk.subarray(position), out)
+    return out
+  }
+
+  end(): SessionEvent[] {
+    const out: SessionEvent[] = []
+    if (this.#failed) return out
+    let events: readonly ChunkerEvent[]
+    let failure: unknown
+    try {
+      events = this.#chunker.end()
+    } catch (error) {
+      events = eventsOf(error)
+      failure = error
+    }
+    if (this.#handle(events, out) && failure !== undefined) this.#fail(failure, out)
+    return out
+  }
+
+  /** Offsets (absolute) right after each level-1 Tags element that carries the end-of-fragment tag. */
+  #watch(chunk: Uint8Array): number[] {
+    if (this.#watcherFailed) return []
+    const boundaries: number[] = []
+    let events: ReturnType<EbmlReader['push']>
+    try {
+      events = this.#watcher.push(chunk)
+    } catch (error) {
+      if (!EbmlError.is(error)) throw error
+      this.#watcherFailed = true
+      events = error.events as typeof events
+    }
+    for (const event of events) {
+      if (event.depth === 1 && event.id === ElementId.Cluster && event.type === 'element-start') {
+        this.#clusterSeen = true
+      } else if (event.depth === 1 && event.id === ElementId.Tags) {
+        if (event.type === 'element-start') {
+          this.#inTags = true
+          this.#endOfFragment = false
+        } else if (event.type === 'element-end') {
+          this.#inTags = false
+          if (this.#endOfFragment && this.#clusterSeen) {
+            boundaries.push(event.end)
+            this.#clusterSeen = false
+          }
+        }
+      } else if (this.#inTags && event.type === 'element' && event.id === ElementId.TagName) {
+        if (readString(event.data) === END_OF_FRAGMENT_TAG) this.#endOfFragment = true
+      }
+    }
+    return boundaries
+  }
+
+  /** Pushes bytes to the chunker; false once the session failed. */
+  #feed(bytes: Uint8Array, out: SessionEvent[]): boolean {
+    if (bytes.length === 0) return true
+    let events: readonly ChunkerEvent[]
+    let failure: unknown
+    try {
+      events = this.#chunker.push(bytes)
+    } catch (error) {
+      events = eventsOf(error)
+      failure = error
+    }
+    if (!this.#handle(events, out)) return false
+    if (failure !== undefined) {
+      this.#fail(failure, out)
+      return false
+    }
+    return true
+  }
+
+  /** Translates chunker events; false once an error was emitted. */
+  #handle(events: readonly ChunkerEvent[], out: SessionEvent[]): boolean {
+    for (const event of events) {
+      switch (event.type) {
+        case 'header':
+          out.push({
+            type: 'header',
+            bytes: event.bytes,
+            timecodeScale: event.timecodeScale,
+            tracks: event.tracks,
+          })
+          break
+        case 'fragment-start':
+          this.#open = event.index
+          out.push({ type: 'fragment-start', index: event.index, timecode: event.timecode })
+          break
+        case 'violation': {
+          const { errorId, message, fragmentIndex } = event.violation
+          // A fragment that does not start with a key frame has no ErrorId: KVS accepts it.
+          if (errorId === undefined) break
+          this.#error(out, errorId, message, fragmentIndex ?? this.#open)
+          return false
+        }
+        case 'fragment': {
+          this.#open = undefined
+          const split = splitFragment(concatBytes(event.parts))
+          if (split.metadataViolation !== undefined) {
+            this.#error(out, 4009, split.metadataViolation, event.index)
+            return false
+          }
+          out.push({
+            type: 'fragment',
+            index: event.index,
+            timecode: event.timecode,
+            cluster: split.cluster,
+            tags: split.tags,
+            metadata: split.metadata,
+            durationMs: event.durationMs,
+            sizeBytes: event.byteLength,
+            tracks: event.tracks,
+            blockCount: event.blockCount,
+            keyframe: event.keyframe,
+          })
+          break
+        }
+      }
+    }
+    return true
+  }
+
+  #fail(error: unknown, out: SessionEvent[]): void {
+    if (ChunkerError.is(error)) this.#error(out, error.errorId ?? 4006, error.message, this.#open)
+    else if (EbmlError.is(error)) this.#error(out, 4006, error.message, this.#open)
+    else throw error
+  }
+
+  #error(out: SessionEvent[], errorId: number, message: string, fragmentIndex: number | undefined): void {
+    this.#failed = true
+    out.push({ type: 'error', errorId, message, fragmentIndex })
+  }
+}
+
+function eventsOf(error: unknown): readonly ChunkerEvent[] {
+  if (ChunkerError.is(error)) return error.events
+  if (EbmlError.is(error)) return error.events as unknown as readonly ChunkerEvent[]
+  throw error
+}

@@ -1,0 +1,308 @@
+import type { Log } from '../logger.ts'
+import type { FragmentBytes, FragmentInfo, StorageBackend, StoredFragment, StreamRecord } from './types.ts'
+
+/** What `subscribe` listeners receive. */
+export type StorageEvent =
+  | { type: 'fragment-stored'; fragment: FragmentInfo }
+  | { type: 'stream-deleted'; streamName: string; streamARN: string }
+  | { type: 'storage-closed' }
+
+export type StorageListener = (event: StorageEvent) => void
+
+/** How long fragments of a stream with retention 0 stay readable, and how many bytes of them per stream. */
+export const HOST_BUFFER_MS = 5 * 60_000
+export const HOST_BUFFER_BYTES = 200 * 1024 * 1024
+
+interface StreamEntry {
+  record: StreamRecord
+  /** Readable fragments, by increasing sequence. */
+  fragments: FragmentInfo[]
+  byNumber: Map<string, FragmentInfo>
+  /** Bytes of the fragments kept only in memory (retention 0), by fragment number. */
+  buffered: Map<string, FragmentBytes>
+  bufferedBytes: number
+  /** Sequence of the next fragment number handed out. */
+  nextSequence: number
+}
+
+/**
+ * The emulator's streams and fragments: an in-memory index in front of a memory or disk backend, with a
+ * host buffer for retention-0 streams and a subscription for new fragments. The read side
+ * (`listStreams`, `listFragments`, `readFragment`, `subscribe`, `watchFragments`) is what media readers
+ * (GetMedia, ListFragments) build on; the write side is driven by the control plane and PutMedia.
+ */
+export class EmulatorStorage {
+  readonly #backend: StorageBackend
+  readonly #log: Log
+  readonly #clock: () => number
+  readonly #streams = new Map<string, StreamEntry>()
+  /** Tail of the serial work queue of each stream name (create, writes, delete stay in order). */
+  readonly #queues = new Map<string, Promise<void>>()
+  readonly #listeners = new Set<{ streamName: string | undefined; listener: StorageListener }>()
+  #closed = false
+
+  private constructor(backend: StorageBackend, log: Log, clock: () => number) {
+    this.#backend = backend
+    this.#log = log
+    this.#clock = clock
+  }
+
+  /** Opens a backend and loads what it holds. */
+  static async open(backend: StorageBackend, log: Log, clock: () => number): Promise<EmulatorStorage> {
+    const storage = new EmulatorStorage(backend, log, clock)
+    for (const { stream, fragments } of await backend.load()) {
+      const last = fragments[fragments.length - 1]
+      storage.#streams.set(stream.streamName, {
+        record: stream,
+        fragments,
+        byNumber: new Map(fragments.map((fragment) => [fragment.fragmentNumber, fragment])),
+        buffered: new Map(),
+        bufferedBytes: 0,
+        nextSequence: last === undefined ? 1 : last.sequence + 1,
+      })
+    }
+    return storage
+  }
+
+  /** `'disk'` or `'memory'`. */
+  get kind(): 'disk' | 'memory' {
+    return this.#backend.kind
+  }
+
+  // Read side.
+
+  /** A stream by name. */
+  getStream(streamName: string): StreamRecord | undefined {
+    return this.#streams.get(streamName)?.record
+  }
+
+  /** Every stream, sorted by name. */
+  listStreams(): StreamRecord[] {
+    return [...this.#streams.values()]
+      .map((entry) => entry.record)
+      .sort((a, b) => compare(a.streamName, b.streamName))
+  }
+
+  /** The readable fragments of a stream, oldest first (empty for an unknown stream). A snapshot. */
+  listFragments(streamName: string): FragmentInfo[] {
+    const entry = this.#streams.get(streamName)
+    if (entry === undefined) return []
+    this.#trimHostBuffer(entry)
+    return entry.fragments.slice()
+  }
+
+  /** A fragment with its bytes, or `undefined` when the stream or fragment is gone. */
+  async readFragment(streamName: string, fragmentNumber: string): Promise<StoredFragment | undefined> {
+    const entry = this.#streams.get(streamName)
+    const info = entry?.byNumber.get(fragmentNumber)
+    if (entry === undefined || info === undefined) return undefined
+    const bytes = entry.buffered.get(fragmentNumber) ?? (await this.#backend.readFragment(entry.record, info))
+    return bytes === undefined ? undefined : { ...info, ...bytes }
+  }
+
+  /**
+   * Calls `listener` for every fragment stored from now on (in the order of the stream's fragment numbers)
+   * and for stream deletions; for one stream, or for all when `streamName` is undefined. Returns the
+   * unsubscribe function. Subscribe, then `listFragments`, to see every fragment once (dedupe by number).
+   */
+  subscribe(streamName: string | undefined, listener: StorageListener): () => void {
+    const subscription = { streamName, listener }
+    this.#listeners.add(subscription)
+    return () => {
+      this.#listeners.delete(subscription)
+    }
+  }
+
+  /**
+   * The fragments stored in a stream from now on, as an async iterator; it ends when the stream is deleted,
+   * the storage closes, or `signal` aborts.
+   */
+  watchFragments(
+    streamName: string,
+    options: { signal?: AbortSignal } = {},
+  ): AsyncIterableIterator<FragmentInfo> {
+    const queue: FragmentInfo[] = []
+    let done = this.#closed || options.signal?.aborted === true
+    let wake: (() => void) | undefined
+    const finish = () => {
+      done = true
+      unsubscribe()
+      options.signal?.removeEventListener('abort', finish)
+      wake?.()
+    }
+    const unsubscribe = this.subscribe(streamName, (event) => {
+      if (event.type === 'fragment-stored') queue.push(event.fragment)
+      else finish()
+      wake?.()
+    })
+    options.signal?.addEventListener('abort', finish, { once: true })
+    const iterator: AsyncIterableIterator<FragmentInfo> = {
+      async next(): Promise<IteratorResult<FragmentInfo>> {
+        while (queue.length === 0 && !done) await new Promise<void>((resolve) => (wake = resolve))
+        wake = undefined
+        const value = queue.shift()
+        return value === undefined ? { done: true, value: undefined } : { done: false, value }
+      },
+      async return(): Promise<IteratorResult<FragmentInfo>> {
+        finish()
+        queue.length = 0
+        return { done: true, value: undefined }
+      },
+      [Symbol.asyncIterator]() {
+        return iterator
+      },
+    }
+    if (done) finish()
+    return iterator
+  }
+
+  // Write side, for the control plane and PutMedia.
+
+  /** Adds a stream (the caller checked the name is free) and persists it. */
+  async createStream(record: StreamRecord): Promise<void> {
+    this.#streams.set(record.streamName, {
+      record,
+      fragments: [],
+      byNumber: new Map(),
+      buffered: new Map(),
+      bufferedBytes: 0,
+      nextSequence: 1,
+    })
+    try {
+      await this.#enqueue(record.streamName, () => this.#backend.saveStream(record))
+    } catch (error) {
+      if (this.#streams.get(record.streamName)?.record === record) this.#streams.delete(record.streamName)
+      throw error
+    }
+  }
+
+  /** Replaces a stream's record (same name and ARN) and persists it. */
+  async updateStream(record: StreamRecord): Promise<void> {
+    const entry = this.#streams.get(record.streamName)
+    if (entry === undefined || entry.record.streamARN !== record.streamARN) return
+    entry.record = record
+    await this.#enqueue(record.streamName, async () => {
+      if (this.#streams.get(record.streamName) === entry) await this.#backend.saveStream(record)
+    })
+  }
+
+  /** Removes a stream and its fragments. Readers see it gone at once; files go after pending writes. */
+  async deleteStream(record: StreamRecord): Promise<void> {
+    const entry = this.#streams.get(record.streamName)
+    if (entry === undefined || entry.record.streamARN !== record.streamARN) return
+    this.#streams.delete(record.streamName)
+    this.#emit(record.streamName, {
+      type: 'stream-deleted',
+      streamName: record.streamName,
+      streamARN: record.streamARN,
+    })
+    await this.#enqueue(record.streamName, () => this.#backend.removeStream(entry.record))
+  }
+
+  /** The next fragment sequence of a stream (1, 2, 3, …), or `undefined` when the stream is gone. */
+  allocateSequence(record: StreamRecord): number | undefined {
+    const entry = this.#streams.get(record.streamName)
+    if (entry === undefined || entry.record.streamARN !== record.streamARN) return undefined
+    return entry.nextSequence++
+  }
+
+  /**
+   * Stores a fragment: durably (`durable`, the stream has retention > 0) or in the host buffer. Resolves true
+   * once stored (durable: written, fsync'd and renamed), false when the stream was deleted meanwhile.
+   */
+  async putFragment(record: StreamRecord, fragment: StoredFragment, durable: boolean): Promise<boolean> {
+    return this.#enqueue(record.streamName, async () => {
+      const entry = this.#streams.get(record.streamName)
+      if (entry === undefined || entry.record.streamARN !== record.streamARN) return false
+      const info = infoOf(fragment, durable)
+      if (durable) {
+        await this.#backend.writeFragment(entry.record, fragment)
+      } else {
+        entry.buffered.set(fragment.fragmentNumber, {
+          header: fragment.header,
+          cluster: fragment.cluster,
+          tags: fragment.tags,
+        })
+        entry.bufferedBytes += fragment.header.length + fragment.cluster.length + fragment.tags.length
+      }
+      if (this.#streams.get(record.streamName) !== entry) return false
+      insertBySequence(entry.fragments, info)
+      entry.byNumber.set(info.fragmentNumber, info)
+      this.#trimHostBuffer(entry)
+      this.#emit(record.streamName, { type: 'fragment-stored', fragment: info })
+      return true
+    })
+  }
+
+  /** Waits for pending writes, then closes the backend. Watchers end. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await Promise.all([...this.#queues.values()])
+    for (const { listener } of [...this.#listeners]) listener({ type: 'storage-closed' })
+    this.#listeners.clear()
+    await this.#backend.close()
+  }
+
+  #enqueue<T>(streamName: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(streamName) ?? Promise.resolve()
+    const run = previous.then(work)
+    const tail = run.then(
+      () => {},
+      () => {},
+    )
+    this.#queues.set(streamName, tail)
+    void tail.then(() => {
+      if (this.#queues.get(streamName) === tail) this.#queues.delete(streamName)
+    })
+    return run
+  }
+
+  #emit(streamName: string, event: StorageEvent): void {
+    for (const subscription of [...this.#listeners]) {
+      if (subscription.streamName !== undefined && subscription.streamName !== streamName) continue
+      try {
+        subscription.listener(event)
+      } catch (error) {
+        this.#log.error('a storage listener threw', { error: String(error) })
+      }
+    }
+  }
+
+  /** Drops host-buffer fragments older than 5 minutes, then the oldest while over 200 MB. */
+  #trimHostBuffer(entry: StreamEntry): void {
+    if (entry.buffered.size === 0) return
+    const oldest = this.#clock() - HOST_BUFFER_MS
+    const drop = new Set<string>()
+    let bytes = entry.bufferedBytes
+    for (const info of entry.fragments) {
+      const buffered = entry.buffered.get(info.fragmentNumber)
+      if (buffered === undefined) continue
+      if (info.serverTimestampMs >= oldest && bytes <= HOST_BUFFER_BYTES) break
+      drop.add(info.fragmentNumber)
+      bytes -= buffered.header.length + buffered.cluster.length + buffered.tags.length
+    }
+    if (drop.size === 0) return
+    entry.bufferedBytes = bytes
+    entry.fragments = entry.fragments.filter((info) => !drop.has(info.fragmentNumber))
+    for (const number of drop) {
+      entry.buffered.delete(number)
+      entry.byNumber.delete(number)
+    }
+  }
+}
+
+function infoOf(fragment: StoredFragment, persisted: boolean): FragmentInfo {
+  const { header: _header, cluster: _cluster, tags: _tags, ...info } = fragment
+  return { ...info, persisted }
+}
+
+function insertBySequence(fragments: FragmentInfo[], info: FragmentInfo): void {
+  let index = fragments.length
+  while (index > 0 && fragments[index - 1]!.sequence > info.sequence) index--
+  fragments.splice(index, 0, info)
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
