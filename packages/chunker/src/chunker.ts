@@ -176,7 +176,7 @@ class Chunker implements ClusterChunker {
         events = this.#reader.push(chunk)
       } catch (error) {
         if (EbmlError.is(error)) {
-          for (const event of error.events) this.#handle(event, out)
+          for (const event of error.events as readonly EbmlEvent[]) this.#handle(event, out)
           // A memory bound crossed before the broken bytes is the first problem in the stream, however the
           // input was chunked.
           this.#checkBounds()

@@ -1,5 +1,3 @@
-import type { EbmlEvent } from './events.ts'
-
 const brand = Symbol.for('kvs-streams.ebml-error')
 
 /** Stable error codes of the EBML reader. */
@@ -30,8 +28,12 @@ export class EbmlError extends Error {
   readonly code: EbmlErrorCode
   readonly offset: number
   readonly elementId: number | undefined
-  /** Events completed in the failing `push()` call before the error (deliver them first). */
-  events: readonly EbmlEvent[] = []
+  /**
+   * Events completed in the failing `push()` call before the error (deliver them first): the reader's
+   * `EbmlEvent`s, or, when a core built on the reader (chunker, GetMedia parser) passes the error on, that
+   * core's own events.
+   */
+  events: readonly unknown[] = []
 
   constructor(code: EbmlErrorCode, message: string, options: EbmlErrorOptions) {
     super(

@@ -119,7 +119,7 @@ describe('nesting', () => {
     expect(error).toMatchObject({ code: 'ERR_KVS_EBML_TOO_DEEP', elementId: SimpleTag })
     // Each SimpleTag header is 3 bytes (67c8 + a 1-byte size): the fourth starts at byte 9.
     expect(error.offset).toBe(9)
-    expect(error.events.map((event) => event.type)).toEqual([
+    expect((error.events as EbmlEvent[]).map((event) => event.type)).toEqual([
       'element-start',
       'element-start',
       'element-start',
@@ -129,7 +129,7 @@ describe('nesting', () => {
   it('fails 33 nested masters with the default maxDepth of 32', () => {
     const error = pushError(nested(40))
     expect(error.code).toBe('ERR_KVS_EBML_TOO_DEEP')
-    const starts = error.events.filter((event) => event.type === 'element-start')
+    const starts = (error.events as EbmlEvent[]).filter((event) => event.type === 'element-start')
     expect(starts).toHaveLength(32)
     const last = starts.at(-1)!
     expect(error.offset).toBe(last.offset + last.headerSize)
@@ -229,7 +229,7 @@ describe('after an error', () => {
     expect(comparable(first)).toEqual([start(Segment, 0, 5, undefined, 0), leaf(Void, 5, 2, '00', 1)])
     const error = thrown(() => reader.push(fromHex('1f43b675 ff ec 80 00 ec 80'))) as EbmlError
     expect(error).toMatchObject({ code: 'ERR_KVS_EBML_INVALID_VINT', offset: 15 })
-    expect(comparable(error.events)).toEqual([start(Cluster, 8, 5, undefined, 1), leaf(Void, 13, 2, '', 2)])
+    expect(comparable(error.events as EbmlEvent[])).toEqual([start(Cluster, 8, 5, undefined, 1), leaf(Void, 13, 2, '', 2)])
   })
 
   it('throws the same error from every later push() and end()', () => {
