@@ -9,8 +9,12 @@ PNPM_VERSION=12.4.2
 APT_PACKAGES=(ffmpeg mkvtoolnix gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav awscli python3-botocore)
 
+# --minimal: only pnpm and the dependencies (enough for the demo); the system tools are for the tests.
+minimal=false
+[ "${1:-}" = "--minimal" ] && minimal=true
+
 missing=()
-for package in "${APT_PACKAGES[@]}"; do
+$minimal || for package in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
