@@ -12,7 +12,10 @@ export type EbmlErrorCode =
 
 export interface EbmlErrorOptions {
   cause?: unknown
-  /** Absolute byte offset in the stream where the problem was found. */
+  /**
+   * Absolute byte offset in the stream where the problem was found; -1 when the data was decoded apart from
+   * its stream (the leaf helpers `readUint`, `readFloat`, … do not know where their bytes came from).
+   */
   offset: number
   /** The element being read, when known. */
   elementId?: number | undefined
@@ -37,7 +40,7 @@ export class EbmlError extends Error {
 
   constructor(code: EbmlErrorCode, message: string, options: EbmlErrorOptions) {
     super(
-      `${message} (at byte ${options.offset})`,
+      options.offset >= 0 ? `${message} (at byte ${options.offset})` : message,
       options.cause === undefined ? {} : { cause: options.cause },
     )
     this.code = code

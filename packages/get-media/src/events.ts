@@ -1,0 +1,131 @@
+import type { Lacing } from '@kvs-streams/ebml'
+import type { GetMediaServiceError } from './errors.ts'
+
+/** A track of the fragment's document, from its Tracks element. */
+export interface TrackInfo {
+  /** TrackNumber, the number frames refer to. */
+  number: number
+  /** Matroska TrackType: 1 video, 2 audio, 17 subtitle, … (0 when absent). */
+  type: number
+  /** CodecID with its NUL padding removed, e.g. `V_MPEG4/ISO/AVC`. */
+  codecId: string
+  /** CodecPrivate, copied (it outlives the chunk it came in). */
+  codecPrivate?: Uint8Array
+  /** Video PixelWidth / PixelHeight. */
+  width?: number
+  height?: number
+  /** Audio SamplingFrequency (Hz) and Channels. */
+  samplingFrequency?: number
+  channels?: number
+  /** Track Name. */
+  name?: string
+  /** DefaultDuration in nanoseconds: the duration of frames without a BlockDuration. */
+  defaultDurationNs?: number
+}
+
+/**
+ * Metadata a fragment has before its frames: the `AWS_KINESISVIDEO_*` tags KVS writes before the
+ * Cluster, and the document's Info and Tracks.
+ */
+export interface FragmentStartInfo {
+  /** `AWS_KINESISVIDEO_FRAGMENT_NUMBER`: an opaque decimal string (47 digits in practice). */
+  fragmentNumber: string | undefined
+  /** `AWS_KINESISVIDEO_SERVER_TIMESTAMP` in epoch milliseconds (exact: parsed from the decimal string). */
+  serverTimestampMs: number | undefined
+  /** `AWS_KINESISVIDEO_PRODUCER_TIMESTAMP` in epoch milliseconds (0 for a RELATIVE stream's first fragment). */
+  producerTimestampMs: number | undefined
+  /** Info/TimecodeScale: nanoseconds per timecode tick (default 1,000,000, i.e. ms). */
+  timecodeScale: number
+  tracks: TrackInfo[]
+  /** Absolute offset of the fragment's EBML header in the GetMedia body. */
+  documentOffset: number
+}
+
+/** Metadata a fragment has once it is over: the trailing KVS tags, the producer's tags, counts. */
+export interface FragmentEndInfo {
+  /** `AWS_KINESISVIDEO_FRAGMENT_NUMBER`, as in `fragment-start` (or first seen after the Cluster). */
+  fragmentNumber: string | undefined
+  /** `AWS_KINESISVIDEO_MILLIS_BEHIND_NOW`, when the chunk carried it. */
+  millisBehindNow?: number | undefined
+  /** `AWS_KINESISVIDEO_CONTINUATION_TOKEN`: pass it back to GetMedia to resume after this fragment. */
+  continuationToken?: string | undefined
+  /**
+   * The producer's own tags: every SimpleTag with a TagString whose name does not start with
+   * `AWS_KINESISVIDEO_`, from any Tags element of the document (header Tags and fragment metadata after
+   * the Cluster alike). A name seen twice keeps its last value.
+   */
+  tags: Record<string, string>
+  /** Bytes of the fragment's document, from its EBML header to the end of the fragment. */
+  byteLength: number
+  /** SimpleBlocks and BlockGroups read (a laced block counts once). */
+  frameCount: number
+  /** Whether the chunk's `AWS_KINESISVIDEO_CONTINUATION_TOKEN` was read: the fragment arrived whole. */
+  complete: boolean
+  /** Absolute offset of the fragment's EBML header in the GetMedia body. */
+  documentOffset: number
+}
+
+/**
+ * A fragment begins: emitted at its first Cluster's start, after the pre-cluster KVS tags, Info and
+ * Tracks and before any of its frames. A document without a Cluster gets it right before its
+ * `fragment-end`.
+ */
+export interface FragmentStartEvent extends FragmentStartInfo {
+  type: 'fragment-start'
+}
+
+/**
+ * One SimpleBlock, or one BlockGroup's Block. `data` is the frame payload after the block header: a
+ * `subarray` view of the chunk passed to `push()` when the block lies in one chunk (valid as long as the
+ * caller does not reuse that chunk's memory), else a copy made once.
+ */
+export interface FrameEvent {
+  type: 'frame'
+  track: number
+  /** Absolute time: (Cluster Timecode + block's relative timecode) × TimecodeScale / 1e6. */
+  timestampMs: number
+  /** SimpleBlock key-frame flag; for a BlockGroup, true when it has no ReferenceBlock. */
+  keyframe: boolean
+  data: Uint8Array
+  /** BlockDuration, else the track's DefaultDuration, in ms; undefined when neither is known. */
+  durationMs: number | undefined
+  /**
+   * Lacing of the block. Laced blocks are not split: `data` is then the whole laced payload, starting
+   * with the lacing header (the frame count byte), as RFC 9559 §10.3 lays it out.
+   */
+  lacing: Lacing
+}
+
+/**
+ * A fragment is over: right after the Tags element with `AWS_KINESISVIDEO_CONTINUATION_TOKEN`, else at
+ * the next EBML header, at the end of a known-size Segment, or at the end of input.
+ */
+export interface FragmentEndEvent extends FragmentEndInfo {
+  type: 'fragment-end'
+}
+
+/**
+ * Raw mode: one whole fragment, emitted when `fragment-end` would be. `parts` are the document's bytes in
+ * order (a playable MKV file when `complete`), as views of the pushed chunks wherever possible.
+ */
+export interface FragmentEvent extends FragmentStartInfo, FragmentEndInfo {
+  type: 'fragment'
+  parts: Uint8Array[]
+}
+
+/** An error chunk: the service reported an error inside the body (not thrown; the body may continue). */
+export interface GetMediaErrorEvent {
+  type: 'error'
+  error: GetMediaServiceError
+}
+
+/**
+ * Events of the GetMedia parser. Frame mode (default): `fragment-start`, `frame`…, `fragment-end`, and
+ * `error`. Raw mode: `fragment` and `error`.
+ */
+export type GetMediaEvent =
+  | FragmentStartEvent
+  | FrameEvent
+  | FragmentEndEvent
+  | FragmentEvent
+  | GetMediaErrorEvent
