@@ -1,0 +1,49 @@
+export {
+  createDataEndpointResolver,
+  type DataEndpointApiName,
+  type DataEndpointResolver,
+  type DataEndpointResolverOptions,
+  DEFAULT_ENDPOINT_TTL_MS,
+  type GetDataEndpointClient,
+  isEndpointError,
+  type StreamRef,
+  withEndpoint,
+} from './endpoint-resolver.ts'
+export {
+  isTransportError,
+  KvsAbortError,
+  KvsConnectionError,
+  KvsHttpError,
+  type KvsHttpErrorOptions,
+  KvsTimeoutError,
+  type TransportError,
+  type TransportErrorCode,
+  type TransportErrorOptions,
+} from './errors.ts'
+export {
+  type GetMediaForFragmentListOptions,
+  type GetMediaOptions,
+  getMedia,
+  getMediaForFragmentList,
+  type StartSelector,
+} from './get-media.ts'
+export type { ResponseHeaders } from './http-exchange.ts'
+export {
+  type Fragment,
+  type FragmentSelector,
+  type ListFragmentsOptions,
+  type ListFragmentsOutput,
+  listFragments,
+} from './list-fragments.ts'
+export { type DataPlaneOptions, DEFAULT_CONNECT_TIMEOUT_MS } from './options.ts'
+export {
+  DEFAULT_ACK_STALENESS_MS,
+  DEFAULT_PUT_MEDIA_HIGH_WATER_MARK,
+  type FragmentTimecodeType,
+  type PutMediaInput,
+  type PutMediaOptions,
+  type PutMediaResponse,
+  putMedia,
+} from './put-media.ts'
+export { type PutMediaWebStreams, putMediaWeb } from './put-media-web.ts'
+export { ResponseBody } from './signed-request.ts'
