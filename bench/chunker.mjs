@@ -10,6 +10,7 @@ import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { chunkClusters, createClusterChunker } from '../packages/chunker/dist/index.js'
+import { mbPerSecond, median } from './lib/measure.mjs'
 import { ensureBenchMedia } from './lib/media.mjs'
 
 const ROUNDS = 5
@@ -17,12 +18,6 @@ const MiB = 1024 * 1024
 const self = fileURLToPath(import.meta.url)
 const require = createRequire(new URL('../packages/ebml/package.json', import.meta.url))
 const { EbmlStreamDecoder } = require('ebml-stream')
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-const mbPerSecond = (bytes, ms) => bytes / 1e6 / (ms / 1000)
 
 async function readFloor(file, highWaterMark) {
   const start = performance.now()
@@ -35,7 +30,9 @@ async function readChunked(file, highWaterMark) {
   const start = performance.now()
   let bytes = 0
   let fragments = 0
-  for await (const event of chunkClusters(createReadStream(file, { highWaterMark }), { onViolation: 'emit' })) {
+  for await (const event of chunkClusters(createReadStream(file, { highWaterMark }), {
+    onViolation: 'emit',
+  })) {
     if (event.type === 'fragment') {
       bytes += event.byteLength
       fragments++
@@ -46,7 +43,8 @@ async function readChunked(file, highWaterMark) {
 
 function views(buffer, size) {
   const out = []
-  for (let at = 0; at < buffer.length; at += size) out.push(buffer.subarray(at, Math.min(buffer.length, at + size)))
+  for (let at = 0; at < buffer.length; at += size)
+    out.push(buffer.subarray(at, Math.min(buffer.length, at + size)))
   return out
 }
 
@@ -75,19 +73,10 @@ function ebmlStreamInMemory(chunks) {
   return { ms: performance.now() - start, tags }
 }
 
-async function rounds(label, run) {
-  const results = []
-  for (let i = 0; i < ROUNDS; i++) {
-    globalThis.gc?.()
-    results.push(await run())
-  }
-  const ms = median(results.map((r) => r.ms))
-  return { ...results[0], ms, label }
-}
-
-// Child mode: chunk one file from disk with 1 MiB reads and print the peak RSS.
-if (process.argv[2] === '--rss-probe') {
-  await readChunked(process.argv[3], MiB)
+// Child mode: chunk (or only read, for comparison) one file from disk with 1 MiB reads; print the peak RSS.
+if (process.argv[2] === '--rss-probe' || process.argv[2] === '--rss-probe-floor') {
+  if (process.argv[2] === '--rss-probe') await readChunked(process.argv[3], MiB)
+  else await readFloor(process.argv[3], MiB)
   const status = readFileSync('/proc/self/status', 'utf8')
   const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
   console.log(JSON.stringify({ peakMb: peakKb / 1024 }))
@@ -96,44 +85,99 @@ if (process.argv[2] === '--rss-probe') {
 
 const { smallClusters, bigClusters } = await ensureBenchMedia()
 const size = statSync(smallClusters).size
-console.log(`chunker bench: ${(size / 1e6).toFixed(0)} MB (1 MB clusters), ${(statSync(bigClusters).size / 1e6).toFixed(0)} MB (20 MB clusters), ${ROUNDS} rounds, medians`)
+console.log(
+  `chunker bench: ${(size / 1e6).toFixed(0)} MB (1 MB clusters), ${(statSync(bigClusters).size / 1e6).toFixed(0)} MB (20 MB clusters), ${ROUNDS} rounds, medians`,
+)
 
-// Warm the page cache and the JIT.
-await readFloor(smallClusters, MiB)
-await readChunked(smallClusters, MiB)
+/**
+ * Times baseline and candidate alternately, round by round (so drift in the machine's speed hits both),
+ * after one warm-up run of each. Returns median times.
+ */
+async function alternate(baseline, candidate) {
+  await baseline()
+  await candidate()
+  const times = { baseline: [], candidate: [] }
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const [key, run] of [
+      ['baseline', baseline],
+      ['candidate', candidate],
+    ]) {
+      globalThis.gc?.()
+      const start = performance.now()
+      await run()
+      times[key].push(performance.now() - start)
+    }
+  }
+  return { baseline: median(times.baseline), candidate: median(times.candidate) }
+}
 
-const floor1m = await rounds('floor 1 MiB reads', () => readFloor(smallClusters, MiB))
-const chunk1m = await rounds('chunker 1 MiB reads', () => readChunked(smallClusters, MiB))
-const floor64k = await rounds('floor 64 KiB reads', () => readFloor(smallClusters, 64 * 1024))
-const chunk64k = await rounds('chunker 64 KiB reads', () => readChunked(smallClusters, 64 * 1024))
+/** In-memory parsing is fast enough that one pass is mostly timer noise: repeat it for at least 250 ms. */
+function passes(run) {
+  return () => {
+    const start = performance.now()
+    let count = 0
+    do {
+      run()
+      count++
+    } while (performance.now() - start < 250)
+    return count
+  }
+}
+async function memoryRate(run, bytes) {
+  const repeat = passes(run)
+  repeat() // warm-up
+  const rates = []
+  for (let i = 0; i < ROUNDS; i++) {
+    globalThis.gc?.()
+    const start = performance.now()
+    const count = repeat()
+    rates.push(mbPerSecond(bytes * count, performance.now() - start))
+  }
+  return median(rates)
+}
+
+const reads1m = await alternate(
+  () => readFloor(smallClusters, MiB),
+  () => readChunked(smallClusters, MiB),
+)
+const reads64k = await alternate(
+  () => readFloor(smallClusters, 64 * 1024),
+  () => readChunked(smallClusters, 64 * 1024),
+)
+console.log(`floor 1 MiB reads       ${mbPerSecond(size, reads1m.baseline).toFixed(0).padStart(6)} MB/s`)
+console.log(`chunker 1 MiB reads     ${mbPerSecond(size, reads1m.candidate).toFixed(0).padStart(6)} MB/s`)
+console.log(`floor 64 KiB reads      ${mbPerSecond(size, reads64k.baseline).toFixed(0).padStart(6)} MB/s`)
+console.log(`chunker 64 KiB reads    ${mbPerSecond(size, reads64k.candidate).toFixed(0).padStart(6)} MB/s`)
 
 const memory = readFileSync(smallClusters)
 const memoryViews = views(memory, 64 * 1024)
-const chunkMem = await rounds('chunker in memory, 64 KiB views', () => chunkInMemory(memoryViews))
-const ebmlMem = await rounds('ebml-stream in memory, 64 KiB views', () => ebmlStreamInMemory(memoryViews))
+const chunkMem = await memoryRate(() => chunkInMemory(memoryViews), size)
+const ebmlMem = await memoryRate(() => ebmlStreamInMemory(memoryViews), size)
+console.log(`chunker in memory, 64 KiB views, 1 MB clusters   ${chunkMem.toFixed(0).padStart(6)} MB/s`)
+console.log(`ebml-stream in memory, 64 KiB views              ${ebmlMem.toFixed(0).padStart(6)} MB/s`)
 
 const big = readFileSync(bigClusters)
 const bigViews = views(big, 64 * 1024)
-const chunkBig = await rounds('chunker in memory, 20 MB clusters', () => chunkInMemory(bigViews))
-
-for (const r of [floor1m, chunk1m, floor64k, chunk64k, chunkMem, ebmlMem]) {
-  console.log(`${r.label.padEnd(40)} ${mbPerSecond(size, r.ms).toFixed(0).padStart(6)} MB/s  ${r.ms.toFixed(1)} ms`)
-}
-console.log(`${chunkBig.label.padEnd(40)} ${mbPerSecond(big.length, chunkBig.ms).toFixed(0).padStart(6)} MB/s  ${chunkBig.ms.toFixed(1)} ms`)
-console.log(`fragments: ${chunk1m.fragments} (1 MB clusters), ${chunkBig.fragments} (20 MB clusters)`)
+const chunkBig = await memoryRate(() => chunkInMemory(bigViews), big.length)
+console.log(`chunker in memory, 64 KiB views, 20 MB clusters  ${chunkBig.toFixed(0).padStart(6)} MB/s`)
+const smallRun = chunkInMemory(memoryViews)
+const bigRun = chunkInMemory(bigViews)
+console.log(`fragments: ${smallRun.fragments} (1 MB clusters), ${bigRun.fragments} (20 MB clusters)`)
 
 const probe = spawnSync(process.execPath, [self, '--rss-probe', bigClusters], { encoding: 'utf8' })
 if (probe.status !== 0) throw new Error(`RSS probe failed: ${probe.stderr}`)
 const { peakMb } = JSON.parse(probe.stdout.trim().split('\n').pop())
-const largestMb = chunkBig.largest / MiB
+const floorProbe = spawnSync(process.execPath, [self, '--rss-probe-floor', bigClusters], { encoding: 'utf8' })
+const floorPeak = JSON.parse(floorProbe.stdout.trim().split('\n').pop()).peakMb
+const largestMb = bigRun.largest / 1e6
 console.log(
-  `peak RSS chunking the 20 MB-cluster file from disk: ${peakMb.toFixed(0)} MB ` +
-    `(goal: at most ~100 MB + 2 × the largest cluster, ${largestMb.toFixed(1)} MiB = ${(100 + 2 * largestMb).toFixed(0)} MB)`,
+  `peak RSS chunking the 20 MB-cluster file from disk: ${peakMb.toFixed(0)} MB; reading it alone: ${floorPeak.toFixed(0)} MB ` +
+    `(goal: at most ~100 MB + 2 × the largest cluster, ${largestMb.toFixed(1)} MB = ${(100 + 2 * largestMb).toFixed(0)} MB)`,
 )
 
 const ratio = (a, b) => (a / b).toFixed(3)
 console.log(
-  `RESULT chunker_vs_floor=${ratio(floor1m.ms, chunk1m.ms)} chunker_vs_floor_64k=${ratio(floor64k.ms, chunk64k.ms)} ` +
-    `chunker_mem_mb_s=${mbPerSecond(size, chunkMem.ms).toFixed(0)} chunker_vs_ebml_stream=${ratio(ebmlMem.ms, chunkMem.ms)} ` +
-    `big_cluster_vs_small=${ratio(mbPerSecond(big.length, chunkBig.ms), mbPerSecond(size, chunkMem.ms))} chunker_rss_mb=${peakMb.toFixed(0)}`,
+  `RESULT chunker_vs_floor=${ratio(reads1m.baseline, reads1m.candidate)} chunker_vs_floor_64k=${ratio(reads64k.baseline, reads64k.candidate)} ` +
+    `chunker_mem_mb_s=${chunkMem.toFixed(0)} chunker_vs_ebml_stream=${ratio(chunkMem, ebmlMem)} ` +
+    `big_cluster_vs_small=${ratio(chunkBig, chunkMem)} chunker_rss_mb=${peakMb.toFixed(0)}`,
 )
