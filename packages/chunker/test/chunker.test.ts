@@ -532,7 +532,10 @@ describe('errors', () => {
     } catch (error) {
       thrown = error
     }
-    expect(((thrown as EbmlError).events as ChunkerEvent[]).map((event) => event.type)).toEqual(['header', 'fragment'])
+    expect(((thrown as EbmlError).events as ChunkerEvent[]).map((event) => event.type)).toEqual([
+      'header',
+      'fragment',
+    ])
   })
 
   it('throws the same error again, with no events, on every call after a failure', () => {

@@ -1,6 +1,6 @@
+import { EbmlTagFactory } from 'ebml-stream/lib/models/EbmlTagFactory.js'
 import { EbmlElementType } from 'ebml-stream/lib/models/enums/EbmlElementType.js'
 import { EbmlTagId } from 'ebml-stream/lib/models/enums/EbmlTagId.js'
-import { EbmlTagFactory } from 'ebml-stream/lib/models/EbmlTagFactory.js'
 
 /** Master elements: those `ebml-stream` types as master, plus newer Matroska masters it does not know. */
 const masters = new Set<number>()

@@ -229,7 +229,10 @@ describe('after an error', () => {
     expect(comparable(first)).toEqual([start(Segment, 0, 5, undefined, 0), leaf(Void, 5, 2, '00', 1)])
     const error = thrown(() => reader.push(fromHex('1f43b675 ff ec 80 00 ec 80'))) as EbmlError
     expect(error).toMatchObject({ code: 'ERR_KVS_EBML_INVALID_VINT', offset: 15 })
-    expect(comparable(error.events as EbmlEvent[])).toEqual([start(Cluster, 8, 5, undefined, 1), leaf(Void, 13, 2, '', 2)])
+    expect(comparable(error.events as EbmlEvent[])).toEqual([
+      start(Cluster, 8, 5, undefined, 1),
+      leaf(Void, 13, 2, '', 2),
+    ])
   })
 
   it('throws the same error from every later push() and end()', () => {
