@@ -4,7 +4,7 @@ import type { ResolvedOptions } from './options.ts'
 import type { EmulatorStorage } from './storage/storage.ts'
 import type { StreamRecord } from './storage/types.ts'
 
-/** A live connection the emulator may have to end: a PutMedia upload (later also GetMedia readers). */
+/** A live connection the emulator may have to end: a PutMedia upload or a GetMedia reader. */
 export interface LiveConnection {
   /** Ends the connection because the emulator is closing; resolves once it is over. */
   shutdown(): Promise<void>
@@ -24,6 +24,12 @@ export interface StreamRuntime {
   writer: PutMediaWriter | undefined
   /** PutMedia connections accepted for the stream since start-up (the `connectionIndex` of faults). */
   putMediaConnections: number
+  /** GetMedia connections accepted for the stream since start-up (the `connectionIndex` of GetMedia faults). */
+  getMediaConnections: number
+  /** Open GetMedia responses (at most 3, as the service allows). */
+  getMediaReaders: number
+  /** Open GetMediaForFragmentList responses (at most 5). */
+  fragmentListReaders: number
 }
 
 /** What route handlers share: options, storage, per-stream runtime state and live connections. */

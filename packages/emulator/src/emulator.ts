@@ -8,6 +8,7 @@ import { Router } from './http/router.ts'
 import { toLog } from './logger.ts'
 import { type EmulatorCredentials, type EmulatorOptions, resolveOptions } from './options.ts'
 import { controlPlaneRoutes } from './routes/control-plane.ts'
+import { getMediaRoutes } from './routes/get-media.ts'
 import { putMediaRoutes } from './routes/put-media.ts'
 import { createDiskBackend } from './storage/disk-backend.ts'
 import { createMemoryBackend } from './storage/memory-backend.ts'
@@ -31,9 +32,11 @@ export interface Emulator {
 }
 
 /**
- * Starts a local Kinesis Video Streams emulator: the control plane (rest-json), SigV4 verification and
- * PutMedia with acknowledgements, over plain HTTP/1.1, storing fragments in memory or durably on disk.
+ * Starts a local Kinesis Video Streams emulator: the control plane (rest-json), SigV4 verification,
+ * PutMedia with acknowledgements, GetMedia, ListFragments and GetMediaForFragmentList, over plain HTTP/1.1,
+ * storing fragments in memory or durably on disk.
  * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_PutMedia.html
+ * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_GetMedia.html
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const resolved = resolveOptions(options)
@@ -54,7 +57,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     runtime(stream: StreamRecord): StreamRuntime {
       let runtime = runtimes.get(stream.streamARN)
       if (runtime === undefined)
-        runtimes.set(stream.streamARN, (runtime = { writer: undefined, putMediaConnections: 0 }))
+        runtimes.set(
+          stream.streamARN,
+          (runtime = {
+            writer: undefined,
+            putMediaConnections: 0,
+            getMediaConnections: 0,
+            getMediaReaders: 0,
+            fragmentListReaders: 0,
+          }),
+        )
       return runtime
     },
     forgetRuntime(stream: StreamRecord): void {
@@ -76,6 +88,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const router = new Router(context)
   router.add(controlPlaneRoutes(context))
   router.add(putMediaRoutes(context))
+  router.add(getMediaRoutes(context))
 
   const server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 })
   const dispatch = (request: IncomingMessage, response: ServerResponse, continueExpected: boolean) => {

@@ -1,12 +1,17 @@
 export { type Emulator, startEmulator } from './emulator.ts'
 export { EmulatorError, type EmulatorErrorCode, type EmulatorErrorOptions, ServiceError } from './errors.ts'
 export { formatFragmentNumber, parseFragmentNumber } from './fragment-number.ts'
+export { MAX_FRAGMENT_LIST_CONNECTIONS } from './get-media/fragment-list-connection.ts'
+export { MAX_GET_MEDIA_CONNECTIONS } from './get-media/get-media-connection.ts'
 export { createConsoleLogger, type EmulatorLogger } from './logger.ts'
 export {
   DEFAULT_CREDENTIALS,
   type EmulatorCredentials,
+  type EmulatorFaults,
   type EmulatorOptions,
   type FaultsOption,
+  type GetMediaFaults,
+  type GetMediaFaultsOption,
   type PutMediaFaults,
 } from './options.ts'
 export { parseProducerStartTimestamp } from './put-media/put-media-headers.ts'

@@ -18,12 +18,35 @@ export interface PutMediaFaults {
   ackDelayMs?: number
 }
 
+/** Faults injected into one GetMedia connection, for testing readers' recovery. */
+export interface GetMediaFaults {
+  /** Destroy the connection (no terminating chunk) once this many response body bytes were written. */
+  dropAfterBytes?: number
+  /** Destroy the connection halfway through the bytes of the n-th fragment it writes (1 = the first). */
+  dropInFragment?: number
+}
+
 /**
- * Faults for every PutMedia connection, or a function choosing them per connection: `connectionIndex` counts
- * the PutMedia connections of that stream since the emulator started, from 0.
+ * GetMedia faults for every GetMedia connection, or a function choosing them per connection:
+ * `connectionIndex` counts the GetMedia connections of that stream since the emulator started, from 0.
+ */
+export type GetMediaFaultsOption =
+  | GetMediaFaults
+  | ((streamName: string, connectionIndex: number) => GetMediaFaults | undefined)
+
+/** PutMedia faults for every PutMedia connection, plus the faults of GetMedia connections. */
+export interface EmulatorFaults extends PutMediaFaults {
+  /** Faults of GetMedia connections (their own connection count). */
+  getMedia?: GetMediaFaultsOption
+}
+
+/**
+ * Faults for every PutMedia connection (and, with `getMedia`, GetMedia connections), or a function choosing
+ * PutMedia faults per connection: `connectionIndex` counts the PutMedia connections of that stream since the
+ * emulator started, from 0.
  */
 export type FaultsOption =
-  | PutMediaFaults
+  | EmulatorFaults
   | ((streamName: string, connectionIndex: number) => PutMediaFaults | undefined)
 
 export interface EmulatorOptions {
@@ -64,7 +87,7 @@ export interface EmulatorOptions {
   futureTimestampToleranceMs?: number
   /** Largest JSON request body accepted (413 beyond). Default 1 MiB. */
   maxJsonBodyBytes?: number
-  /** Faults injected into PutMedia connections. Default none. */
+  /** Faults injected into PutMedia and GetMedia connections. Default none. */
   faults?: FaultsOption
   /** Receives the emulator's log lines. Default silent. */
   logger?: EmulatorLogger
@@ -126,9 +149,23 @@ function positive(name: string, value: unknown, fallback: number): number {
   return result
 }
 
-function validateFaults(name: string, faults: PutMediaFaults): PutMediaFaults {
+function validateGetMediaFaults(name: string, faults: GetMediaFaults): GetMediaFaults {
   if (typeof faults !== 'object' || faults === null)
     throw invalidOption(name, 'an object or a function', faults)
+  nonNegative(`${name}.dropAfterBytes`, faults.dropAfterBytes, 0)
+  const fragment = faults.dropInFragment
+  if (fragment !== undefined && (!Number.isSafeInteger(fragment) || fragment < 1)) {
+    throw invalidOption(`${name}.dropInFragment`, 'an integer >= 1', fragment)
+  }
+  return faults
+}
+
+function validateFaults(name: string, faults: EmulatorFaults): EmulatorFaults {
+  if (typeof faults !== 'object' || faults === null)
+    throw invalidOption(name, 'an object or a function', faults)
+  if (faults.getMedia !== undefined && typeof faults.getMedia !== 'function') {
+    validateGetMediaFaults(`${name}.getMedia`, faults.getMedia)
+  }
   nonNegative(`${name}.dropAfterBytes`, faults.dropAfterBytes, 0)
   nonNegative(`${name}.dropAfterFragments`, faults.dropAfterFragments, 0)
   nonNegative(`${name}.ackDelayMs`, faults.ackDelayMs, 0)
@@ -155,6 +192,19 @@ export function faultsFor(
   if (typeof option !== 'function') return option
   const faults = option(streamName, connectionIndex)
   return faults === undefined ? {} : validateFaults('faults()', faults)
+}
+
+/** GetMedia faults for one connection: `faults.getMedia` itself, or what its function returns (validated). */
+export function getMediaFaultsFor(
+  option: FaultsOption | undefined,
+  streamName: string,
+  connectionIndex: number,
+): GetMediaFaults {
+  const getMedia = typeof option === 'object' ? option.getMedia : undefined
+  if (getMedia === undefined) return {}
+  if (typeof getMedia !== 'function') return getMedia
+  const faults = getMedia(streamName, connectionIndex)
+  return faults === undefined ? {} : validateGetMediaFaults('faults.getMedia()', faults)
 }
 
 /** Applies the defaults and checks every option; throws `TypeError` on a bad one. */

@@ -24,4 +24,15 @@ export {
   type GetMediaParserMode,
   type GetMediaParserOptions,
 } from './parser.ts'
+export {
+  ReadStreamError,
+  type ReadStreamErrorCode,
+  type ReadStreamErrorOptions,
+  type ReadStreamEvent,
+  type ReadStreamFrameEvent,
+  type ReadStreamOptions,
+  type ReadStreamRawEvent,
+  type ReconnectEvent,
+  readStream,
+} from './read-stream.ts'
 export { GetMediaParserStream, parseGetMedia } from './stream.ts'

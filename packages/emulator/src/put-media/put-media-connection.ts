@@ -286,6 +286,7 @@ export class PutMediaConnection implements PutMediaWriter {
       keyframe: event.keyframe,
       metadata: event.metadata,
       persisted: durable,
+      firstInSession: event.index === 0,
       header: this.#header,
       cluster: event.cluster,
       tags: event.tags,

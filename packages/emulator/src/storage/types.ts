@@ -54,6 +54,11 @@ export interface FragmentInfo {
    * only in the in-memory host buffer (retention 0: 5 minutes, lost on restart).
    */
   persisted: boolean
+  /**
+   * The first fragment of its PutMedia connection: GetMedia writes the Tags the producer put before Info (PIC's
+   * fragment metadata at stream start) into this fragment's chunk only. Absent in files of older versions.
+   */
+  firstInSession?: boolean
 }
 
 /** A stored fragment with its bytes, enough to write one GetMedia chunk. */

@@ -1,0 +1,92 @@
+import type { ServerResponse } from 'node:http'
+import type { EmulatorContext, LiveConnection, StreamRuntime } from '../context.ts'
+import { ServiceError } from '../errors.ts'
+import type { StoredFragment, StreamRecord } from '../storage/types.ts'
+import { fragmentListChunk, fragmentListErrorChunk } from './media-chunk.ts'
+import { MediaResponse } from './media-response.ts'
+
+/** Concurrent GetMediaForFragmentList connections per stream (the service's limit). */
+export const MAX_FRAGMENT_LIST_CONNECTIONS = 5
+
+/**
+ * One GetMediaForFragmentList response: a chunk per requested fragment, in the order asked, each with the
+ * fragment number and timestamps before the cluster and the producer's metadata after it (no
+ * MILLIS_BEHIND_NOW or CONTINUATION_TOKEN), then the end of the body. A fragment that cannot be read gets an
+ * error chunk (`AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE` / `…_EXCEPTION_MESSAGE`) and the list goes on.
+ */
+export class FragmentListConnection implements LiveConnection {
+  readonly #context: EmulatorContext
+  readonly #stream: StreamRecord
+  readonly #fragments: readonly string[]
+  readonly #runtime: StreamRuntime
+  readonly #media: MediaResponse
+  #stopped = false
+  readonly #done: Promise<void>
+  #resolveDone!: () => void
+
+  /** Takes one of the stream's connection slots, or throws `ConnectionLimitExceededException`. */
+  constructor(
+    context: EmulatorContext,
+    stream: StreamRecord,
+    fragments: readonly string[],
+    response: ServerResponse,
+  ) {
+    this.#context = context
+    this.#stream = stream
+    this.#fragments = fragments
+    this.#runtime = context.runtime(stream)
+    if (this.#runtime.fragmentListReaders >= MAX_FRAGMENT_LIST_CONNECTIONS) {
+      throw new ServiceError(
+        'ConnectionLimitExceededException',
+        400,
+        `The stream already has ${MAX_FRAGMENT_LIST_CONNECTIONS} GetMediaForFragmentList connections.`,
+      )
+    }
+    this.#runtime.fragmentListReaders++
+    this.#media = new MediaResponse(response)
+    this.#done = new Promise((resolve) => (this.#resolveDone = resolve))
+  }
+
+  async run(): Promise<void> {
+    const { storage, log } = this.#context
+    this.#context.connections.add(this)
+    try {
+      this.#media.start()
+      for (const fragmentNumber of this.#fragments) {
+        if (this.#stopped || this.#media.gone) break
+        let fragment: StoredFragment | undefined
+        try {
+          fragment = await storage.readFragment(this.#stream.streamName, fragmentNumber)
+        } catch (error) {
+          log.error('GetMediaForFragmentList could not read a fragment', {
+            streamName: this.#stream.streamName,
+            fragmentNumber,
+            error: String(error),
+          })
+        }
+        const parts =
+          fragment === undefined
+            ? [
+                fragmentListErrorChunk(
+                  fragmentNumber,
+                  'ResourceNotFoundException',
+                  `Fragment ${fragmentNumber} is not found or not available.`,
+                ),
+              ]
+            : fragmentListChunk(fragment)
+        if (!(await this.#media.writeChunk(parts))) break
+      }
+    } finally {
+      this.#runtime.fragmentListReaders--
+      this.#context.connections.delete(this)
+      this.#media.end()
+      this.#resolveDone()
+    }
+  }
+
+  shutdown(): Promise<void> {
+    this.#stopped = true
+    if (this.#media.waiting) this.#media.destroy()
+    return this.#done
+  }
+}

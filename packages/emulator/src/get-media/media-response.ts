@@ -1,0 +1,121 @@
+import type { ServerResponse } from 'node:http'
+import type { GetMediaFaults } from '../options.ts'
+
+/**
+ * The body of a media response (GetMedia, GetMediaForFragmentList): `200`, `Content-Type: video/webm`, chunked,
+ * each write one HTTP chunk. Writes wait for the client to drain (backpressure), and GetMedia faults cut the
+ * body short: the connection is destroyed after the bytes the fault allows, without a terminating chunk.
+ */
+export class MediaResponse {
+  readonly #response: ServerResponse
+  /** Body bytes after which the connection is dropped (fault injection), or Infinity. */
+  #budget: number
+  /** The fragment chunk (1-based) cut in half by `dropInFragment`, or 0. */
+  readonly #dropInFragment: number
+  /** Body bytes written so far. */
+  #bytes = 0
+  /** Fragment chunks written so far. */
+  #chunks = 0
+  /** The client went away, or a fault dropped the connection: nothing more is written. */
+  #gone = false
+  /** Resolves a write waiting for 'drain' (also on close and abort). */
+  #drained: (() => void) | undefined
+
+  constructor(response: ServerResponse, faults: GetMediaFaults = {}) {
+    this.#response = response
+    this.#budget = faults.dropAfterBytes ?? Number.POSITIVE_INFINITY
+    this.#dropInFragment = faults.dropInFragment ?? 0
+    response.on('close', () => {
+      this.#gone = true
+      this.#drained?.()
+    })
+    // A write racing a vanished client fails on the socket; 'close' above already ends the response.
+    response.on('error', () => {})
+  }
+
+  /** Whether the client is gone (closed, reset) or the connection was dropped by a fault. */
+  get gone(): boolean {
+    return this.#gone
+  }
+
+  /** Whether a write waits for the client to drain. */
+  get waiting(): boolean {
+    return this.#drained !== undefined
+  }
+
+  /** Body bytes written so far. */
+  get bytesWritten(): number {
+    return this.#bytes
+  }
+
+  /** Sends the status line and headers. */
+  start(): void {
+    this.#response.writeHead(200, { 'content-type': 'video/webm', 'transfer-encoding': 'chunked' })
+    this.#response.flushHeaders()
+    if (this.#budget <= 0) this.#drop()
+  }
+
+  /**
+   * Writes the parts of one fragment (or error) chunk and waits until the client has taken them. Resolves
+   * false when nothing more can be written: the client is gone or a fault dropped the connection.
+   */
+  async writeChunk(parts: readonly Uint8Array[], options: { fragment?: boolean } = {}): Promise<boolean> {
+    if (this.#gone) return false
+    if (options.fragment !== false && ++this.#chunks === this.#dropInFragment) {
+      let total = 0
+      for (const part of parts) total += part.length
+      this.#budget = Math.min(this.#budget, this.#bytes + Math.floor(total / 2))
+    }
+    const response = this.#response
+    let ready = true
+    response.cork()
+    for (const part of parts) {
+      const room = this.#budget - this.#bytes
+      const bytes = part.length > room ? part.subarray(0, room) : part
+      if (bytes.length > 0) ready = response.write(bytes)
+      this.#bytes += bytes.length
+      if (bytes.length < part.length) break
+    }
+    response.uncork()
+    if (this.#bytes >= this.#budget) {
+      this.#drop()
+      return false
+    }
+    if (!ready && !this.#gone) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          response.off('drain', done)
+          this.#drained = undefined
+          resolve()
+        }
+        this.#drained = done
+        response.on('drain', done)
+      })
+    }
+    return !this.#gone
+  }
+
+  /** Ends the body with its terminating chunk (when the client is still there). */
+  end(): void {
+    if (!this.#gone && !this.#response.writableEnded) this.#response.end()
+  }
+
+  /** Destroys the connection at once (emulator shutdown with a write stuck on a client that does not read). */
+  destroy(): void {
+    this.#gone = true
+    this.#response.destroy()
+    this.#drained?.()
+  }
+
+  /** A fault: the bytes written so far reach the client, then the connection disappears. */
+  #drop(): void {
+    this.#gone = true
+    const socket = this.#response.socket
+    this.#drained?.()
+    if (socket === null) return
+    setImmediate(() => {
+      if (socket.writableLength === 0) socket.destroy()
+      else socket.once('drain', () => socket.destroy())
+    })
+  }
+}

@@ -1,0 +1,652 @@
+import { createKvsSigner, type KvsSigner, type KvsSignerOptions } from '@kvs-streams/signer'
+import {
+  createDataEndpointResolver,
+  type DataEndpointResolver,
+  type GetMediaOptions,
+  getMedia,
+  isEndpointError,
+  KvsHttpError,
+  type ResponseBody,
+  type StartSelector,
+  type StreamRef,
+} from '@kvs-streams/transport'
+import type { GetMediaServiceError } from './errors.ts'
+import type {
+  FragmentEndEvent,
+  FragmentEvent,
+  FragmentStartEvent,
+  FrameEvent,
+  GetMediaErrorEvent,
+  GetMediaEvent,
+} from './events.ts'
+import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'
+
+const brand = Symbol.for('kvs-streams.get-media-read-stream-error')
+
+/** Stable error codes of `readStream`. */
+export type ReadStreamErrorCode =
+  /** `maxFailures` consecutive connections failed without delivering anything: the iteration throws this. */
+  | 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED'
+  /** No byte arrived for `idleTimeoutMs`: the connection was closed and reopened (a `reconnect` event's `cause`). */
+  | 'ERR_KVS_GETMEDIA_IDLE_TIMEOUT'
+  /** The service ended the GetMedia response: reading goes on with a new request (a `reconnect` event's `cause`). */
+  | 'ERR_KVS_GETMEDIA_ENDED'
+
+export interface ReadStreamErrorOptions {
+  cause?: unknown
+  /** Consecutive failed connections without progress when the error was raised. */
+  failures?: number
+  /** Where reading would resume: the continuation token of the last complete fragment, if any. */
+  continuationToken?: string | undefined
+}
+
+/**
+ * Raised by `readStream`: retries exhausted (thrown by the iteration, with the last failure as `cause`), or the
+ * reason of a reconnection (the `cause` of a `reconnect` event: idle timeout, response ended).
+ */
+export class ReadStreamError extends Error {
+  override name = 'ReadStreamError'
+  readonly code: ReadStreamErrorCode
+  /** Consecutive failed connections without progress. */
+  readonly failures: number
+  /** The continuation token of the last complete fragment delivered: pass it to a new reader to go on. */
+  readonly continuationToken: string | undefined
+
+  constructor(code: ReadStreamErrorCode, message: string, options: ReadStreamErrorOptions = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause })
+    this.code = code
+    this.failures = options.failures ?? 0
+    this.continuationToken = options.continuationToken
+  }
+
+  get [brand](): ReadStreamErrorCode {
+    return this.code
+  }
+
+  /** True for any `ReadStreamError`, also across duplicate installs of this package. */
+  static is(value: unknown): value is ReadStreamError {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as Record<symbol, unknown>)[brand] === 'string'
+    )
+  }
+}
+
+/** The connection ended and another one is being opened. */
+export interface ReconnectEvent {
+  type: 'reconnect'
+  /**
+   * Why: the transport's or the parser's error, an HTTP error the service may recover from (e.g.
+   * `ConnectionLimitExceededException`), the `GetMediaServiceError` of an error chunk that ended the response,
+   * or a `ReadStreamError` (`ERR_KVS_GETMEDIA_IDLE_TIMEOUT`, `ERR_KVS_GETMEDIA_ENDED`).
+   */
+  cause: unknown
+  /** Consecutive failed connections without progress, this one included (0 when it delivered something). */
+  failures: number
+  /** How long `readStream` waits before the next request, ms. */
+  delayMs: number
+  /** Where the next request starts: the last complete fragment's continuation token, else the first selector. */
+  startSelector: StartSelector
+}
+
+/** Events of `readStream` in frame mode. */
+export type ReadStreamFrameEvent =
+  | FragmentStartEvent
+  | FrameEvent
+  | FragmentEndEvent
+  | GetMediaErrorEvent
+  | ReconnectEvent
+/** Events of `readStream` in raw mode. */
+export type ReadStreamRawEvent = FragmentEvent | GetMediaErrorEvent | ReconnectEvent
+/** Events of `readStream`. */
+export type ReadStreamEvent = ReadStreamFrameEvent | ReadStreamRawEvent
+
+interface ReadStreamOwnOptions {
+  /** Where the first request starts (`NOW`, `EARLIEST`, `FRAGMENT_NUMBER`, …). */
+  startSelector: StartSelector
+  /** Signs the requests. Default: `createKvsSigner({ region, credentials })`. */
+  signer?: KvsSigner
+  /** Region for the default signer and endpoint resolver. */
+  region?: string
+  /** Credentials for the default signer and endpoint resolver (static, or a provider). */
+  credentials?: KvsSignerOptions['credentials']
+  /** Control-plane endpoint for GetDataEndpoint (e.g. an emulator's URL). Default: the region's. */
+  endpoint?: string
+  /** The GET_MEDIA data endpoint, when known: no GetDataEndpoint call is made. */
+  dataEndpoint?: string | URL
+  /** Resolves (and caches) the GET_MEDIA data endpoint. Default: one over `region`/`credentials`/`endpoint`. */
+  resolver?: DataEndpointResolver
+  /** undici dispatcher for the GetMedia requests. Default: the transport's shared agent. */
+  dispatcher?: GetMediaOptions['dispatcher']
+  /** Ends the iteration (it returns, no error) and closes the connection. */
+  signal?: AbortSignal
+  /** Consecutive connections that fail without delivering anything before giving up. Default 5. */
+  maxFailures?: number
+  /**
+   * A connection that receives no byte for this long is closed and reopened (GetMedia otherwise waits
+   * forever on a silent connection). An idle timeout after the response started is not a failure: a caught-up
+   * reader of a quiet stream reconnects every `idleTimeoutMs`. Default 30,000.
+   */
+  idleTimeoutMs?: number
+  /** Delay before reconnecting after the n-th consecutive failure: `initialDelayMs × 2^(n−1)`, at most `maxDelayMs`, with jitter. */
+  backoff?: { initialDelayMs?: number; maxDelayMs?: number }
+  /** `'frames'` (default): fragment-start, frame, fragment-end. `'raw'`: one `fragment` event with its bytes. */
+  mode?: 'frames' | 'raw'
+  /** Limits of the parser (see `createGetMediaParser`). */
+  parser?: Omit<GetMediaParserOptions, 'mode'>
+  /** Connect timeout of each request, ms (the transport's default otherwise). */
+  connectTimeoutMs?: number
+  /** Random number in [0, 1) for the backoff jitter. Default `Math.random`. */
+  random?: () => number
+}
+
+/** Options of `readStream`: a stream by name or ARN, and how to reach and sign for it. */
+export type ReadStreamOptions = ReadStreamOwnOptions &
+  ({ streamName: string; streamArn?: undefined } | { streamArn: string; streamName?: undefined })
+
+const START_SELECTOR_TYPES = new Set([
+  'FRAGMENT_NUMBER',
+  'SERVER_TIMESTAMP',
+  'PRODUCER_TIMESTAMP',
+  'NOW',
+  'EARLIEST',
+  'CONTINUATION_TOKEN',
+])
+
+/** HTTP errors of GetMedia that a later request can get past. */
+const RETRIABLE_ERROR_TYPES = new Set([
+  'ConnectionLimitExceededException',
+  'ClientLimitExceededException',
+  'ThrottlingException',
+  'ServiceUnavailable',
+  'InternalFailure',
+  'RequestTimeoutException',
+  'InvalidEndpointException',
+])
+
+/** How many fragment numbers (and error chunks) are remembered to drop repeats after a reconnection. */
+const REMEMBERED = 256
+
+function invalidOption(name: string, expected: string, value: unknown): TypeError {
+  const shown =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : typeof value === 'function'
+        ? 'a function'
+        : String(value)
+  return new TypeError(`${name} must be ${expected}, got ${shown}`)
+}
+
+function integerOption(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw invalidOption(name, `an integer >= ${min}`, value)
+  }
+  return value
+}
+
+/**
+ * Reads a stream with GetMedia for as long as the caller iterates, across connection failures: when a
+ * connection drops, ends, or stays silent for `idleTimeoutMs`, a new one resumes with the continuation token
+ * of the last complete fragment (`CONTINUATION_TOKEN`), so no fragment is skipped or repeated.
+ *
+ * Frame mode delivers events as they arrive (a frame is not held back until its fragment ends). When a
+ * connection drops inside a fragment, the next one sends that fragment again from its start: its
+ * `fragment-start` and the frames already delivered are dropped, and the rest follow, so each frame is
+ * delivered once. If the service resumes elsewhere (the fragment expired), the open fragment gets a
+ * `fragment-end` with `complete: false`. Raw mode delivers whole fragments only, each once. Error chunks are
+ * delivered once; after a `4000` (fragment not found) reading resumes after that fragment.
+ *
+ * Between connections comes a `reconnect` event. `maxFailures` connections in a row that fail without
+ * delivering anything end the iteration with `ReadStreamError` `ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED` (the last
+ * failure as `cause`); errors no retry can fix (`ResourceNotFoundException`, `NotAuthorizedException`, a bad
+ * argument, …) are thrown at once. `signal` ends the iteration promptly, closing the connection; so does
+ * leaving the loop. Offsets in events (`documentOffset`) count from the start of each connection's body.
+ *
+ * @throws TypeError synchronously on a bad option.
+ * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_GetMedia.html
+ */
+export function readStream(
+  options: ReadStreamOptions & { mode: 'raw' },
+): AsyncGenerator<ReadStreamRawEvent, void, undefined>
+export function readStream(
+  options: ReadStreamOptions & { mode?: 'frames' | undefined },
+): AsyncGenerator<ReadStreamFrameEvent, void, undefined>
+export function readStream(options: ReadStreamOptions): AsyncGenerator<ReadStreamEvent, void, undefined>
+export function readStream(options: ReadStreamOptions): AsyncGenerator<ReadStreamEvent, void, undefined> {
+  return run(resolveOptions(options))
+}
+
+interface ResolvedOptions {
+  stream: { streamName: string } | { streamArn: string }
+  startSelector: StartSelector
+  signer: KvsSigner
+  endpoint: () => Promise<string | URL>
+  invalidateEndpoint: () => void
+  dispatcher: GetMediaOptions['dispatcher']
+  signal: AbortSignal | undefined
+  maxFailures: number
+  idleTimeoutMs: number
+  initialDelayMs: number
+  maxDelayMs: number
+  mode: 'frames' | 'raw'
+  parser: GetMediaParserOptions
+  connectTimeoutMs: number | undefined
+  random: () => number
+}
+
+function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options)
+  const { streamName, streamArn } = options
+  if ((streamName === undefined) === (streamArn === undefined)) {
+    throw invalidOption(
+      'streamName',
+      'a stream name, or absent when streamArn is given (exactly one)',
+      streamName,
+    )
+  }
+  const name = streamName ?? streamArn
+  if (typeof name !== 'string' || name === '') {
+    throw invalidOption(streamName === undefined ? 'streamArn' : 'streamName', 'a non-empty string', name)
+  }
+  const stream = streamName === undefined ? { streamArn: name } : { streamName: name }
+  const selector = options.startSelector
+  if (
+    typeof selector !== 'object' ||
+    selector === null ||
+    !START_SELECTOR_TYPES.has(selector.StartSelectorType)
+  ) {
+    throw invalidOption(
+      'startSelector.StartSelectorType',
+      [...START_SELECTOR_TYPES].join(' | '),
+      (selector as StartSelector | undefined)?.StartSelectorType,
+    )
+  }
+  const { region, credentials } = options
+  if (region !== undefined && (typeof region !== 'string' || region === '')) {
+    throw invalidOption('region', 'a region name such as "us-west-2"', region)
+  }
+  let signer = options.signer
+  if (signer === undefined) {
+    if (region === undefined || credentials === undefined) {
+      throw invalidOption(
+        'signer',
+        'a signer from createKvsSigner() (or pass region and credentials)',
+        signer,
+      )
+    }
+    signer = createKvsSigner({ region, credentials })
+  } else if (typeof signer !== 'object' || typeof signer.signJson !== 'function') {
+    throw invalidOption('signer', 'a signer from createKvsSigner()', signer)
+  }
+
+  let endpoint: () => Promise<string | URL>
+  let invalidateEndpoint = () => {}
+  const dataEndpoint = options.dataEndpoint
+  if (dataEndpoint !== undefined) {
+    if (!(dataEndpoint instanceof URL) && (typeof dataEndpoint !== 'string' || !URL.canParse(dataEndpoint))) {
+      throw invalidOption('dataEndpoint', 'an http(s) URL', dataEndpoint)
+    }
+    endpoint = () => Promise.resolve(dataEndpoint)
+  } else {
+    let resolver = options.resolver
+    if (resolver === undefined) {
+      if (region === undefined || credentials === undefined) {
+        throw invalidOption(
+          'dataEndpoint',
+          'a URL (or pass resolver, or region and credentials)',
+          dataEndpoint,
+        )
+      }
+      resolver = createDataEndpointResolver({
+        region,
+        credentials,
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      })
+    } else if (typeof resolver?.resolve !== 'function') {
+      throw invalidOption('resolver', 'a resolver from createDataEndpointResolver()', resolver)
+    }
+    const found = resolver
+    const ref: StreamRef = stream
+    endpoint = () => found.resolve(ref, 'GET_MEDIA')
+    invalidateEndpoint = () => found.invalidate(ref, 'GET_MEDIA')
+  }
+
+  const signal = options.signal
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw invalidOption('signal', 'an AbortSignal', signal)
+  const mode = options.mode ?? 'frames'
+  if (mode !== 'frames' && mode !== 'raw') throw invalidOption('mode', "'frames' or 'raw'", mode)
+  const backoff = options.backoff ?? {}
+  if (typeof backoff !== 'object' || backoff === null) throw invalidOption('backoff', 'an object', backoff)
+  const initialDelayMs = integerOption('backoff.initialDelayMs', backoff.initialDelayMs, 200, 0)
+  const maxDelayMs = integerOption('backoff.maxDelayMs', backoff.maxDelayMs, 5000, 0)
+  const random = options.random ?? Math.random
+  if (typeof random !== 'function') throw invalidOption('random', 'a function returning [0, 1)', random)
+  return {
+    stream,
+    startSelector: selector,
+    signer,
+    endpoint,
+    invalidateEndpoint,
+    dispatcher: options.dispatcher,
+    signal,
+    maxFailures: integerOption('maxFailures', options.maxFailures, 5, 1),
+    idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 30_000, 1),
+    initialDelayMs,
+    maxDelayMs,
+    mode,
+    parser: { ...options.parser, mode },
+    connectTimeoutMs:
+      options.connectTimeoutMs === undefined
+        ? undefined
+        : integerOption('connectTimeoutMs', options.connectTimeoutMs, 0, 0),
+    random,
+  }
+}
+
+/** A failure a new request may get past (not a bad argument, a missing stream or a refused identity). */
+function isRetriable(error: unknown): boolean {
+  if (error instanceof TypeError || error instanceof RangeError) return false
+  if (KvsHttpError.is(error)) {
+    return (
+      error.status >= 500 ||
+      error.status === 408 ||
+      error.status === 429 ||
+      (error.errorType !== undefined && RETRIABLE_ERROR_TYPES.has(error.errorType))
+    )
+  }
+  // AWS SDK errors (GetDataEndpoint): server faults and throttling are retried, other service errors are not.
+  const sdk = error as { $fault?: unknown; name?: unknown } | null
+  if (typeof sdk === 'object' && sdk !== null && (sdk.$fault === 'client' || sdk.$fault === 'server')) {
+    return sdk.$fault === 'server' || (typeof sdk.name === 'string' && RETRIABLE_ERROR_TYPES.has(sdk.name))
+  }
+  // Connection failures, timeouts, truncated or corrupt media: a new connection may do better.
+  return true
+}
+
+/** A set of the last `limit` keys added. */
+class RecentSet {
+  readonly #keys = new Set<string>()
+  readonly #limit: number
+  constructor(limit: number) {
+    this.#limit = limit
+  }
+  has(key: string): boolean {
+    return this.#keys.has(key)
+  }
+  add(key: string): void {
+    this.#keys.add(key)
+    if (this.#keys.size > this.#limit) this.#keys.delete(this.#keys.values().next().value!)
+  }
+}
+
+/**
+ * What was delivered across connections, to deliver everything once: the fragments completed, the fragment
+ * open in frame mode (and how many of its frames went out), the error chunks reported, and where to resume.
+ */
+class Delivery {
+  readonly #completed = new RecentSet(REMEMBERED)
+  readonly #errors = new RecentSet(REMEMBERED)
+  /** Frame mode: the fragment whose fragment-start went out and whose fragment-end did not. */
+  #open: { start: FragmentStartEvent; frames: number } | undefined
+  /** Frames of the open fragment the current connection sends again (skipped). */
+  #skipFrames = 0
+  /** The current connection re-sends a fragment already delivered whole: its events are dropped. */
+  #skipping = false
+  /** Where the next connection starts, once something was delivered. */
+  #resume: StartSelector | undefined
+  /** The continuation token of the last complete fragment. */
+  continuationToken: string | undefined
+
+  /** The selector of the next request. */
+  startSelector(initial: StartSelector): StartSelector {
+    return this.#resume ?? initial
+  }
+
+  /** A new connection starts: per-connection skipping restarts. */
+  startConnection(): void {
+    this.#skipFrames = 0
+    this.#skipping = false
+  }
+
+  /** The events to deliver for one parser event. */
+  accept(event: GetMediaEvent): ReadStreamEvent[] {
+    switch (event.type) {
+      case 'error':
+        return this.#error(event)
+      case 'fragment':
+        if (event.fragmentNumber !== undefined) {
+          if (this.#completed.has(event.fragmentNumber)) return []
+          this.#completed.add(event.fragmentNumber)
+        }
+        this.#complete(event.continuationToken, event.complete)
+        return [event]
+      case 'fragment-start':
+        return this.#fragmentStart(event)
+      case 'frame':
+        if (this.#skipping) return []
+        if (this.#skipFrames > 0) {
+          this.#skipFrames--
+          return []
+        }
+        if (this.#open !== undefined) this.#open.frames++
+        return [event]
+      case 'fragment-end': {
+        if (this.#skipping) {
+          this.#skipping = false
+          return []
+        }
+        this.#open = undefined
+        if (event.fragmentNumber !== undefined) this.#completed.add(event.fragmentNumber)
+        this.#complete(event.continuationToken, event.complete)
+        return [event]
+      }
+    }
+  }
+
+  #fragmentStart(event: FragmentStartEvent): ReadStreamEvent[] {
+    const number = event.fragmentNumber
+    this.#skipFrames = 0
+    this.#skipping = number !== undefined && this.#completed.has(number)
+    if (this.#skipping) return []
+    const open = this.#open
+    if (open !== undefined && number !== undefined && open.start.fragmentNumber === number) {
+      // The fragment a dropped connection was inside, sent again from its start.
+      this.#skipFrames = open.frames
+      return []
+    }
+    const out: ReadStreamEvent[] = []
+    if (open !== undefined) {
+      // The service resumed elsewhere: the open fragment will not be completed.
+      out.push(this.#abandon(open))
+    }
+    this.#open = { start: event, frames: 0 }
+    out.push(event)
+    return out
+  }
+
+  #abandon(open: { start: FragmentStartEvent; frames: number }): FragmentEndEvent {
+    const number = open.start.fragmentNumber
+    if (number !== undefined) this.#completed.add(number)
+    return {
+      type: 'fragment-end',
+      fragmentNumber: number,
+      millisBehindNow: undefined,
+      continuationToken: undefined,
+      tags: {},
+      byteLength: 0,
+      frameCount: open.frames,
+      complete: false,
+      documentOffset: open.start.documentOffset,
+    }
+  }
+
+  #complete(token: string | undefined, complete: boolean): void {
+    if (!complete || token === undefined) return
+    this.continuationToken = token
+    this.#resume = { StartSelectorType: 'CONTINUATION_TOKEN', ContinuationToken: token }
+  }
+
+  #error(event: GetMediaErrorEvent): ReadStreamEvent[] {
+    const error: GetMediaServiceError = event.error
+    const key = `${error.fragmentNumber}\n${error.errorId}\n${error.errorCode}\n${error.serviceMessage}`
+    if (this.#errors.has(key)) return []
+    this.#errors.add(key)
+    // 4000: the fragment will never be found; go on after it rather than ask for it again.
+    if (
+      error.errorId === 4000 &&
+      error.fragmentNumber !== undefined &&
+      /^[0-9]+$/.test(error.fragmentNumber)
+    ) {
+      this.#resume = { StartSelectorType: 'FRAGMENT_NUMBER', AfterFragmentNumber: error.fragmentNumber }
+    }
+    return [event]
+  }
+}
+
+/** Waits `ms`; resolves false at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false)
+  if (ms <= 0) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const done = (value: boolean) => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      resolve(value)
+    }
+    const onAbort = () => done(false)
+    const timer = setTimeout(() => done(true), ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}
+
+async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, void, undefined> {
+  const { signal, idleTimeoutMs } = options
+  const delivery = new Delivery()
+  let failures = 0
+  while (!signal?.aborted) {
+    const attempt = new AbortController()
+    const linked = signal === undefined ? attempt.signal : AbortSignal.any([signal, attempt.signal])
+    let idle: NodeJS.Timeout | undefined
+    let idleFired = false
+    const armIdle = () => {
+      clearTimeout(idle)
+      idle = setTimeout(() => {
+        idleFired = true
+        attempt.abort(
+          new ReadStreamError('ERR_KVS_GETMEDIA_IDLE_TIMEOUT', `no GetMedia bytes for ${idleTimeoutMs} ms`, {
+            continuationToken: delivery.continuationToken,
+          }),
+        )
+      }, idleTimeoutMs)
+    }
+    let body: ResponseBody | undefined
+    let progressed = false
+    let cause: unknown
+    /** The error chunk the connection's last event carried: the cause when the response ends right after it. */
+    let lastError: GetMediaServiceError | undefined
+    try {
+      armIdle()
+      const endpoint = await abortable(options.endpoint(), linked)
+      body = await getMedia({
+        ...options.stream,
+        endpoint,
+        signer: options.signer,
+        startSelector: delivery.startSelector(options.startSelector),
+        signal: linked,
+        ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+        ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+      })
+      armIdle()
+      const parser = createGetMediaParser(options.parser)
+      delivery.startConnection()
+      for await (const chunk of body) {
+        // The clock measures the service's silence, not the time the caller spends on the events.
+        clearTimeout(idle)
+        let events: readonly GetMediaEvent[]
+        let failure: unknown
+        try {
+          events = parser.push(chunk as Uint8Array)
+        } catch (error) {
+          events = (error as { events?: readonly GetMediaEvent[] }).events ?? []
+          failure = error
+        }
+        for (const event of events) {
+          lastError = event.type === 'error' ? event.error : undefined
+          for (const out of delivery.accept(event)) {
+            progressed = true
+            yield out
+          }
+        }
+        if (failure !== undefined) throw failure
+        if (signal?.aborted) return
+        armIdle()
+      }
+      // An error chunk is how the service says why it stopped.
+      cause =
+        lastError ??
+        new ReadStreamError('ERR_KVS_GETMEDIA_ENDED', 'the service ended the GetMedia response', {
+          continuationToken: delivery.continuationToken,
+        })
+    } catch (error) {
+      if (signal?.aborted) return
+      cause = idleFired ? attempt.signal.reason : error
+      if (!isRetriable(cause)) throw cause
+      if (isEndpointError(cause)) options.invalidateEndpoint()
+    } finally {
+      clearTimeout(idle)
+      body?.destroy()
+      attempt.abort()
+    }
+    // A caught-up reader of a quiet stream times out too: after the response started, that is no failure.
+    const quiet = idleFired && body !== undefined
+    failures = progressed ? 0 : quiet ? failures : failures + 1
+    if (failures >= options.maxFailures) {
+      throw new ReadStreamError(
+        'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED',
+        `GetMedia failed ${failures} times in a row without progress: ${describeError(cause)}`,
+        { cause, failures, continuationToken: delivery.continuationToken },
+      )
+    }
+    const delayMs =
+      failures === 0
+        ? 0
+        : Math.round(
+            Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (failures - 1)) *
+              (0.5 + options.random() / 2),
+          )
+    yield {
+      type: 'reconnect',
+      cause,
+      failures,
+      delayMs,
+      startSelector: delivery.startSelector(options.startSelector),
+    }
+    if (!(await sleep(delayMs, signal))) return
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+}
