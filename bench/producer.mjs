@@ -1,0 +1,202 @@
+// Overhead of @kvs-streams/producer (built packages) against the bare pipeline it is made of.
+// Usage: pnpm --filter @kvs-streams/producer... --filter @kvs-streams/emulator build && node bench/producer.mjs
+//
+// Both put the same ~200 MB MKV (bench/lib/media.mjs smallClusters: 188 clusters of ~1.06 MB) into the emulator
+// (in-memory storage, loopback, in a child process so the client has a core to itself) and wait for the PERSISTED
+// ack of every cluster:
+//   pipeline: file read → chunker → transport.putMedia → ack decoder (as examples/put-file does);
+//   producer: file read → createProducer().writable (defaults: 64 MiB replay buffer, an end-of-fragment tag after
+//             each fragment, DescribeStream + GetDataEndpoint per producer, on the pipeline's control-plane client).
+// One warm-up of each, then 3 rounds of each, alternating which goes first (ABBA), each on a new stream that is
+// deleted (and the emulator's heap collected) before the next round, outside the timing: with in-memory storage
+// the emulator would otherwise grow by 200 MB per round and slow down whatever runs later. Medians of 3 →
+// producer_vs_pipeline = pipeline time / producer time (1 means no overhead; the goal is >= 0.9). Every round is
+// checked: 188 PERSISTED, nothing else.
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
+import { createReadStream, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const rounds = 3
+
+if (process.argv[2] === '--serve') await serve()
+else await main()
+
+/** Child process: the emulator; exits on 'stop' or when the parent goes away. */
+async function serve() {
+  const { startEmulator, DEFAULT_CREDENTIALS } = await import('../packages/emulator/dist/index.js')
+  const emulator = await startEmulator({ port: 0, storage: 'memory' })
+  process.on('message', async (message) => {
+    if (message === 'cpu') process.send({ cpu: process.cpuUsage() })
+    if (message === 'gc') {
+      globalThis.gc?.()
+      process.send({ gc: true })
+    }
+    if (message === 'stop') {
+      await emulator.close()
+      process.exit(0)
+    }
+  })
+  process.on('disconnect', () => process.exit(0))
+  process.send({ url: emulator.url, region: emulator.region, credentials: { ...DEFAULT_CREDENTIALS } })
+}
+
+async function main() {
+  const require = createRequire(`${root}packages/producer/package.json`)
+  const { CreateStreamCommand, DeleteStreamCommand, KinesisVideoClient } = await import(
+    pathToFileURL(require.resolve('@aws-sdk/client-kinesis-video')).href
+  )
+  const { createProducer } = await import('../packages/producer/dist/index.js')
+  const { createDataEndpointResolver, putMedia } = await import('../packages/transport/dist/index.js')
+  const { createClusterChunkerTransform } = await import('../packages/chunker/dist/node.js')
+  const { createAckDecoderTransform } = await import('../packages/acks/dist/node.js')
+  const { createKvsSigner } = await import('../packages/signer/dist/index.js')
+  const { ensureBenchMedia, formatMBs, formatMiB, median, peakRss, scanClusters } = await import(
+    './lib/media.mjs'
+  )
+
+  const { smallClusters: file } = await ensureBenchMedia()
+  const fileBytes = statSync(file).size
+  const clusterCount = scanClusters(file).clusters
+
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: ['--expose-gc'],
+  })
+  const [server] = await once(child, 'message')
+  const ask = async (question, key) => {
+    child.send(question)
+    for (;;) {
+      const [message] = await once(child, 'message')
+      if (message[key]) return message[key]
+    }
+  }
+  const serverCpu = () => ask('cpu', 'cpu')
+  const client = new KinesisVideoClient({
+    region: server.region,
+    credentials: server.credentials,
+    endpoint: server.url,
+  })
+  const signer = createKvsSigner({ region: server.region, credentials: server.credentials })
+  const resolver = createDataEndpointResolver({ client })
+  let streamCount = 0
+  /** The stream of the round being run, created just before it and deleted after it. */
+  let current
+  const newStream = async () => {
+    const streamName = `bench-producer-${process.pid}-${++streamCount}`
+    const { StreamARN } = await client.send(
+      new CreateStreamCommand({ StreamName: streamName, DataRetentionInHours: 24 }),
+    )
+    current = { streamName, StreamARN }
+  }
+  const deleteStream = async () => {
+    await client.send(new DeleteStreamCommand({ StreamARN: current.StreamARN }))
+    await ask('gc', 'gc')
+    globalThis.gc?.()
+  }
+  const producerStartTimestamp = Date.now() - 120_000
+  const checks = []
+
+  const viaPipeline = async () => {
+    const { streamName } = current
+    const endpoint = await resolver.resolve(streamName, 'PUT_MEDIA')
+    const counts = { PERSISTED: 0, ERROR: 0, other: 0 }
+    await pipeline(
+      createReadStream(file),
+      createClusterChunkerTransform(),
+      putMedia({ endpoint, streamName, signer, producerStartTimestamp }),
+      createAckDecoderTransform(),
+      new Writable({
+        objectMode: true,
+        write(event, _encoding, callback) {
+          if (event.type !== 'ack') counts.other++
+          else if (event.ack.eventType === 'PERSISTED') counts.PERSISTED++
+          else if (event.ack.eventType === 'ERROR') counts.ERROR++
+          callback()
+        },
+      }),
+    )
+    checks.push({ variant: 'pipeline', ...counts })
+  }
+
+  const viaProducer = async () => {
+    const { streamName } = current
+    const producer = createProducer({
+      streamName,
+      region: server.region,
+      credentials: server.credentials,
+      // The control-plane client the pipeline also uses (DescribeStream and GetDataEndpoint still run per round).
+      client,
+      fragmentTimecodeType: 'RELATIVE',
+      producerStartTimestamp,
+      statsIntervalMs: 0,
+    })
+    await pipeline(createReadStream(file), producer.writable)
+    const stats = producer.stats()
+    checks.push({
+      variant: 'producer',
+      PERSISTED: stats.fragments.persisted,
+      ERROR: stats.reconnects,
+      other: stats.fragments.resent + stats.fragments.skipped,
+      p50: stats.ackLatencyMs.persisted.p50,
+      p99: stats.ackLatencyMs.persisted.p99,
+    })
+  }
+
+  console.log(
+    `producer: put ${file} (${(fileBytes / 1e6).toFixed(1)} MB, ${clusterCount} clusters) into the emulator, ${rounds} rounds each`,
+  )
+  const variants = { pipeline: viaPipeline, producer: viaProducer }
+  const times = { pipeline: [], producer: [] }
+  const run = async (name, measured) => {
+    await newStream()
+    const started = performance.now()
+    await variants[name]()
+    if (measured) times[name].push(performance.now() - started)
+    await deleteStream()
+  }
+  const before = { client: process.cpuUsage(), server: await serverCpu() }
+  await run('pipeline', false)
+  await run('producer', false)
+  for (let round = 0; round < rounds; round++) {
+    for (const name of round % 2 === 0 ? ['pipeline', 'producer'] : ['producer', 'pipeline'])
+      await run(name, true)
+  }
+  const stats = (samples) => ({ samples, median: median(samples) })
+  const baseline = stats(times.pipeline)
+  const candidate = stats(times.producer)
+  const after = { client: process.cpuUsage(), server: await serverCpu() }
+  client.destroy()
+  child.send('stop')
+
+  for (const check of checks) {
+    if (check.PERSISTED !== clusterCount || check.ERROR + check.other > 0) {
+      throw new Error(
+        `${check.variant}: expected ${clusterCount} PERSISTED and nothing else, got ${JSON.stringify(check)}`,
+      )
+    }
+  }
+  const samples = (measured) => measured.samples.map((ms) => ms.toFixed(0)).join(', ')
+  console.log(
+    `  pipeline (read → chunker → putMedia → acks): ${formatMBs(fileBytes, baseline.median)} (median ${baseline.median.toFixed(0)} ms; ${samples(baseline)})`,
+  )
+  console.log(
+    `  producer (read → producer.writable):         ${formatMBs(fileBytes, candidate.median)} (median ${candidate.median.toFixed(0)} ms; ${samples(candidate)})`,
+  )
+  const latencies = checks.filter((check) => check.variant === 'producer').at(-1)
+  console.log(
+    `  producer PERSISTED latency (written → ack), last round: p50 ${latencies.p50} ms, p99 ${latencies.p99} ms`,
+  )
+  const cpu = (from, to) => ((to.user - from.user + to.system - from.system) / 1000).toFixed(0)
+  console.log(
+    `  cpu over all rounds (warm-ups included): client ${cpu(before.client, after.client)} ms, emulator ${cpu(before.server, after.server)} ms`,
+  )
+  console.log(
+    `  every round: ${clusterCount} PERSISTED, no ERROR, no resend; peak RSS ${formatMiB(peakRss())}`,
+  )
+  console.log(`RESULT producer_vs_pipeline=${(baseline.median / candidate.median).toFixed(3)}`)
+}

@@ -1,0 +1,97 @@
+import type { SkippedFragment } from './events.ts'
+
+/**
+ * Brand shared by every error of this package. Its value is the error's `code`, so the static `is()` guard
+ * works across duplicate installs of the package (where `instanceof` does not).
+ */
+const brand = Symbol.for('kvs-streams.producer-error')
+
+/** Stable error codes of `@kvs-streams/producer`. */
+export type ProducerErrorCode =
+  /** The stream does not exist (DescribeStream or PutMedia answered `ResourceNotFoundException`). */
+  | 'ERR_KVS_PRODUCER_STREAM_NOT_FOUND'
+  /** The credentials are refused (`NotAuthorizedException`, `AccessDeniedException`, a bad signature…). */
+  | 'ERR_KVS_PRODUCER_NOT_AUTHORIZED'
+  /** The service refused the request itself (`InvalidArgumentException`…): repeating it cannot help. */
+  | 'ERR_KVS_PRODUCER_REQUEST_REJECTED'
+  /** `retry.maxAttempts` consecutive failures without an acknowledged fragment; the last one is the `cause`. */
+  | 'ERR_KVS_PRODUCER_TOO_MANY_FAILURES'
+  /** The input is not usable MKV (chunker error in `cause`); fragments accepted before it were still delivered. */
+  | 'ERR_KVS_PRODUCER_INVALID_INPUT'
+  /** A chunker violation under `onViolation: 'throw'`. */
+  | 'ERR_KVS_PRODUCER_VIOLATION'
+  /** Every accepted fragment was settled, but some were skipped or dropped (listed in `skipped`). */
+  | 'ERR_KVS_PRODUCER_INCOMPLETE'
+  /** `abort()` was called or the `signal` aborted; the reason is the `cause`. */
+  | 'ERR_KVS_PRODUCER_ABORTED'
+  /** A consumer of `events()` fell more than `maxQueuedEvents` behind. */
+  | 'ERR_KVS_PRODUCER_EVENTS_OVERFLOW'
+  /** Not fatal (a session's end, then a reconnect): the service answered an ERROR ack (`errorId`). */
+  | 'ERR_KVS_PRODUCER_ERROR_ACK'
+  /** Not fatal (a reconnect follows): the service ended a PutMedia response the producer had not ended. */
+  | 'ERR_KVS_PRODUCER_SESSION_ENDED'
+
+export interface ProducerErrorOptions {
+  cause?: unknown
+  /** The PutMedia `ErrorId` involved, when there is one. */
+  errorId?: number | undefined
+  /** HTTP status of the refusal, when there is one. */
+  status?: number | undefined
+  /** `x-amzn-RequestId` of the refusal, for AWS support. */
+  requestId?: string | undefined
+  /** Consecutive failed attempts (`ERR_KVS_PRODUCER_TOO_MANY_FAILURES`). */
+  attempts?: number | undefined
+  /** Fragments skipped or dropped (`ERR_KVS_PRODUCER_INCOMPLETE`). */
+  skipped?: readonly SkippedFragment[] | undefined
+}
+
+/**
+ * A fatal producer condition, or `close()` finding fragments that were skipped. Branch on `code`; `cause`
+ * holds the underlying transport, signer, chunker or control-plane error.
+ */
+export class ProducerError extends Error {
+  override name = 'ProducerError'
+  readonly code: ProducerErrorCode
+  readonly errorId: number | undefined
+  readonly status: number | undefined
+  readonly requestId: string | undefined
+  readonly attempts: number | undefined
+  /** Fragments that were not stored: skipped after a non-retriable ERROR ack or a violation, or dropped. */
+  readonly skipped: readonly SkippedFragment[]
+
+  constructor(code: ProducerErrorCode, message: string, options: ProducerErrorOptions = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause })
+    this.code = code
+    this.errorId = options.errorId
+    this.status = options.status
+    this.requestId = options.requestId
+    this.attempts = options.attempts
+    this.skipped = options.skipped ?? []
+  }
+
+  get [brand](): ProducerErrorCode {
+    return this.code
+  }
+
+  /** True for any `ProducerError`, also across duplicate installs of this package. */
+  static is(value: unknown): value is ProducerError {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as Record<symbol, unknown>)[brand] === 'string'
+    )
+  }
+}
+
+/** The `TypeError` thrown for a bad option, with the one message pattern used across kvs-streams. */
+export function invalidOption(name: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`${name} must be ${expected}, got ${describe(value)}`)
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'function') return 'a function'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object' && value !== null) return 'an object'
+  return String(value)
+}

@@ -1,0 +1,148 @@
+import type { Ack } from '@kvs-streams/acks'
+import type { Violation } from '@kvs-streams/chunker'
+import type { ProducerStats } from './stats.ts'
+
+/**
+ * Where the producer is: `idle` (no session: nothing to send yet, or a session ended on purpose), opening a
+ * PutMedia session, sending on one, waiting to retry after a failure, or done.
+ */
+export type ProducerState = 'idle' | 'connecting' | 'streaming' | 'reconnecting' | 'closed'
+
+/** A fragment as events report it (its bytes are not included). */
+export interface FragmentRef {
+  /** 0-based position among the fragments of the input (the chunker's index). */
+  index: number
+  /** The Cluster Timecode as written: what acks report as `FragmentTimecode`. */
+  timecode: number
+  /** Producer timestamp the service records, epoch ms: what reconciliation matches on. */
+  producerTimestampMs: number
+  byteLength: number
+  durationMs: number
+}
+
+/** Why a fragment was not stored. */
+export type SkipReason =
+  /** The service answered a non-retriable ERROR for it (`errorId`, `errorCode`, `description`). */
+  | 'error-ack'
+  /** The chunker found it breaks a KVS rule the service would reject it for (`onViolation: 'skip'`). */
+  | 'violation'
+  /** The replay buffer was full and `whenFull` is `'drop-oldest'`. */
+  | 'buffer-full'
+
+/** A fragment that will not be stored, and why. */
+export interface SkippedFragment {
+  fragment: FragmentRef
+  reason: SkipReason
+  /** The ErrorId (from the ERROR ack, or the one the violation would cause). */
+  errorId: number | undefined
+  /** Symbolic name of `errorId`, e.g. `MAX_FRAGMENT_DURATION_REACHED`. */
+  errorCode: string | undefined
+  /** What happened, in words. */
+  message: string
+}
+
+/** Every acknowledgement received, as decoded, with the fragment it was matched to in its session. */
+export interface AckReceivedEvent {
+  type: 'ack'
+  ack: Ack
+  /** The PutMedia session (1, 2, …) the ack came on. */
+  sessionId: number
+  /** The fragment with this `FragmentTimecode` in that session; undefined for IDLE or an unmatched ack. */
+  fragment: FragmentRef | undefined
+}
+
+/** A fragment is safe: the service acknowledged it, or reconciliation found it stored. */
+export interface FragmentAcknowledgedEvent {
+  type: 'fragment-acknowledged'
+  fragment: FragmentRef
+  /** `RECEIVED` or `PERSISTED` (per `acknowledgeOn`), or `LIST_FRAGMENTS` when reconciliation found it. */
+  acknowledgedBy: 'RECEIVED' | 'PERSISTED' | 'LIST_FRAGMENTS'
+  /** The service's fragment number, when known. */
+  fragmentNumber: string | undefined
+  /** From the fragment's acceptance by the writable to this acknowledgement, ms (per `clock`). */
+  latencyMs: number
+  /** Times the fragment was written to a session. */
+  sends: number
+}
+
+/** A fragment will not be stored (see `reason`). `close()` rejects listing every skipped fragment. */
+export interface FragmentSkippedEvent extends SkippedFragment {
+  type: 'fragment-skipped'
+}
+
+/** The producer changed state. */
+export interface StateChangeEvent {
+  type: 'state'
+  state: ProducerState
+  previous: ProducerState | undefined
+  /** The session being opened (`connecting`) or sending (`streaming`). */
+  sessionId: number | undefined
+  /**
+   * Why: `start`, `rotation` (maxConnectionDurationMs), `credentials` (before they expire), `header` (the
+   * input's MKV header changed), `resume` (data after a quiet end of session), `retry`, `failure`, `end`,
+   * `aborted`, `fatal`.
+   */
+  reason: string
+  /** The failure that caused `reconnecting` or a fatal `closed`. */
+  cause: unknown
+  /** Consecutive failures without progress so far (`reconnecting`). */
+  attempt: number | undefined
+  /** Wait before the next session (`reconnecting`), ms. */
+  delayMs: number | undefined
+}
+
+/** After a failed session: the fragments whose fate was unknown, checked with ListFragments. */
+export interface ReconciliationEvent {
+  type: 'reconciliation'
+  sessionId: number
+  /** Fragments looked up. */
+  checked: number
+  /** Of those, found stored (acknowledged now, not resent). */
+  found: number
+  /** Set when ListFragments failed: the unknown fragments are resent (at least once, not exactly once). */
+  error: unknown
+}
+
+/** The chunker found a KVS rule broken; `fragment-skipped` follows when the fragment is skipped for it. */
+export interface ViolationFoundEvent {
+  type: 'violation'
+  violation: Violation
+}
+
+/** Periodic statistics (`statsIntervalMs`), and once more when the producer closes. */
+export interface StatsReportEvent {
+  type: 'stats'
+  stats: ProducerStats
+}
+
+/** The producer failed for good; `close()` rejects with the same error. */
+export interface ProducerErrorEvent {
+  type: 'error'
+  error: Error
+}
+
+/** Everything `producer.events()` yields. */
+export type ProducerEvent =
+  | AckReceivedEvent
+  | FragmentAcknowledgedEvent
+  | FragmentSkippedEvent
+  | StateChangeEvent
+  | ReconciliationEvent
+  | ViolationFoundEvent
+  | StatsReportEvent
+  | ProducerErrorEvent
+
+/**
+ * The producer's `EventEmitter` events: the same objects as `events()` yields, under their `type`, except
+ * `error`, whose listeners get the `Error` itself (Node's convention).
+ */
+export interface ProducerEventMap {
+  ack: [AckReceivedEvent]
+  'fragment-acknowledged': [FragmentAcknowledgedEvent]
+  'fragment-skipped': [FragmentSkippedEvent]
+  state: [StateChangeEvent]
+  reconciliation: [ReconciliationEvent]
+  violation: [ViolationFoundEvent]
+  stats: [StatsReportEvent]
+  error: [Error]
+}

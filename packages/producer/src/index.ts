@@ -1,0 +1,33 @@
+export { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './backoff.ts'
+export { END_OF_FRAGMENT_TAG, END_OF_FRAGMENT_TAGS } from './end-of-fragment.ts'
+export { ProducerError, type ProducerErrorCode, type ProducerErrorOptions } from './errors.ts'
+export type {
+  AckReceivedEvent,
+  FragmentAcknowledgedEvent,
+  FragmentRef,
+  FragmentSkippedEvent,
+  ProducerErrorEvent,
+  ProducerEvent,
+  ProducerEventMap,
+  ProducerState,
+  ReconciliationEvent,
+  SkippedFragment,
+  SkipReason,
+  StateChangeEvent,
+  StatsReportEvent,
+  ViolationFoundEvent,
+} from './events.ts'
+export {
+  DEFAULT_ACK_STALENESS_MS,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_CONNECTION_DURATION_MS,
+  DEFAULT_MAX_DURATION_MS,
+  DEFAULT_RECONCILE_SETTLE_MS,
+  DEFAULT_STATS_INTERVAL_MS,
+  type ProducerCredentials,
+  type ProducerOptions,
+  type ReconcileOptions,
+} from './options.ts'
+export { createProducer, type Producer, type ProducerEventsOptions } from './producer.ts'
+export type { StoredFragmentLister, TimestampRange } from './reconcile.ts'
+export { LATENCY_SAMPLES, type LatencySummary, type ProducerStats } from './stats.ts'

@@ -1,0 +1,92 @@
+import { KvsConnectionError, KvsHttpError, KvsTimeoutError } from '@kvs-streams/transport'
+import { describe, expect, test } from 'vitest'
+import { classifyFailure, decideErrorAck, isPermanentRefusal } from '../src/classify.ts'
+import { ProducerError } from '../src/index.ts'
+
+const http = (status: number, errorType?: string) =>
+  new KvsHttpError(`HTTP ${status}`, { status, errorType, requestId: 'request-1' })
+
+describe('decideErrorAck', () => {
+  test.each([
+    [5000, 'resend'],
+    [5001, 'resend'],
+    [4000, 'resend'],
+    [4003, 'resend'],
+    [7777, 'resend'],
+    [4001, 'skip'],
+    [4002, 'skip'],
+    [4004, 'skip'],
+    [4006, 'skip'],
+    [4010, 'skip'],
+    [4500, 'skip'],
+    [4008, 'retry'],
+    [4507, 'retry'],
+  ] as const)('ErrorId %i naming a fragment sent in the session: %s', (errorId, decision) => {
+    expect(decideErrorAck(errorId, true)).toBe(decision)
+  })
+
+  test('an ERROR that names no fragment of the session skips nothing: reconnect', () => {
+    for (const errorId of [4002, 4003, 4006, 5000, undefined])
+      expect(decideErrorAck(errorId, false)).toBe('retry')
+  })
+})
+
+describe('classifyFailure', () => {
+  test.each([
+    ['a dropped connection', new KvsConnectionError('reset'), true],
+    ['a connect timeout', new KvsTimeoutError('ERR_KVS_CONNECT_TIMEOUT', 'slow', 5000), true],
+    ['a stale connection', new KvsTimeoutError('ERR_KVS_ACK_STALE', 'stale', 10_000), false],
+    ['throttling', http(400, 'ClientLimitExceededException'), false],
+    ['too many connections', http(400, 'ConnectionLimitExceededException'), false],
+    ['a moved endpoint', http(400, 'InvalidEndpointException'), true],
+    ['an expired token', http(403, 'ExpiredTokenException'), false],
+    ['a server error', http(500, 'InternalFailure'), false],
+    ['an ERROR ack', new ProducerError('ERR_KVS_PRODUCER_ERROR_ACK', 'ERROR 5000', { errorId: 5000 }), false],
+    ['anything unknown', new Error('???'), false],
+  ])('retries after %s', (_name, error, invalidateEndpoint) => {
+    expect(classifyFailure(error, 'PutMedia')).toEqual({ kind: 'retry', invalidateEndpoint })
+  })
+
+  test.each([
+    [
+      'ResourceNotFoundException',
+      http(404, 'ResourceNotFoundException'),
+      'ERR_KVS_PRODUCER_STREAM_NOT_FOUND',
+    ],
+    ['a bare 404', http(404), 'ERR_KVS_PRODUCER_STREAM_NOT_FOUND'],
+    ['NotAuthorizedException', http(401, 'NotAuthorizedException'), 'ERR_KVS_PRODUCER_NOT_AUTHORIZED'],
+    ['a bad signature', http(403, 'InvalidSignatureException'), 'ERR_KVS_PRODUCER_NOT_AUTHORIZED'],
+    ['an unknown key', http(403, 'UnrecognizedClientException'), 'ERR_KVS_PRODUCER_NOT_AUTHORIZED'],
+    ['a bare 403', http(403), 'ERR_KVS_PRODUCER_NOT_AUTHORIZED'],
+    ['InvalidArgumentException', http(400, 'InvalidArgumentException'), 'ERR_KVS_PRODUCER_REQUEST_REJECTED'],
+  ])('is fatal for %s, with status and request id', (_name, error, code) => {
+    const decision = classifyFailure(error, 'PutMedia')
+    expect(decision.kind).toBe('fatal')
+    if (decision.kind !== 'fatal') return
+    expect(decision.error).toMatchObject({ code, status: error.status, requestId: 'request-1', cause: error })
+    expect(decision.error.message).toMatch(/^PutMedia: /)
+  })
+
+  test('reads AWS SDK errors (DescribeStream) by name and $metadata', () => {
+    const sdkError = Object.assign(new Error('Stream not found'), {
+      name: 'ResourceNotFoundException',
+      $metadata: { httpStatusCode: 404, requestId: 'sdk-1' },
+    })
+    const decision = classifyFailure(sdkError, 'DescribeStream')
+    expect(decision).toMatchObject({
+      kind: 'fatal',
+      error: { code: 'ERR_KVS_PRODUCER_STREAM_NOT_FOUND', requestId: 'sdk-1' },
+    })
+  })
+})
+
+describe('isPermanentRefusal', () => {
+  test('a 4xx refusal turns reconciliation off; throttling, expired tokens and transport failures do not', () => {
+    expect(isPermanentRefusal(http(404, 'UnknownOperationException'))).toBe(true)
+    expect(isPermanentRefusal(http(403, 'AccessDeniedException'))).toBe(true)
+    expect(isPermanentRefusal(http(400, 'ClientLimitExceededException'))).toBe(false)
+    expect(isPermanentRefusal(http(403, 'ExpiredTokenException'))).toBe(false)
+    expect(isPermanentRefusal(http(503))).toBe(false)
+    expect(isPermanentRefusal(new KvsConnectionError('reset'))).toBe(false)
+  })
+})
