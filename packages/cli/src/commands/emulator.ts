@@ -1,0 +1,69 @@
+import { createConsoleLogger, DEFAULT_CREDENTIALS, startEmulator } from '@kvs-streams/emulator'
+import { type CommandContext, flag, stringOption } from '../command.ts'
+import { resolveRegion } from '../config.ts'
+import { usageError } from '../errors.ts'
+import { write } from '../io.ts'
+
+/** Default port of `kvs emulator` (as the `kvs-emulator` bin). */
+export const DEFAULT_EMULATOR_PORT = 4567
+
+function port(context: CommandContext): number {
+  const text = stringOption(context, 'port') ?? String(DEFAULT_EMULATOR_PORT)
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || value > 65_535)
+    throw usageError(`--port must be a port number from 0 to 65535, got ${JSON.stringify(text)}`)
+  return value
+}
+
+/** `kvs emulator`: runs the emulator in the foreground until Ctrl-C / SIGTERM. */
+export async function emulatorCommand(context: CommandContext): Promise<number> {
+  if (context.positionals.length > 0) throw usageError('kvs emulator takes no arguments')
+  const dataDir = flag(context, 'memory') ? undefined : stringOption(context, 'data-dir')
+  const credentials = {
+    accessKeyId: stringOption(context, 'access-key-id') ?? DEFAULT_CREDENTIALS.accessKeyId,
+    secretAccessKey: stringOption(context, 'secret-access-key') ?? DEFAULT_CREDENTIALS.secretAccessKey,
+  }
+  const region =
+    (await resolveRegion({ ...context.global, profile: undefined }, context.io.env))?.value ?? 'us-east-1'
+  const verify = !flag(context, 'no-verify')
+  const emulator = await startEmulator({
+    port: port(context),
+    host: stringOption(context, 'host') ?? '127.0.0.1',
+    ...(dataDir === undefined ? { storage: 'memory' as const } : { storage: 'disk' as const, dataDir }),
+    credentials: [credentials],
+    verifySignatures: verify,
+    region,
+    logger: createConsoleLogger({ verbose: context.global.debug }),
+  })
+  const { stdout } = context.io
+  if (context.global.json) {
+    await write(
+      stdout,
+      `${JSON.stringify({ type: 'listening', url: emulator.url, region, storage: dataDir === undefined ? 'memory' : 'disk', dataDir, credentials, verifySignatures: verify })}\n`,
+    )
+  } else {
+    const lines = [
+      `kvs emulator listening on ${emulator.url}`,
+      `  region      ${region}`,
+      `  storage     ${dataDir === undefined ? 'memory (lost on exit)' : `disk (${dataDir})`}`,
+      `  signatures  ${verify ? 'checked (SigV4)' : 'not checked'}`,
+      '',
+      'Use it from another shell:',
+      `  export AWS_ENDPOINT_URL=${emulator.url} AWS_REGION=${region}`,
+      `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`,
+      '  kvs streams create demo && kvs put demo video.mkv',
+      '',
+      'Ctrl-C stops it.',
+      '',
+    ]
+    await write(stdout, lines.join('\n'))
+  }
+  const { signal } = context.io
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+  context.io.stderr.write('kvs emulator: stopping\n')
+  await emulator.close()
+  return 0
+}

@@ -1,0 +1,270 @@
+import { createWriteStream } from 'node:fs'
+import type { Writable } from 'node:stream'
+import { type FragmentEvent, readStream } from '@kvs-streams/get-media'
+import type { StartSelector } from '@kvs-streams/transport'
+import { type AwsSession, openAwsSession } from '../aws.ts'
+import { type CommandContext, stringOption } from '../command.ts'
+import { usageError } from '../errors.ts'
+import { formatBytes, formatDuration, formatInteger, formatTime } from '../format.ts'
+import { write } from '../io.ts'
+import { parseDuration, parseStart, parseUntil, type StartPosition, type UntilCondition } from '../time.ts'
+
+/** Idle time that ends `kvs get` once an `--until` time has passed (no later fragment came). */
+const IDLE_AFTER_UNTIL_MS = 3000
+
+/** Why `kvs get` stopped. */
+export type GetStopReason = 'until' | 'interrupted' | 'idle' | 'end'
+
+/** The GetMedia StartSelector for a `--start` position. */
+export function startSelector(start: StartPosition, timestampType: 'server' | 'producer'): StartSelector {
+  switch (start.kind) {
+    case 'now':
+      return { StartSelectorType: 'NOW' }
+    case 'earliest':
+      return { StartSelectorType: 'EARLIEST' }
+    case 'after-fragment':
+      return { StartSelectorType: 'FRAGMENT_NUMBER', AfterFragmentNumber: start.fragmentNumber }
+    case 'time':
+      return {
+        StartSelectorType: timestampType === 'server' ? 'SERVER_TIMESTAMP' : 'PRODUCER_TIMESTAMP',
+        StartTimestamp: new Date(start.epochMs),
+      }
+  }
+}
+
+/**
+ * The fragments of a stream from `selector` on, as raw GetMedia fragments (each a playable MKV document),
+ * through `readStream`: a dropped, ended or silent connection is resumed with the last fragment's
+ * continuation token, so none is skipped or repeated. Ends when `signal` aborts.
+ */
+async function* readFragments(
+  session: AwsSession,
+  streamName: string,
+  selector: StartSelector,
+  signal: AbortSignal,
+  notice: (line: string) => void,
+  debug: (line: string) => void,
+): AsyncGenerator<FragmentEvent> {
+  const events = readStream({
+    streamName,
+    startSelector: selector,
+    signer: session.signer,
+    resolver: session.resolver,
+    signal,
+    mode: 'raw',
+  })
+  for await (const event of events) {
+    if (event.type === 'fragment') yield event
+    else if (event.type === 'error')
+      notice(`warning: the service reported an error in the media: ${event.error.message}`)
+    else if (event.type === 'reconnect') {
+      const code = (event.cause as { code?: unknown } | undefined)?.code
+      const why = event.cause instanceof Error ? event.cause.message : String(event.cause)
+      // A caught-up reader of a quiet stream reconnects now and then: not worth a line.
+      if (code === 'ERR_KVS_GETMEDIA_IDLE_TIMEOUT') debug(`GetMedia idle, reconnecting: ${why}`)
+      else notice(`GetMedia connection ended (${why}); resuming in ${formatDuration(event.delayMs)}`)
+    }
+  }
+}
+
+function fragmentTimestamp(fragment: FragmentEvent, type: 'server' | 'producer'): number | undefined {
+  return type === 'server' ? fragment.serverTimestampMs : fragment.producerTimestampMs
+}
+
+/** One fragment as `--json` prints it. */
+export function fragmentJson(fragment: FragmentEvent, index: number): Record<string, unknown> {
+  return {
+    type: 'fragment',
+    index,
+    fragmentNumber: fragment.fragmentNumber,
+    producerTimestamp: formatTime(fragment.producerTimestampMs),
+    serverTimestamp: formatTime(fragment.serverTimestampMs),
+    producerTimestampMs: fragment.producerTimestampMs,
+    serverTimestampMs: fragment.serverTimestampMs,
+    bytes: fragment.byteLength,
+    frames: fragment.frameCount,
+    millisBehindNow: fragment.millisBehindNow,
+    continuationToken: fragment.continuationToken,
+    complete: fragment.complete,
+  }
+}
+
+/** `kvs get <stream>`. */
+export async function getCommand(context: CommandContext): Promise<number> {
+  const [streamName, ...extra] = context.positionals
+  if (streamName === undefined || streamName === '') throw usageError('kvs get needs a stream name')
+  if (extra.length > 0)
+    throw usageError(`kvs get takes one stream, got also ${extra.join(' ')} (write to a file with -o)`)
+  context.errorContext.streamName = streamName
+  const now = Date.now()
+  const start = parseStart(stringOption(context, 'start'), now)
+  const until = parseUntil(stringOption(context, 'until'), now)
+  const timestampType = stringOption(context, 'timestamp-type') ?? 'server'
+  if (timestampType !== 'server' && timestampType !== 'producer') {
+    throw usageError(`--timestamp-type must be server or producer, got ${JSON.stringify(timestampType)}`)
+  }
+  const idleText = stringOption(context, 'idle-timeout')
+  const idleTimeoutMs = idleText === undefined ? undefined : parseDuration(idleText)
+  if (idleText !== undefined && (idleTimeoutMs === undefined || idleTimeoutMs <= 0)) {
+    throw usageError(`--idle-timeout must be a duration such as 10s or 2m, got ${JSON.stringify(idleText)}`)
+  }
+  const target = stringOption(context, 'out') ?? (context.io.stdout.isTTY === true ? undefined : '-')
+  if (target === undefined) {
+    throw usageError('not writing video to a terminal', [
+      'Write to a file with -o file.mkv, or pipe stdout: kvs get <stream> | ffplay -',
+    ])
+  }
+  const toStdout = target === '-'
+  context.errorContext.stdoutIsMedia = toStdout
+
+  const session = await openAwsSession(context)
+  const output: Writable = toStdout ? context.io.stdout : createWriteStream(target)
+  const opened = toStdout
+    ? Promise.resolve()
+    : new Promise<void>((resolve, reject) => {
+        output.once('open', () => resolve())
+        output.once('error', reject)
+      })
+  const log = (line: string) => context.io.stderr.write(`${line}\n`)
+  const notice = (line: string) =>
+    log(context.global.json ? JSON.stringify({ type: 'notice', message: line }) : line)
+  const outputName = toStdout ? 'stdout' : target
+  const result = {
+    fragments: 0,
+    bytes: 0,
+    stoppedBy: 'end' as GetStopReason,
+    lastFragmentNumber: undefined as string | undefined,
+  }
+
+  // Stopping: Ctrl-C, --until, or the idle timer abort the GetMedia request; what was written stays whole.
+  const stop = new AbortController()
+  let reason: GetStopReason | undefined
+  const stopWith = (why: GetStopReason) => {
+    reason ??= why
+    stop.abort(new Error(`kvs get stopped: ${why}`))
+  }
+  const onInterrupt = () => stopWith('interrupted')
+  if (context.io.signal.aborted) onInterrupt()
+  context.io.signal.addEventListener('abort', onInterrupt, { once: true })
+  let idleTimer: NodeJS.Timeout | undefined
+  const armIdleTimer = () => {
+    clearTimeout(idleTimer)
+    const untilPassed = until?.kind === 'time' && Date.now() >= until.epochMs
+    const wait = idleTimeoutMs ?? (untilPassed ? IDLE_AFTER_UNTIL_MS : undefined)
+    if (wait !== undefined) idleTimer = setTimeout(() => stopWith('idle'), wait)
+    else if (until?.kind === 'time') {
+      // Re-arm once the --until time has passed, so a stream that went quiet still ends.
+      idleTimer = setTimeout(armIdleTimer, Math.max(0, until.epochMs - Date.now()) + 10)
+    }
+  }
+
+  try {
+    await opened
+    const selector = startSelector(start, timestampType)
+    context.debug(`GetMedia ${JSON.stringify(selector)}`)
+    if (!context.global.json) {
+      log(`reading ${streamName} from ${describeStart(start)}${describeUntil(until)} into ${outputName}`)
+    }
+    armIdleTimer()
+    try {
+      for await (const fragment of readFragments(
+        session,
+        streamName,
+        selector,
+        stop.signal,
+        notice,
+        context.debug,
+      )) {
+        if (reachedTime(fragment, until, timestampType)) {
+          stopWith('until')
+          break
+        }
+        for (const part of fragment.parts) await write(output, part)
+        result.fragments++
+        result.bytes += fragment.byteLength
+        result.lastFragmentNumber = fragment.fragmentNumber ?? result.lastFragmentNumber
+        log(
+          context.global.json
+            ? JSON.stringify(fragmentJson(fragment, result.fragments - 1))
+            : fragmentLine(fragment),
+        )
+        armIdleTimer()
+        if (until?.kind === 'count' && result.fragments >= until.fragments) {
+          stopWith('until')
+          break
+        }
+      }
+    } catch (error) {
+      if (reason === undefined) throw error
+    }
+    result.stoppedBy = reason ?? 'end'
+  } finally {
+    clearTimeout(idleTimer)
+    context.io.signal.removeEventListener('abort', onInterrupt)
+    stop.abort()
+    session.close()
+    if (!toStdout) await new Promise<void>((resolve) => output.end(() => resolve()))
+  }
+  const summary = {
+    type: 'summary',
+    fragments: result.fragments,
+    bytes: result.bytes,
+    output: outputName,
+    stoppedBy: result.stoppedBy,
+    lastFragmentNumber: result.lastFragmentNumber,
+  }
+  if (context.global.json) log(JSON.stringify(summary))
+  else {
+    const why = {
+      until: 'reached --until',
+      interrupted: 'interrupted',
+      idle: 'no fragment for a while',
+      end: 'the service ended the response',
+    }[result.stoppedBy]
+    log(
+      `wrote ${formatInteger(result.fragments)} fragment${result.fragments === 1 ? '' : 's'}, ${formatBytes(result.bytes)} to ${outputName} (${why})`,
+    )
+    if (result.lastFragmentNumber !== undefined && result.stoppedBy !== 'until') {
+      log(`resume with: kvs get ${streamName} --start ${result.lastFragmentNumber}`)
+    }
+  }
+  return 0
+}
+
+function reachedTime(
+  fragment: FragmentEvent,
+  until: UntilCondition | undefined,
+  type: 'server' | 'producer',
+): boolean {
+  if (until?.kind !== 'time') return false
+  const timestamp = fragmentTimestamp(fragment, type)
+  return timestamp !== undefined && timestamp >= until.epochMs
+}
+
+function describeStart(start: StartPosition): string {
+  switch (start.kind) {
+    case 'now':
+      return 'now'
+    case 'earliest':
+      return 'the earliest fragment'
+    case 'after-fragment':
+      return `after fragment ${start.fragmentNumber}`
+    case 'time':
+      return formatTime(start.epochMs)
+  }
+}
+
+function describeUntil(until: UntilCondition | undefined): string {
+  if (until === undefined) return ' (Ctrl-C stops)'
+  return until.kind === 'count'
+    ? ` until ${until.fragments} fragment${until.fragments === 1 ? '' : 's'}`
+    : ` until ${formatTime(until.epochMs)}`
+}
+
+/** The stderr line of one fragment. */
+export function fragmentLine(fragment: FragmentEvent): string {
+  const behind =
+    fragment.millisBehindNow === undefined ? '' : `  behind ${formatDuration(fragment.millisBehindNow)}`
+  const incomplete = fragment.complete ? '' : '  (incomplete)'
+  return `fragment ${fragment.fragmentNumber ?? '?'}  producer ${formatTime(fragment.producerTimestampMs)}  server ${formatTime(fragment.serverTimestampMs)}  ${formatInteger(fragment.byteLength)} B${behind}${incomplete}`
+}

@@ -1,0 +1,372 @@
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import type { Readable, Writable } from 'node:stream'
+import { CreateStreamCommand, DescribeStreamCommand, type StreamInfo } from '@aws-sdk/client-kinesis-video'
+import { chunkClusters } from '@kvs-streams/chunker'
+import {
+  createProducer,
+  ProducerError,
+  type ProducerEvent,
+  type ProducerStats,
+  type SkippedFragment,
+} from '@kvs-streams/producer'
+import { adviseAckError } from '../ack-advice.ts'
+import { type AwsSession, openAwsSession, waitUntilActive } from '../aws.ts'
+import { type CommandContext, flag, stringOption } from '../command.ts'
+import { CliError, usageError } from '../errors.ts'
+import { ExitCode } from '../exit-codes.ts'
+import { explainError } from '../explain-error.ts'
+import { formatBytes, formatDuration, formatInteger } from '../format.ts'
+import { useColor, write } from '../io.ts'
+import { createProgressRenderer } from '../progress.ts'
+import { producerEventJson, progressSnapshot, statsJson } from '../put-events.ts'
+import { parseTime } from '../time.ts'
+import { retentionHours } from './streams.ts'
+
+/** DescribeStream, creating the stream first (`--create`) when it does not exist. */
+async function ensureStream(
+  context: CommandContext,
+  session: AwsSession,
+  streamName: string,
+  notice: (line: string) => void,
+): Promise<StreamInfo> {
+  try {
+    const { StreamInfo: info } = await session.client.send(
+      new DescribeStreamCommand({ StreamName: streamName }),
+    )
+    if (info !== undefined && info.Status !== 'ACTIVE' && info.Status !== 'UPDATING') {
+      notice(`stream ${streamName} is ${info.Status}; waiting until it is ACTIVE`)
+      return (await waitUntilActive(session, streamName, context.io.signal)) ?? info
+    }
+    return info ?? {}
+  } catch (error) {
+    if ((error as { name?: unknown }).name !== 'ResourceNotFoundException' || !flag(context, 'create'))
+      throw error
+  }
+  const hours = retentionHours(context, 24)
+  await session.client.send(
+    new CreateStreamCommand({
+      StreamName: streamName,
+      DataRetentionInHours: hours,
+      MediaType: stringOption(context, 'media-type') ?? 'video/h264',
+    }),
+  )
+  notice(`created stream ${streamName} (retention ${hours} h)`)
+  if (context.global.json || context.io.stdout.isTTY !== true) {
+    context.io.stdout.write(
+      `${JSON.stringify({ type: 'stream-created', stream: streamName, retentionHours: hours })}\n`,
+    )
+  }
+  return (await waitUntilActive(session, streamName, context.io.signal)) ?? { DataRetentionInHours: hours }
+}
+
+/**
+ * Where the media in `file` ends, ms from its first timecode's origin: the largest fragment end the chunker
+ * finds (0 when the file cannot be read as Matroska; the upload itself then reports why).
+ */
+async function mediaEndMs(file: string, signal: AbortSignal): Promise<number> {
+  let end = 0
+  try {
+    for await (const event of chunkClusters(createReadStream(file, { signal }), { onViolation: 'emit' })) {
+      if (event.type === 'fragment') end = Math.max(end, event.endMs)
+    }
+  } catch {
+    // Reported by the upload.
+  }
+  return end
+}
+
+/**
+ * The producer start timestamp (RELATIVE timecodes count from it): `--producer-start`, else for a file the
+ * time that makes its last frame end now (KVS refuses producer timestamps in the future, so a file sent faster
+ * than real time must be dated back), and for stdin (a live source) now.
+ */
+async function producerStart(context: CommandContext, file: string | undefined): Promise<number> {
+  const now = Date.now()
+  const text = stringOption(context, 'producer-start')
+  if (text !== undefined) {
+    const value = parseTime(text, now)
+    if (value === undefined) {
+      throw usageError(
+        `--producer-start must be now, an ISO 8601 time, epoch seconds or -<duration>, got ${JSON.stringify(text)}`,
+      )
+    }
+    return value
+  }
+  if (file === undefined) return now
+  const end = await mediaEndMs(file, context.io.signal)
+  context.debug(`${file}: media ends at ${end} ms; producer start ${new Date(now - end).toISOString()}`)
+  return now - Math.ceil(end)
+}
+
+/** Waits until `writable` drains, closes, or `signal` aborts. */
+function drained(writable: Writable, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      writable.off('drain', done)
+      writable.off('close', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    writable.once('drain', done)
+    writable.once('close', done)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/**
+ * Copies `input` into `writable` until the input ends or `signal` aborts (then the input is dropped where
+ * it is); counts the bytes read. Resolves with whether the input ended by itself.
+ */
+async function feed(
+  input: Readable,
+  writable: Writable,
+  signal: AbortSignal,
+  counter: { bytesRead: number },
+): Promise<boolean> {
+  // Ctrl-C while the input is quiet (a live pipe): stop waiting for it.
+  const stop = () => input.destroy()
+  signal.addEventListener('abort', stop, { once: true })
+  try {
+    for await (const chunk of input) {
+      if (signal.aborted || writable.destroyed) return false
+      counter.bytesRead += (chunk as Uint8Array).byteLength
+      if (!writable.write(chunk)) await drained(writable, signal)
+    }
+    return !signal.aborted
+  } catch (error) {
+    if (signal.aborted) return false
+    throw error
+  } finally {
+    signal.removeEventListener('abort', stop)
+    if (!writable.destroyed && !writable.writableEnded) writable.end()
+  }
+}
+
+/** `kvs put <stream> [file|-]`. */
+export async function putCommand(context: CommandContext): Promise<number> {
+  const { io, global } = context
+  const [streamName, file = '-', ...extra] = context.positionals
+  if (streamName === undefined || streamName === '') throw usageError('kvs put needs a stream name')
+  if (extra.length > 0) throw usageError(`kvs put takes one stream and one file, got also ${extra.join(' ')}`)
+  context.errorContext.streamName = streamName
+  const timecodeType = (stringOption(context, 'timecode-type') ?? 'relative').toLowerCase()
+  if (timecodeType !== 'relative' && timecodeType !== 'absolute') {
+    throw usageError(`--timecode-type must be relative or absolute, got ${JSON.stringify(timecodeType)}`)
+  }
+  if (
+    !flag(context, 'create') &&
+    (stringOption(context, 'retention-hours') !== undefined ||
+      stringOption(context, 'media-type') !== undefined)
+  ) {
+    throw usageError('--retention-hours and --media-type go with --create')
+  }
+  if (flag(context, 'create')) retentionHours(context, 24)
+  const fromStdin = file === '-'
+  if (fromStdin && io.stdin.isTTY === true) {
+    throw usageError('no input: stdin is a terminal', [
+      'Give a file (kvs put <stream> video.mkv), or pipe MKV into kvs put <stream> -, e.g.',
+      '  ffmpeg -i input.mp4 -c copy -cluster_size_limit 2M -f matroska - | kvs put <stream> -',
+    ])
+  }
+  // A missing file is reported before anything goes over the network.
+  const bytesTotal = fromStdin ? undefined : (await stat(file)).size
+
+  // Where output goes: JSON lines on stdout (--json, or stdout is not a terminal), or the progress display.
+  const json = global.json || io.stdout.isTTY !== true
+  context.errorContext.jsonOutput = json
+  const quiet = flag(context, 'quiet')
+  const progress =
+    json || quiet
+      ? undefined
+      : createProgressRenderer({ output: io.stderr, color: useColor(io.stderr, io.env, global.noColor) })
+  const jsonOut = (value: Record<string, unknown>) => {
+    if (json) io.stdout.write(`${JSON.stringify(value)}\n`)
+  }
+  const notice = (line: string) => {
+    if (json) return
+    if (progress !== undefined) progress.log(line)
+    else io.stderr.write(`${line}\n`)
+  }
+
+  const session = await openAwsSession(context)
+  const started = Date.now()
+  try {
+    const info = await ensureStream(context, session, streamName, notice)
+    const retention = info.DataRetentionInHours ?? 0
+    const acknowledgeOn = retention > 0 ? 'PERSISTED' : 'RECEIVED'
+    context.debug(
+      `stream ${streamName}: ${info.Status ?? '?'}, retention ${retention} h; fragments are safe once ${acknowledgeOn}`,
+    )
+    const relative = timecodeType === 'relative'
+    const producerStartTimestamp = relative
+      ? await producerStart(context, fromStdin ? undefined : file)
+      : Date.now()
+    const input: Readable = fromStdin ? io.stdin : createReadStream(file)
+    const label = fromStdin ? `${streamName} ← stdin` : `${streamName} ← ${file}`
+    const counter = { bytesRead: 0 }
+    const producer = createProducer({
+      streamName,
+      region: session.region,
+      credentials: session.credentials,
+      signer: session.signer,
+      ...(session.endpoint === undefined ? {} : { endpoint: session.endpoint }),
+      fragmentTimecodeType: relative ? 'RELATIVE' : 'ABSOLUTE',
+      producerStartTimestamp,
+      acknowledgeOn,
+      // File, pipe and socket streams hand over fresh buffers: no copy needed.
+      copyInput: false,
+      statsIntervalMs: progress === undefined ? 1000 : 250,
+    })
+    const adviceShown = new Set<number>()
+    let keyframeHintShown = false
+    const describeSkip = (skipped: SkippedFragment): string[] => {
+      const id = skipped.errorId
+      const head = `fragment ${skipped.fragment.index} (timecode ${skipped.fragment.timecode}) not stored: ${
+        id === undefined
+          ? skipped.message
+          : `ERROR ${id} ${skipped.errorCode ?? adviseAckError(id).errorCode} — ${adviseAckError(id).meaning}`
+      }${skipped.reason === 'violation' ? ' (caught before sending)' : ''}`
+      if (id === undefined || adviceShown.has(id)) return [head]
+      adviceShown.add(id)
+      return [head, ...adviseAckError(id).advice.map((line) => `  ${line}`)]
+    }
+    const onEvent = (event: ProducerEvent) => {
+      if (global.debug && !json && event.type !== 'stats' && event.type !== 'ack') {
+        context.debug(JSON.stringify(producerEventJson(event)))
+      }
+      if (json) {
+        if (event.type !== 'error') jsonOut(producerEventJson(event))
+        return
+      }
+      switch (event.type) {
+        case 'stats':
+          progress?.update(
+            progressSnapshot(event.stats, label, {
+              bytesRead: counter.bytesRead,
+              ...(bytesTotal === undefined ? {} : { bytesTotal }),
+            }),
+          )
+          break
+        case 'fragment-skipped':
+          for (const line of describeSkip(event)) notice(line)
+          break
+        case 'violation':
+          if (event.violation.errorId !== undefined) break
+          notice(`warning: ${event.violation.message}`)
+          if (event.violation.kind === 'not-keyframe-start' && !keyframeHintShown) {
+            keyframeHintShown = true
+            notice('  KVS stores it, but players cannot start there. With ffmpeg, add -cluster_size_limit 2M')
+            notice('  -cluster_time_limit 1000 and a key frame every 1-2 s (-g 25 -keyint_min 25 at 25 fps).')
+          }
+          break
+        case 'state':
+          if (event.state === 'reconnecting') {
+            const delay = formatDuration(event.delayMs ?? 0)
+            const attempt = `attempt ${event.attempt ?? 1}`
+            const errorId = (event.cause as { errorId?: unknown } | undefined)?.errorId
+            notice(
+              typeof errorId === 'number'
+                ? `reconnecting after ERROR ${errorId} in ${delay} (${attempt})`
+                : `connection failed (${explainError(event.cause, context.errorContext).message}); reconnecting in ${delay} (${attempt})`,
+            )
+          }
+          break
+        case 'reconciliation':
+          if (event.found > 0)
+            notice(
+              `${event.found} of ${event.checked} unacknowledged fragments were stored anyway; not resending them`,
+            )
+          break
+        default:
+          break
+      }
+    }
+    for (const type of [
+      'ack',
+      'fragment-acknowledged',
+      'fragment-skipped',
+      'state',
+      'reconciliation',
+      'violation',
+      'stats',
+    ] as const) {
+      producer.on(type, onEvent as never)
+    }
+
+    const interrupted = !(await feed(input, producer.writable, io.signal, counter))
+    let stats: ProducerStats
+    let failure: unknown
+    try {
+      stats = await producer.close()
+    } catch (error) {
+      failure = error
+      stats = producer.stats()
+    }
+    const ok = failure === undefined
+    const summary = {
+      type: 'summary',
+      ok,
+      interrupted,
+      stream: streamName,
+      bytesRead: counter.bytesRead,
+      bytesSent: stats.bytesSent,
+      fragments: stats.fragments.accepted,
+      acknowledged: stats.fragments.acknowledged,
+      received: stats.fragments.received,
+      persisted: stats.fragments.persisted,
+      skipped: stats.fragments.skipped,
+      sessions: stats.sessions,
+      reconnects: stats.reconnects,
+      elapsedMs: Date.now() - started,
+      ackLatencyMs: statsJson(stats).ackLatencyMs,
+    }
+    if (json) jsonOut(summary)
+    else {
+      progress?.done(
+        progressSnapshot(stats, label, {
+          bytesRead: counter.bytesRead,
+          ...(bytesTotal === undefined ? {} : { bytesTotal }),
+        }),
+      )
+      const stored =
+        acknowledgeOn === 'PERSISTED'
+          ? `${formatInteger(stats.fragments.persisted)} persisted`
+          : `${formatInteger(stats.fragments.received)} received`
+      const line = `${interrupted ? 'interrupted: ' : ''}${formatInteger(stats.fragments.accepted)} fragment${stats.fragments.accepted === 1 ? '' : 's'}, ${formatBytes(stats.bytesSent)} sent to ${streamName} in ${formatDuration(summary.elapsedMs)}: ${stored}${stats.fragments.skipped > 0 ? `, ${formatInteger(stats.fragments.skipped)} not stored` : ''}`
+      await write(io.stderr, `${line}\n`)
+    }
+    if (failure !== undefined) {
+      if (ProducerError.is(failure) && failure.code === 'ERR_KVS_PRODUCER_INCOMPLETE') {
+        const skipped = failure.skipped
+        const ids = [
+          ...new Set(skipped.map((item) => item.errorId).filter((id): id is number => id !== undefined)),
+        ]
+        const listed = skipped
+          .slice(0, 5)
+          .map((item) => `fragment ${item.fragment.index} (timecode ${item.fragment.timecode})`)
+        const more =
+          skipped.length > listed.length ? ` and ${formatInteger(skipped.length - listed.length)} more` : ''
+        const meaning = ids.length === 1 ? `: ${adviseAckError(ids[0]!).meaning}` : ''
+        throw new CliError(
+          'ERR_KVS_CLI_ERROR_ACK',
+          `${formatInteger(stats.fragments.skipped)} of ${formatInteger(stats.fragments.accepted)} fragments were not stored${
+            ids.length === 0
+              ? ''
+              : ` (${ids.map((id) => `ERROR ${id} ${adviseAckError(id).errorCode}`).join(', ')})`
+          }${meaning}`,
+          {
+            errorId: ids[0],
+            exitCode: ExitCode.MediaRejected,
+            cause: failure,
+            hints: [`Not stored: ${listed.join(', ')}${more}.`],
+          },
+        )
+      }
+      throw failure
+    }
+    return interrupted ? ExitCode.Interrupted : ExitCode.Ok
+  } finally {
+    session.close()
+  }
+}

@@ -1,0 +1,63 @@
+import type { Readable, Writable } from 'node:stream'
+
+/** An output stream as the CLI uses it: a terminal knows its width. */
+export type OutputStream = Writable & { isTTY?: boolean; columns?: number }
+
+/** Everything a command touches outside the process: streams, environment, Ctrl-C. Injectable for tests. */
+export interface CliIo {
+  stdin: Readable & { isTTY?: boolean }
+  stdout: OutputStream
+  stderr: OutputStream
+  env: Record<string, string | undefined>
+  /** Aborted on the first SIGINT/SIGTERM: commands stop cleanly (`kvs get` closes its file, `kvs put` ends the upload). */
+  signal: AbortSignal
+}
+
+/** Whether colour may be used on `stream`: a terminal, `--no-color` not given, `NO_COLOR` unset. */
+export function useColor(stream: OutputStream, env: CliIo['env'], noColorFlag: boolean): boolean {
+  if (noColorFlag) return false
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true
+  return stream.isTTY === true && env.TERM !== 'dumb'
+}
+
+/** ANSI styles, or identity functions when colour is off. */
+export interface Style {
+  bold(text: string): string
+  dim(text: string): string
+  red(text: string): string
+  green(text: string): string
+  yellow(text: string): string
+  cyan(text: string): string
+}
+
+const wrap =
+  (open: number, close: number) =>
+  (text: string): string =>
+    `\u001b[${open}m${text}\u001b[${close}m`
+
+const plain = (text: string): string => text
+
+/** Styles for a stream where colour is on (`enabled`) or off. */
+export function createStyle(enabled: boolean): Style {
+  if (!enabled) return { bold: plain, dim: plain, red: plain, green: plain, yellow: plain, cyan: plain }
+  return {
+    bold: wrap(1, 22),
+    dim: wrap(2, 22),
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    cyan: wrap(36, 39),
+  }
+}
+
+/** Writes `text` and resolves once the stream took it (or at once when it is not backed up). */
+export function write(stream: Writable, text: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ok = stream.write(text, (error) => {
+      if (error) reject(error)
+    })
+    if (ok) resolve()
+    else stream.once('drain', resolve)
+  })
+}

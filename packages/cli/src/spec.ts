@@ -1,0 +1,374 @@
+/** The `kvs` commands and options as data: parsing and `--help` both read them. */
+
+export interface OptionSpec {
+  /** Long name without dashes: `retention-hours`. */
+  name: string
+  short?: string
+  type: 'string' | 'boolean'
+  /** Placeholder of the value in help: `<hours>`. */
+  value?: string
+  description: string
+}
+
+export interface PositionalSpec {
+  /** As shown in usage: `<stream>`, `[file|-]`. */
+  name: string
+  description: string
+}
+
+export interface CommandSpec {
+  /** `put`, `streams create`, … */
+  name: string
+  summary: string
+  /** Paragraphs after the usage line. */
+  description: readonly string[]
+  positionals: readonly PositionalSpec[]
+  options: readonly OptionSpec[]
+  examples: readonly string[]
+  /** Extra sections printed after the options (e.g. output formats), as `[title, lines]`. */
+  sections?: readonly (readonly [string, readonly string[]])[]
+  /** Whether the command talks to AWS (prints the AWS environment variables in help). */
+  aws: boolean
+}
+
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'region',
+    type: 'string',
+    value: '<region>',
+    description: 'AWS region, e.g. us-west-2 (else AWS_REGION, AWS_DEFAULT_REGION, the profile)',
+  },
+  {
+    name: 'profile',
+    type: 'string',
+    value: '<name>',
+    description: 'profile from ~/.aws/config and ~/.aws/credentials (else AWS_PROFILE)',
+  },
+  {
+    name: 'endpoint-url',
+    type: 'string',
+    value: '<url>',
+    description: 'control-plane endpoint, e.g. the emulator: http://127.0.0.1:4567 (else AWS_ENDPOINT_URL)',
+  },
+  { name: 'json', type: 'boolean', description: 'machine-readable output: one JSON object per line' },
+  {
+    name: 'debug',
+    type: 'boolean',
+    description: 'log how region, endpoint and credentials were found; print errors with their causes',
+  },
+  { name: 'no-color', type: 'boolean', description: 'no colours (also NO_COLOR=1)' },
+  { name: 'help', short: 'h', type: 'boolean', description: 'show help' },
+  { name: 'version', type: 'boolean', description: 'print the version of kvs' },
+]
+
+export const ENVIRONMENT: readonly (readonly [string, string])[] = [
+  ['AWS_REGION, AWS_DEFAULT_REGION', 'region, when --region is not given'],
+  ['AWS_PROFILE', 'profile, when --profile is not given'],
+  ['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY', 'access key pair (first in the default credential chain)'],
+  ['AWS_SESSION_TOKEN', 'session token of temporary credentials'],
+  ['AWS_ENDPOINT_URL_KINESIS_VIDEO, AWS_ENDPOINT_URL', 'endpoint, when --endpoint-url is not given'],
+  [
+    'AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE',
+    'config and credentials files (default ~/.aws/config, ~/.aws/credentials)',
+  ],
+  ['NO_COLOR', 'set to disable colours'],
+]
+
+export const EXIT_STATUS: readonly (readonly [string, string])[] = [
+  ['0', 'success (kvs get stopped by Ctrl-C or --until included)'],
+  ['1', 'media rejected: an ERROR acknowledgement, or input that breaks a KVS rule'],
+  ['130', 'kvs put interrupted (Ctrl-C) before its input ended'],
+  ['252', 'usage error: unknown command or option, bad argument'],
+  ['253', 'configuration error: no region, no credentials, unknown profile'],
+  ['254', 'the service returned an error (stream not found, not authorized, …)'],
+  ['255', 'anything else: connection refused, timeout, file error'],
+]
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'put',
+    summary: 'put MKV video from a file or stdin into a stream (PutMedia)',
+    description: [
+      'Sends Matroska (MKV/WebM) video to a stream with PutMedia through a resilient producer: one fragment per',
+      'Cluster, checked against the KVS rules before it is sent, resent after connection failures until the',
+      'service acknowledges it. Reads stdin when the file is - or missing, so encoders can pipe into it.',
+      'On a terminal it shows progress (bytes sent, fragments buffered/received/persisted, rate, ack latency);',
+      'otherwise, or with --json, it prints one JSON object per event on stdout.',
+    ],
+    positionals: [
+      { name: '<stream>', description: 'stream name' },
+      { name: '[file|-]', description: 'MKV file to send; - or nothing: read stdin' },
+    ],
+    options: [
+      {
+        name: 'create',
+        type: 'boolean',
+        description: 'create the stream when it does not exist (and wait until it is ACTIVE)',
+      },
+      {
+        name: 'retention-hours',
+        type: 'string',
+        value: '<hours>',
+        description: 'with --create: data retention (default 24; 0 keeps nothing)',
+      },
+      {
+        name: 'media-type',
+        type: 'string',
+        value: '<type>',
+        description: 'with --create: media type (default video/h264)',
+      },
+      {
+        name: 'timecode-type',
+        type: 'string',
+        value: '<type>',
+        description:
+          'relative (default: cluster timecodes count from the producer start) or absolute (epoch ms)',
+      },
+      {
+        name: 'producer-start',
+        type: 'string',
+        value: '<time>',
+        description:
+          'start time of relative timecodes: now, ISO 8601, epoch seconds, -<duration> (default: a file ends now, stdin starts now)',
+      },
+      {
+        name: 'quiet',
+        short: 'q',
+        type: 'boolean',
+        description: 'no progress display, only errors and the summary',
+      },
+    ],
+    sections: [
+      [
+        'Input',
+        [
+          'One fragment per Matroska Cluster; KVS wants each to start with a key frame and last at most 10 s.',
+          'ffmpeg writing to a pipe cuts a cluster every 32 kB: add -cluster_size_limit 2M (and -cluster_time_limit',
+          '1000), with a key frame every 1-2 s (-g/-keyint_min), so that clusters start on key frames.',
+          'KVS refuses producer timestamps in the future: a file is dated so that its last frame ends now (it',
+          'can then be sent as fast as the network allows); stdin, a live source, starts now.',
+        ],
+      ],
+      [
+        'JSON output (--json, or stdout not a terminal)',
+        [
+          '{"type":"state","state":"streaming",...}      producer state changes',
+          '{"type":"ack","eventType":"PERSISTED","fragmentNumber":"9134…","fragmentTimecode":1999,...}',
+          '{"type":"fragment-acknowledged","index":1,"fragmentNumber":"9134…","latencyMs":85,...}',
+          '{"type":"fragment-skipped","index":3,"errorId":4002,"errorCode":"MAX_FRAGMENT_DURATION_REACHED",...}',
+          '{"type":"stats","bytesSent":…,"fragments":{…},"ackLatencyMs":{…}}   every second and at the end',
+          '{"type":"summary","ok":true,"fragments":8,"persisted":8,...}   last line',
+        ],
+      ],
+    ],
+    examples: [
+      'kvs put my-stream video.mkv --create',
+      '# a live test pattern: a key frame every second, one cluster per key frame',
+      'ffmpeg -re -f lavfi -i testsrc2=size=640x360:rate=25 -c:v libx264 -g 25 -keyint_min 25 -bf 0 \\',
+      '    -cluster_size_limit 2M -cluster_time_limit 1000 -f matroska - | kvs put my-stream -',
+      'ffmpeg -i input.mp4 -c copy -cluster_size_limit 2M -f matroska - | kvs put my-stream --json > acks.jsonl',
+      'kvs put demo clip.mkv --endpoint-url http://127.0.0.1:4567 --region us-east-1 --create',
+    ],
+    aws: true,
+  },
+  {
+    name: 'get',
+    summary: 'read a stream with GetMedia and write its fragments as MKV',
+    description: [
+      'Reads a stream with GetMedia from --start and writes every fragment, as the service sends it, to the',
+      'output: each fragment is a self-contained MKV document, and the concatenation plays in ffmpeg, ffprobe',
+      'and mpv. Follows the live stream until Ctrl-C (the file is left complete, ending on a whole fragment) or',
+      'until --until is reached. Prints one line per fragment on stderr (a JSON object with --json).',
+    ],
+    positionals: [{ name: '<stream>', description: 'stream name' }],
+    options: [
+      {
+        name: 'start',
+        type: 'string',
+        value: '<where>',
+        description:
+          'now (default), earliest, a fragment number (resumes after it), an ISO 8601 time, epoch seconds, or -30s/-5m/-1h ago',
+      },
+      {
+        name: 'until',
+        type: 'string',
+        value: '<when>',
+        description:
+          'stop after this many fragments (e.g. 10), or at the first fragment at or after a time (ISO, epoch seconds, -5m, now)',
+      },
+      {
+        name: 'out',
+        short: 'o',
+        type: 'string',
+        value: '<file|->',
+        description: 'where to write the MKV (default: stdout when it is not a terminal)',
+      },
+      {
+        name: 'timestamp-type',
+        type: 'string',
+        value: '<type>',
+        description: 'server (default) or producer: which timestamps --start and --until times refer to',
+      },
+      {
+        name: 'idle-timeout',
+        type: 'string',
+        value: '<duration>',
+        description:
+          'stop when no fragment arrived for this long, e.g. 10s (default: wait; 3s once an --until time has passed)',
+      },
+    ],
+    sections: [
+      [
+        'Output on stderr',
+        [
+          'fragment 91343852333181432392682062201909211623961996386  producer 2026-11-28T12:00:00.000Z  server 2026-11-28T12:00:00.412Z  148,304 B  behind 1.2 s',
+          'with --json: {"type":"fragment","fragmentNumber":"…","producerTimestamp":"…","serverTimestamp":"…","bytes":148304,…}',
+        ],
+      ],
+    ],
+    examples: [
+      'kvs get my-stream -o live.mkv                          # follow from now until Ctrl-C',
+      'kvs get my-stream --start earliest --until 10 -o first10.mkv',
+      'kvs get my-stream --start -5m --until now -o last5min.mkv',
+      'kvs get my-stream --start 2026-11-28T12:00:00Z --until 2026-11-28T12:05:00Z -o clip.mkv',
+      'kvs get my-stream | ffplay -',
+    ],
+    aws: true,
+  },
+  {
+    name: 'streams create',
+    summary: 'create a stream',
+    description: ['Creates a stream (CreateStream) and waits until it is ACTIVE.'],
+    positionals: [
+      { name: '<stream>', description: 'stream name (1-256 characters: letters, digits, _ . -)' },
+    ],
+    options: [
+      {
+        name: 'retention-hours',
+        type: 'string',
+        value: '<hours>',
+        description: 'data retention in hours (default 24; 0 keeps nothing, so GetMedia only sees live data)',
+      },
+      {
+        name: 'media-type',
+        type: 'string',
+        value: '<type>',
+        description: 'media type, e.g. video/h264 (default video/h264)',
+      },
+      { name: 'device-name', type: 'string', value: '<name>', description: 'device name' },
+      {
+        name: 'kms-key-id',
+        type: 'string',
+        value: '<key>',
+        description: 'KMS key for encryption at rest (default: the KVS managed key)',
+      },
+    ],
+    examples: [
+      'kvs streams create my-stream --retention-hours 48',
+      'kvs streams create cam-1 --media-type video/h265 --region eu-west-1',
+    ],
+    aws: true,
+  },
+  {
+    name: 'streams describe',
+    summary: 'show a stream',
+    description: [
+      'Shows a stream (DescribeStream): status, ARN, retention, media type, creation time, version.',
+    ],
+    positionals: [{ name: '<stream>', description: 'stream name' }],
+    options: [],
+    examples: ['kvs streams describe my-stream', 'kvs streams describe my-stream --json'],
+    aws: true,
+  },
+  {
+    name: 'streams list',
+    summary: 'list streams',
+    description: ['Lists the streams of the region (ListStreams, every page).'],
+    positionals: [],
+    options: [
+      {
+        name: 'prefix',
+        type: 'string',
+        value: '<prefix>',
+        description: 'only streams whose name begins with this',
+      },
+    ],
+    examples: ['kvs streams list', 'kvs streams list --prefix cam- --json'],
+    aws: true,
+  },
+  {
+    name: 'streams delete',
+    summary: 'delete a stream',
+    description: ['Deletes a stream (DeleteStream) and all its data. Takes a name or an ARN.'],
+    positionals: [{ name: '<stream>', description: 'stream name or ARN' }],
+    options: [],
+    examples: ['kvs streams delete my-stream'],
+    aws: true,
+  },
+  {
+    name: 'emulator',
+    summary: 'run a local KVS emulator in the foreground',
+    description: [
+      'Runs the kvs-streams emulator: the KVS control plane, SigV4 checks, PutMedia with acknowledgements and',
+      'GetMedia, on plain HTTP. Prints the endpoint and the credentials it accepts; stops on Ctrl-C.',
+      'Its region is --region, AWS_REGION or AWS_DEFAULT_REGION when set, else us-east-1.',
+    ],
+    positionals: [],
+    options: [
+      {
+        name: 'port',
+        type: 'string',
+        value: '<port>',
+        description: 'TCP port (default 4567; 0 picks a free one)',
+      },
+      {
+        name: 'host',
+        type: 'string',
+        value: '<address>',
+        description: 'address to bind (default 127.0.0.1)',
+      },
+      {
+        name: 'data-dir',
+        type: 'string',
+        value: '<dir>',
+        description: 'keep streams and fragments on disk in this directory (survives restarts)',
+      },
+      {
+        name: 'memory',
+        type: 'boolean',
+        description: 'keep everything in memory (the default without --data-dir)',
+      },
+      {
+        name: 'no-verify',
+        type: 'boolean',
+        description: 'accept requests without checking their signatures',
+      },
+      {
+        name: 'access-key-id',
+        type: 'string',
+        value: '<id>',
+        description: 'access key id to accept (default AKIDKVSEMULATOR)',
+      },
+      {
+        name: 'secret-access-key',
+        type: 'string',
+        value: '<key>',
+        description: 'its secret (default kvs-emulator-secret)',
+      },
+    ],
+    examples: [
+      'kvs emulator',
+      'kvs emulator --data-dir ./kvs-data --port 4600',
+      '# in another shell:',
+      'export AWS_ENDPOINT_URL=http://127.0.0.1:4567 AWS_REGION=us-east-1',
+      'export AWS_ACCESS_KEY_ID=AKIDKVSEMULATOR AWS_SECRET_ACCESS_KEY=kvs-emulator-secret',
+      'kvs put demo video.mkv --create && kvs get demo --start earliest --until 8 -o copy.mkv',
+    ],
+    aws: false,
+  },
+]
+
+/** The spec of `name` (`put`, `streams create`), if there is one. */
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((command) => command.name === name)
+}

@@ -1,0 +1,68 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { binPath, cleanEnv, emulatorEnv, ensureBuilt, jsonLines, kvs } from './support.ts'
+
+beforeAll(() => ensureBuilt())
+
+/** Starts `kvs emulator` with `args`; resolves with the child and its first stdout line's JSON once it listens. */
+function startKvsEmulator(
+  args: string[],
+): Promise<{ child: ChildProcess; listening: Record<string, unknown>; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [binPath, 'emulator', '--port', '0', '--json', ...args], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const [listening] = jsonLines(out)
+      if (listening !== undefined) resolve({ child, listening, exited })
+    })
+    child.on('error', reject)
+    void exited.then((code) => reject(new Error(`kvs emulator exited with ${code} before listening`)))
+  })
+}
+
+describe('kvs emulator', () => {
+  it('prints its endpoint and credentials, serves kvs commands, and stops on SIGINT with exit 0', async () => {
+    const { child, listening, exited } = await startKvsEmulator([])
+    expect(listening).toMatchObject({
+      type: 'listening',
+      region: 'us-east-1',
+      storage: 'memory',
+      credentials: { accessKeyId: 'AKIDKVSEMULATOR', secretAccessKey: 'kvs-emulator-secret' },
+    })
+    const url = String(listening.url)
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    const created = await kvs(['streams', 'create', 'on-emulator'], { env: emulatorEnv(url) })
+    expect(created.code).toBe(0)
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+  })
+
+  it('keeps streams across restarts with --data-dir', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'kvs-cli-emulator-'))
+    onTestFinished(() => rmSync(parent, { recursive: true, force: true }))
+    const dataDir = join(parent, 'data')
+    const first = await startKvsEmulator(['--data-dir', dataDir])
+    expect(first.listening).toMatchObject({ storage: 'disk', dataDir })
+    expect(
+      (await kvs(['streams', 'create', 'durable'], { env: emulatorEnv(String(first.listening.url)) })).code,
+    ).toBe(0)
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+
+    const second = await startKvsEmulator(['--data-dir', dataDir])
+    const listed = await kvs(['streams', 'list', '--json'], {
+      env: emulatorEnv(String(second.listening.url)),
+    })
+    expect(jsonLines(listed.stdout)[0]).toMatchObject({ StreamInfoList: [{ StreamName: 'durable' }] })
+    second.child.kill('SIGINT')
+    expect(await second.exited).toBe(0)
+  })
+})
