@@ -12,6 +12,9 @@ export default defineConfig({
     ],
   },
   test: {
+    // CI asks for a JSON report beside the usual output, to print its closing "N passed, N failed" line.
+    reporters: process.env.KVS_TEST_REPORT ? ['default', 'json'] : ['default'],
+    ...(process.env.KVS_TEST_REPORT ? { outputFile: { json: process.env.KVS_TEST_REPORT } } : {}),
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
