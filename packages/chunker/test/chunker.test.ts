@@ -556,13 +556,13 @@ describe('errors', () => {
 
 describe('options', () => {
   it.each([
-    [{ onViolation: 'ignore' }, "onViolation must be 'throw' or 'emit', got ignore"],
+    [{ onViolation: 'ignore' }, `onViolation must be 'throw' or 'emit', got "ignore"`],
     [{ maxFragmentDurationMs: 0 }, 'maxFragmentDurationMs must be a positive number, got 0'],
     [{ maxFragmentBytes: -1 }, 'maxFragmentBytes must be a positive number, got -1'],
     [{ maxTracks: Number.NaN }, 'maxTracks must be a positive number, got NaN'],
-    [{ maxBufferedBytes: '1' }, 'maxBufferedBytes must be a positive number, got 1'],
+    [{ maxBufferedBytes: '1' }, 'maxBufferedBytes must be a positive number, got "1"'],
     [{ maxHeaderBytes: 0 }, 'maxHeaderBytes must be a positive number, got 0'],
-    [{ requireKeyframe: 'no' }, 'requireKeyframe must be a boolean, got no'],
+    [{ requireKeyframe: 'no' }, 'requireKeyframe must be a boolean, got "no"'],
     [{ fragmentStart: 1 }, 'fragmentStart must be a boolean, got 1'],
   ])('rejects %o with a TypeError', (options, message) => {
     expect(() => createClusterChunker(options as ClusterChunkerOptions)).toThrow(new TypeError(message))

@@ -58,7 +58,18 @@ export class EbmlError extends Error {
   }
 }
 
-/** The `TypeError` thrown for a bad option, with the one message pattern used across kvs-streams. */
+/**
+ * The `TypeError` thrown for a bad option, with the one message pattern used across kvs-streams:
+ * `<option> must be <what>, got <value>` (strings quoted, objects and functions named by their kind).
+ */
 export function invalidOption(name: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`${name} must be ${expected}, got ${String(value)}`)
+  return new TypeError(`${name} must be ${expected}, got ${describeValue(value)}`)
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'function') return 'a function'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object' && value !== null) return 'an object'
+  return String(value)
 }

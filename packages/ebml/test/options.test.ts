@@ -6,13 +6,13 @@ describe('createEbmlReader options', () => {
   it.each([
     [{ maxElementSize: 0 }, 'maxElementSize must be a positive integer, got 0'],
     [{ maxElementSize: 1.5 }, 'maxElementSize must be a positive integer, got 1.5'],
-    [{ maxElementSize: '5' }, 'maxElementSize must be a positive integer, got 5'],
+    [{ maxElementSize: '5' }, 'maxElementSize must be a positive integer, got "5"'],
     [{ maxDepth: -1 }, 'maxDepth must be a positive integer, got -1'],
     [{ maxDepth: Number.NaN }, 'maxDepth must be a positive integer, got NaN'],
     [{ maxIdLength: 0 }, 'maxIdLength must be a positive integer, got 0'],
     [{ maxIdLength: 9 }, 'maxIdLength must be an integer from 1 to 8, got 9'],
     [{ headBytes: Number.POSITIVE_INFINITY }, 'headBytes must be a positive integer, got Infinity'],
-    [{ dataMode: 'skip' }, 'dataMode must be a function, got skip'],
+    [{ dataMode: 'skip' }, 'dataMode must be a function, got "skip"'],
   ])('rejects %o with a TypeError', (options, message) => {
     const error = thrown(() => createEbmlReader(options as unknown as EbmlReaderOptions))
     expect(error).toBeInstanceOf(TypeError)

@@ -1,3 +1,4 @@
+import { invalidOption } from '@kvs-streams/ebml'
 import type { EmulatorLogger } from './logger.ts'
 
 /** Access key pair the emulator accepts signatures from. */
@@ -124,16 +125,6 @@ export const DEFAULT_CREDENTIALS: Readonly<EmulatorCredentials> = Object.freeze(
   accessKeyId: 'AKIDKVSEMULATOR',
   secretAccessKey: 'kvs-emulator-secret',
 })
-
-function invalidOption(name: string, expected: string, value: unknown): TypeError {
-  const shown =
-    typeof value === 'string'
-      ? JSON.stringify(value)
-      : typeof value === 'function'
-        ? 'a function'
-        : String(value)
-  return new TypeError(`${name} must be ${expected}, got ${shown}`)
-}
 
 function nonNegative(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback

@@ -1,3 +1,4 @@
+import { invalidOption } from '@kvs-streams/ebml'
 import { createKvsSigner, type KvsSigner, type KvsSignerOptions } from '@kvs-streams/signer'
 import {
   createDataEndpointResolver,
@@ -167,16 +168,6 @@ const RETRIABLE_ERROR_TYPES = new Set([
 
 /** How many fragment numbers (and error chunks) are remembered to drop repeats after a reconnection. */
 const REMEMBERED = 256
-
-function invalidOption(name: string, expected: string, value: unknown): TypeError {
-  const shown =
-    typeof value === 'string'
-      ? JSON.stringify(value)
-      : typeof value === 'function'
-        ? 'a function'
-        : String(value)
-  return new TypeError(`${name} must be ${expected}, got ${shown}`)
-}
 
 function integerOption(name: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback

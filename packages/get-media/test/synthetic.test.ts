@@ -381,7 +381,7 @@ describe('limits and bad input', () => {
 
   test('bad options throw TypeError with the house message pattern', () => {
     expect(() => createGetMediaParser({ mode: 'frame' as 'frames' })).toThrow(
-      new TypeError("mode must be 'frames' or 'raw', got frame"),
+      new TypeError(`mode must be 'frames' or 'raw', got "frame"`),
     )
     expect(() => createGetMediaParser({ maxFrameBytes: 0 })).toThrow(
       new TypeError('maxFrameBytes must be a positive integer, got 0'),
