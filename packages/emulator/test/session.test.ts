@@ -145,7 +145,10 @@ describe('startEmulator options', () => {
     [{ port: -1 }, 'port must be a finite number >= 0, got -1'],
     [{ storage: 'disk' as const }, "dataDir must be a path when storage is 'disk', got undefined"],
     [{ region: 'Mars 1' }, 'region must be a region name such as "us-east-1", got "Mars 1"'],
-    [{ credentials: [] }, 'credentials must be a non-empty array of { accessKeyId, secretAccessKey }, got an array'],
+    [
+      { credentials: [] },
+      'credentials must be a non-empty array of { accessKeyId, secretAccessKey }, got an array',
+    ],
     [{ idleTimeoutMs: 0 }, 'idleTimeoutMs must be a finite number > 0, got 0'],
     [
       { faults: { errorAfterFragments: { count: 1, errorId: 1.5 } } },
