@@ -132,6 +132,17 @@ export type ProducerEvent =
   | StatsReportEvent
   | ProducerErrorEvent
 
+/** The `type`s of the events the producer emits besides `error`, for subscribing to all of them at once. */
+export const PRODUCER_EVENT_TYPES = [
+  'ack',
+  'fragment-acknowledged',
+  'fragment-skipped',
+  'state',
+  'reconciliation',
+  'violation',
+  'stats',
+] as const satisfies readonly Exclude<ProducerEvent['type'], 'error'>[]
+
 /**
  * The producer's `EventEmitter` events: the same objects as `events()` yields, under their `type`, except
  * `error`, whose listeners get the `Error` itself (Node's convention).

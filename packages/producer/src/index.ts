@@ -17,6 +17,7 @@ export type {
   StatsReportEvent,
   ViolationFoundEvent,
 } from './events.ts'
+export { PRODUCER_EVENT_TYPES } from './events.ts'
 export {
   DEFAULT_ACK_STALENESS_MS,
   DEFAULT_MAX_BYTES,

@@ -5,6 +5,7 @@ import { CreateStreamCommand, DescribeStreamCommand, type StreamInfo } from '@aw
 import { chunkClusters } from '@kvs-streams/chunker'
 import {
   createProducer,
+  PRODUCER_EVENT_TYPES,
   ProducerError,
   type ProducerEvent,
   type ProducerStats,
@@ -282,15 +283,7 @@ export async function putCommand(context: CommandContext): Promise<number> {
           break
       }
     }
-    for (const type of [
-      'ack',
-      'fragment-acknowledged',
-      'fragment-skipped',
-      'state',
-      'reconciliation',
-      'violation',
-      'stats',
-    ] as const) {
+    for (const type of PRODUCER_EVENT_TYPES) {
       producer.on(type, onEvent as never)
     }
 

@@ -1,6 +1,12 @@
 import { type Emulator, type EmulatorOptions, startEmulator } from '@kvs-streams/emulator'
 import { onTestFinished } from 'vitest'
-import { createProducer, type Producer, type ProducerEvent, type ProducerOptions } from '../../src/index.ts'
+import {
+  createProducer,
+  PRODUCER_EVENT_TYPES,
+  type Producer,
+  type ProducerEvent,
+  type ProducerOptions,
+} from '../../src/index.ts'
 import { createStream, credentials } from './services.ts'
 
 /** Starts an in-memory emulator that closes when the current test finishes. */
@@ -42,15 +48,7 @@ export async function producerFor(
 /** Collects every event the producer emits, by type. */
 export function record(producer: Producer): ProducerEvent[] {
   const events: ProducerEvent[] = []
-  for (const type of [
-    'ack',
-    'fragment-acknowledged',
-    'fragment-skipped',
-    'state',
-    'reconciliation',
-    'violation',
-    'stats',
-  ] as const) {
+  for (const type of PRODUCER_EVENT_TYPES) {
     producer.on(type, (event: ProducerEvent) => events.push(event))
   }
   return events
