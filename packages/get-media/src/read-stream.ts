@@ -8,6 +8,7 @@ import {
   isEndpointError,
   KvsHttpError,
   type ResponseBody,
+  START_SELECTOR_TYPES,
   type StartSelector,
   type StreamRef,
 } from '@kvs-streams/transport'
@@ -145,15 +146,6 @@ interface ReadStreamOwnOptions {
 /** Options of `readStream`: a stream by name or ARN, and how to reach and sign for it. */
 export type ReadStreamOptions = ReadStreamOwnOptions &
   ({ streamName: string; streamArn?: undefined } | { streamArn: string; streamName?: undefined })
-
-const START_SELECTOR_TYPES = new Set([
-  'FRAGMENT_NUMBER',
-  'SERVER_TIMESTAMP',
-  'PRODUCER_TIMESTAMP',
-  'NOW',
-  'EARLIEST',
-  'CONTINUATION_TOKEN',
-])
 
 /** HTTP errors of GetMedia that a later request can get past. */
 const RETRIABLE_ERROR_TYPES = new Set([

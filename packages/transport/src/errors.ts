@@ -157,18 +157,8 @@ export function isTransportError(value: unknown): value is TransportError {
   return typeof brandOf(value) === 'string'
 }
 
-/** The `TypeError` thrown for a bad option, with the one message pattern used across kvs-streams. */
-export function invalidOption(name: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`${name} must be ${expected}, got ${describe(value)}`)
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'function') return 'a function'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object' && value !== null) return 'an object'
-  return String(value)
-}
+/** The `TypeError` thrown for a bad option: one helper and message pattern across kvs-streams. */
+export { invalidOption } from '@kvs-streams/ebml'
 
 /** undici error codes that mean the connection itself failed. */
 const CONNECTION_ERROR_CODES = new Set([

@@ -19,7 +19,8 @@ export interface StartSelector {
   ContinuationToken?: string
 }
 
-const START_SELECTOR_TYPES = new Set([
+/** Every `StartSelectorType` GetMedia accepts. */
+export const START_SELECTOR_TYPES: ReadonlySet<string> = new Set<StartSelector['StartSelectorType']>([
   'FRAGMENT_NUMBER',
   'SERVER_TIMESTAMP',
   'PRODUCER_TIMESTAMP',

@@ -25,6 +25,7 @@ export {
   type GetMediaOptions,
   getMedia,
   getMediaForFragmentList,
+  START_SELECTOR_TYPES,
   type StartSelector,
 } from './get-media.ts'
 export type { ResponseHeaders } from './http-exchange.ts'
