@@ -10,7 +10,7 @@ import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { chunkClusters, createClusterChunker } from '../packages/chunker/dist/index.js'
-import { mbPerSecond, median } from './lib/measure.mjs'
+import { collectGarbage, mbPerSecond, median } from './lib/measure.mjs'
 import { ensureBenchMedia } from './lib/media.mjs'
 
 const ROUNDS = 5
@@ -102,7 +102,7 @@ async function alternate(baseline, candidate) {
       ['baseline', baseline],
       ['candidate', candidate],
     ]) {
-      globalThis.gc?.()
+      collectGarbage()
       const start = performance.now()
       await run()
       times[key].push(performance.now() - start)
@@ -128,7 +128,7 @@ async function memoryRate(run, bytes) {
   repeat() // warm-up
   const rates = []
   for (let i = 0; i < ROUNDS; i++) {
-    globalThis.gc?.()
+    collectGarbage()
     const start = performance.now()
     const count = repeat()
     rates.push(mbPerSecond(bytes * count, performance.now() - start))

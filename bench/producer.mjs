@@ -19,6 +19,7 @@ import { createRequire } from 'node:module'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { collectGarbage } from './lib/measure.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const rounds = 3
@@ -33,7 +34,7 @@ async function serve() {
   process.on('message', async (message) => {
     if (message === 'cpu') process.send({ cpu: process.cpuUsage() })
     if (message === 'gc') {
-      globalThis.gc?.()
+      collectGarbage()
       process.send({ gc: true })
     }
     if (message === 'stop') {
@@ -96,7 +97,7 @@ async function main() {
   const deleteStream = async () => {
     await client.send(new DeleteStreamCommand({ StreamARN: current.StreamARN }))
     await ask('gc', 'gc')
-    globalThis.gc?.()
+    collectGarbage()
   }
   const producerStartTimestamp = Date.now() - 120_000
   const checks = []

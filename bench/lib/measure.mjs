@@ -28,7 +28,7 @@ export function median(numbers) {
  */
 
 /**
- * Runs `fn` (sync or async) `warmup` times unmeasured, then `rounds` times, each after a full GC when the
+ * Runs `fn` (sync or async) `warmup` times unmeasured, then `rounds` times, each after a major GC when the
  * process runs with `--expose-gc` (bench/run.mjs passes it), and returns the times in milliseconds.
  * @param {() => unknown} fn
  * @param {number} [rounds]
@@ -119,8 +119,19 @@ export function result(fields) {
   console.log(`RESULT ${parts.join(' ')}`)
 }
 
+/**
+ * Collects garbage before a timed round, when the process runs with `--expose-gc`, without throwing away
+ * compiled code. A bare `gc()` is V8's memory-reducing "collect all available garbage", which also flushes
+ * optimized code: every round after it re-runs the measured code in the interpreter until it is optimized
+ * again (seen with `--trace-opt`: each hot parser function recompiled once per round), a cost a long-running
+ * stream pays once. A synchronous major GC frees the same garbage and keeps the code.
+ */
+export function collectGarbage() {
+  globalThis.gc?.({ type: 'major', execution: 'sync' })
+}
+
 async function timeOnce(fn) {
-  globalThis.gc?.()
+  collectGarbage()
   const start = performance.now()
   await fn()
   return performance.now() - start

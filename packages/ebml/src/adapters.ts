@@ -82,6 +82,8 @@ export async function* iterateCore<I, O>(
   core: IncrementalCore<I, O>,
   source: AsyncIterable<I>,
 ): AsyncGenerator<O> {
+  // Events are yielded one by one rather than with `yield*`: delegating to an array from an async generator
+  // wraps it in an async iterator and costs a promise round trip per chunk even when there is no event.
   for await (const chunk of source) {
     let events: O[]
     try {
@@ -90,7 +92,7 @@ export async function* iterateCore<I, O>(
       yield* completedBefore<O>(error)
       throw error
     }
-    yield* events
+    for (let i = 0; i < events.length; i++) yield events[i]!
   }
   let events: O[]
   try {
@@ -99,5 +101,5 @@ export async function* iterateCore<I, O>(
     yield* completedBefore<O>(error)
     throw error
   }
-  yield* events
+  for (let i = 0; i < events.length; i++) yield events[i]!
 }
