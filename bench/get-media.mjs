@@ -25,7 +25,10 @@ import {
 } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { createGetMediaParser } from '../packages/get-media/dist/index.js'
+// The `@kvs-streams/get-media/parser` entry, as a program that only parses imports it: the package root also
+// loads readStream's network client (undici and the signer), ~7 MB of V8 heap that every garbage collection
+// during the run then marks (see the package README).
+import { createGetMediaParser } from '../packages/get-media/dist/parse.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cachePath = `${root}bench/.cache/get-media-200mb.mkv`

@@ -3,7 +3,7 @@
 // Run: pnpm --filter @kvs-streams/example-parse-get-media build && pnpm --filter @kvs-streams/example-parse-get-media start [file]
 import { createReadStream } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { parseGetMedia } from '@kvs-streams/get-media'
+import { parseGetMedia } from '@kvs-streams/get-media/parser'
 
 /** Prints one line per fragment of the GetMedia body in `file`. */
 export async function printFragments(

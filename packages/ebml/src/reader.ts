@@ -15,6 +15,8 @@ export interface EbmlReaderOptions {
   /**
    * Chooses per leaf id how its payload is delivered: `'data'` (whole payload, the default), `'head'`
    * (at least the first `headBytes` bytes, e.g. a SimpleBlock header without copying its frame) or `'skip'`.
+   * It must depend on the id alone: the reader asks once per distinct leaf id and remembers the answer
+   * (for up to 1024 ids).
    */
   dataMode?: (id: number) => DataMode
   /** Bytes kept of a `'head'` element that spans chunks. Default 16. */
@@ -47,6 +49,16 @@ export interface EbmlReader {
 const UNKNOWN = -1
 const EMPTY = new Uint8Array(0)
 const defaultDataMode = (): DataMode => 'data'
+
+// What the reader needs to know about an id, packed in one small integer so that an element whose id
+// repeats the previous one (block after block in a Cluster) costs no lookup at all.
+const MASTER = 1
+const MODE_HEAD = 2
+const MODE_SKIP = 4
+/** `levelOf(id) + 1` (0 for ids that cannot close an unknown-size master) is stored from this bit up. */
+const LEVEL_SHIFT = 3
+/** Ids whose traits are remembered at most (real files use a few dozen). */
+const MAX_REMEMBERED_IDS = 1024
 
 /**
  * Creates an incremental, zero-copy EBML reader (RFC 8794) that knows the Matroska schema (RFC 9559)
@@ -100,6 +112,10 @@ class Reader implements EbmlReader {
   #failed: EbmlError | undefined
   /** Set by end(): later pushes are a usage error. */
   #ended = false
+  /** Id → its packed traits (MASTER, MODE_*, level), filled on first sight; the last one is also cached. */
+  readonly #traits = new Map<number, number>()
+  #lastId = -1
+  #lastTraits = 0
 
   constructor(options: EbmlReaderOptions) {
     this.#maxElementSize = positiveInteger('maxElementSize', options.maxElementSize, 32 * 1024 * 1024)
@@ -282,7 +298,8 @@ class Reader implements EbmlReader {
     const headerSize = this.#length
     const offset = this.#offset
     this.#offset = offset + headerSize
-    this.#closeUnknownFor(id, offset, events)
+    const traits = id === this.#lastId ? this.#lastTraits : this.#traitsOf(id)
+    if (traits >= 1 << LEVEL_SHIFT) this.#closeUnknownFor((traits >> LEVEL_SHIFT) - 1, offset, events)
 
     const top = this.#stackId.length - 1
     const bound = top >= 0 ? this.#stackBound[top]! : Number.POSITIVE_INFINITY
@@ -295,7 +312,7 @@ class Reader implements EbmlReader {
       )
     }
 
-    if (isMasterId(id)) {
+    if ((traits & MASTER) !== 0) {
       const depth = top + 1
       if (depth >= this.#maxDepth) {
         throw this.#fail(
@@ -332,7 +349,7 @@ class Reader implements EbmlReader {
         id,
       )
     }
-    const mode = this.#dataMode(id)
+    const mode: DataMode = (traits & MODE_SKIP) !== 0 ? 'skip' : (traits & MODE_HEAD) !== 0 ? 'head' : 'data'
     if (mode === 'data' && size > this.#maxElementSize) {
       throw this.#fail(
         'ERR_KVS_EBML_ELEMENT_TOO_LARGE',
@@ -401,10 +418,30 @@ class Reader implements EbmlReader {
     return position + take
   }
 
-  /** Closes open unknown-size masters that an element with this id cannot be a child of. */
-  #closeUnknownFor(id: number, offset: number, events: EbmlEvent[]): void {
-    const level = levelOf(id)
-    if (level < 0) return
+  /** The packed traits of an id (asking `dataMode` about a leaf id the first time it is seen). */
+  #traitsOf(id: number): number {
+    let traits = this.#traits.get(id)
+    if (traits === undefined) {
+      const master = isMasterId(id)
+      const mode = master ? 'data' : this.#dataMode(id)
+      if (mode !== 'data' && mode !== 'head' && mode !== 'skip') {
+        throw invalidOption('dataMode', "a function returning 'data', 'head' or 'skip'", mode)
+      }
+      traits =
+        (master ? MASTER : 0) |
+        (mode === 'head' ? MODE_HEAD : mode === 'skip' ? MODE_SKIP : 0) |
+        ((levelOf(id) + 1) << LEVEL_SHIFT)
+      // Bounded however many distinct ids hostile input makes up.
+      if (this.#traits.size >= MAX_REMEMBERED_IDS) this.#traits.clear()
+      this.#traits.set(id, traits)
+    }
+    this.#lastId = id
+    this.#lastTraits = traits
+    return traits
+  }
+
+  /** Closes open unknown-size masters that an element of this schema level cannot be a child of. */
+  #closeUnknownFor(level: number, offset: number, events: EbmlEvent[]): void {
     for (let top = this.#stackId.length - 1; top >= 0; top--) {
       if (this.#stackEnd[top] !== UNKNOWN) return
       const openLevel = levelOf(this.#stackId[top]!)

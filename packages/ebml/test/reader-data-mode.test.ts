@@ -6,6 +6,8 @@ import {
   type EbmlElement,
   type EbmlEvent,
   ElementId,
+  isMasterId,
+  levelOf,
   writeElement,
   writeUnknownSizeStart,
 } from '../src/index.ts'
@@ -125,7 +127,7 @@ describe("dataMode 'skip'", () => {
 })
 
 describe('the dataMode callback', () => {
-  it('is asked once per leaf element, with its id, and never for masters', () => {
+  it('is asked about each leaf id once, with that id, and never about masters', () => {
     const asked: number[] = []
     const reader = createEbmlReader({
       dataMode: (id) => {
@@ -136,5 +138,58 @@ describe('the dataMode callback', () => {
     for (const byte of input) reader.push(bytes(byte))
     reader.end()
     expect(asked).toEqual([SimpleBlock, Void])
+  })
+
+  it('is not asked again for a leaf id it has answered, and its answer keeps applying', () => {
+    const asked: number[] = []
+    const reader = createEbmlReader({
+      dataMode: (id) => {
+        asked.push(id)
+        return id === SimpleBlock ? 'skip' : 'data'
+      },
+    })
+    const repeated = concat(
+      writeUnknownSizeStart(Segment),
+      writeElement(SimpleBlock, payload),
+      writeElement(Void, bytes(0)),
+      writeElement(SimpleBlock, payload),
+      writeElement(Void, bytes(1)),
+      writeElement(SimpleBlock, payload),
+    )
+    const events = [...reader.push(repeated), ...reader.end()]
+    expect(asked).toEqual([SimpleBlock, Void])
+    const leaves = events.filter((event): event is EbmlElement => event.type === 'element')
+    expect(leaves.map((event) => [event.id, event.data.length])).toEqual([
+      [SimpleBlock, 0],
+      [Void, 1],
+      [SimpleBlock, 0],
+      [Void, 1],
+      [SimpleBlock, 0],
+    ])
+  })
+
+  it('remembers at most 1024 ids, so hostile input with ever new ids cannot grow it', () => {
+    const asked: number[] = []
+    const reader = createEbmlReader({
+      dataMode: (id) => {
+        asked.push(id)
+        return 'skip'
+      },
+    })
+    // 1100 distinct 2-byte leaf ids that close nothing (no master, no schema level), then the first again.
+    const ids = Array.from({ length: 1200 }, (_, i) => 0x4c00 + i)
+      .filter((id) => !isMasterId(id) && levelOf(id) < 0)
+      .slice(0, 1100)
+    const elements = [...ids, ids[0]!].map((id) => writeElement(id, bytes(0)))
+    reader.push(concat(writeUnknownSizeStart(Segment), ...elements))
+    expect(asked.length).toBe(1101)
+    expect(asked.at(-1)).toBe(ids[0])
+  })
+
+  it('rejects an answer other than data, head or skip with a TypeError naming the option', () => {
+    const reader = createEbmlReader({ dataMode: () => 'all' as DataMode })
+    expect(() => reader.push(input)).toThrow(
+      new TypeError(`dataMode must be a function returning 'data', 'head' or 'skip', got "all"`),
+    )
   })
 })

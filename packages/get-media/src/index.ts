@@ -1,29 +1,4 @@
-export {
-  GetMediaParseError,
-  type GetMediaParseErrorCode,
-  type GetMediaParseErrorOptions,
-  GetMediaServiceError,
-  type GetMediaServiceErrorOptions,
-} from './errors.ts'
-export type {
-  FragmentEndEvent,
-  FragmentEndInfo,
-  FragmentEvent,
-  FragmentStartEvent,
-  FragmentStartInfo,
-  FrameEvent,
-  GetMediaErrorEvent,
-  GetMediaEvent,
-  TrackInfo,
-} from './events.ts'
-export { KVS_TAG_PREFIX, KvsTag } from './kvs-tags.ts'
-export { formatKvsTimestamp, parseKvsTimestamp } from './kvs-timestamp.ts'
-export {
-  createGetMediaParser,
-  type GetMediaParser,
-  type GetMediaParserMode,
-  type GetMediaParserOptions,
-} from './parser.ts'
+export * from './parse.ts'
 export {
   ReadStreamError,
   type ReadStreamErrorCode,
@@ -35,4 +10,3 @@ export {
   type ReconnectEvent,
   readStream,
 } from './read-stream.ts'
-export { GetMediaParserStream, parseGetMedia } from './stream.ts'

@@ -1,0 +1,31 @@
+// The parsing half of @kvs-streams/get-media, published as `@kvs-streams/get-media/parser`: the GetMedia
+// parser, its stream adapters, events, errors and KVS tag helpers, with no network client. Import it when
+// the bytes come from elsewhere (the AWS SDK's GetMediaCommand, a file, a proxy): it loads only
+// @kvs-streams/ebml, not the signer, the transport and undici that `readStream` needs.
+export {
+  GetMediaParseError,
+  type GetMediaParseErrorCode,
+  type GetMediaParseErrorOptions,
+  GetMediaServiceError,
+  type GetMediaServiceErrorOptions,
+} from './errors.ts'
+export type {
+  FragmentEndEvent,
+  FragmentEndInfo,
+  FragmentEvent,
+  FragmentStartEvent,
+  FragmentStartInfo,
+  FrameEvent,
+  GetMediaErrorEvent,
+  GetMediaEvent,
+  TrackInfo,
+} from './events.ts'
+export { KVS_TAG_PREFIX, KvsTag } from './kvs-tags.ts'
+export { formatKvsTimestamp, parseKvsTimestamp } from './kvs-timestamp.ts'
+export {
+  createGetMediaParser,
+  type GetMediaParser,
+  type GetMediaParserMode,
+  type GetMediaParserOptions,
+} from './parser.ts'
+export { GetMediaParserStream, parseGetMedia } from './stream.ts'
