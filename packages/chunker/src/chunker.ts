@@ -3,12 +3,12 @@ import {
   concatBytes,
   createEbmlReader,
   type DataMode,
+  type EbmlElement,
   EbmlError,
   type EbmlEvent,
   type EbmlReader,
   ElementId,
   invalidOption,
-  readBlockHeader,
   readInt,
   readString,
   readUint,
@@ -59,8 +59,22 @@ export function createClusterChunker(options: ClusterChunkerOptions = {}): Clust
 
 /** Segment id, then the 8-byte unknown size: a session carries only part of the Segment. */
 const SEGMENT_UNKNOWN_SIZE = Uint8Array.of(0x18, 0x53, 0x80, 0x67, 0x01, ...new Array<number>(7).fill(0xff))
-const headOnly = (id: number): DataMode =>
-  id === ElementId.SimpleBlock || id === ElementId.Block ? 'head' : 'data'
+const NO_CHUNK = new Uint8Array(0)
+
+// Blocks are skipped by the reader: the chunker reads their few header bytes where they lie (#readBlock),
+// so a block costs no view and no header object.
+const skipBlocks = (id: number): DataMode =>
+  id === ElementId.SimpleBlock || id === ElementId.Block ? 'skip' : 'data'
+
+/** Leaf decoders (readUint, …) throw without knowing where the bytes were: this adds the element's place. */
+function located(error: unknown, event: EbmlEvent): unknown {
+  if (!EbmlError.is(error) || error.offset !== -1) return error
+  return new EbmlError(error.code, error.message.replace(/ \(at byte -1\)$/, ''), {
+    offset: event.offset,
+    elementId: event.id,
+    cause: error,
+  })
+}
 
 /** Where the chunker is in the structure of the current document. */
 enum Phase {
@@ -132,6 +146,13 @@ class Chunker implements ClusterChunker {
   #groupTimecode = 0
   #groupDuration = -1
   #groupReferences = false
+  /** The chunk being pushed and its stream offset: block headers inside it are read in place. */
+  #chunk: Uint8Array = NO_CHUNK
+  #chunkStart = 0
+  /** The block header read last by #readBlock. */
+  #blockTrack = 0
+  #blockTimecode = 0
+  #blockFlags = 0
   /** Latest frame time of the previous fragment, ms: the next one must start after it (4004). */
   #previousMaxTime = Number.NEGATIVE_INFINITY
   /** Offset of the Tags element after the cluster being read, or -1. */
@@ -159,7 +180,7 @@ class Chunker implements ClusterChunker {
     const fragmentStart = options.fragmentStart ?? false
     if (typeof fragmentStart !== 'boolean') throw invalidOption('fragmentStart', 'a boolean', fragmentStart)
     this.#fragmentStart = fragmentStart
-    this.#reader = createEbmlReader({ dataMode: headOnly, maxElementSize: this.#maxHeaderBytes })
+    this.#reader = createEbmlReader({ dataMode: skipBlocks, maxElementSize: this.#maxHeaderBytes })
   }
 
   get bufferedBytes(): number {
@@ -169,6 +190,8 @@ class Chunker implements ClusterChunker {
   push(chunk: Uint8Array): ChunkerEvent[] {
     if (this.#hasFailed) throw this.#rethrow()
     const out: ChunkerEvent[] = []
+    this.#chunkStart = this.#store.end
+    this.#chunk = chunk
     this.#store.append(chunk)
     try {
       let events: EbmlEvent[]
@@ -190,6 +213,8 @@ class Chunker implements ClusterChunker {
     } catch (error) {
       this.#fail(error, out)
       throw error
+    } finally {
+      this.#chunk = NO_CHUNK
     }
     return out
   }
@@ -241,23 +266,18 @@ class Chunker implements ClusterChunker {
     }
     if (event.depth === 0) this.#handleRoot(event, out)
     else if (event.depth === 1) this.#handleLevel1(event, out)
-    else if (this.#phase === Phase.Cluster) this.#located(event, () => this.#handleInCluster(event, out))
-    else if (this.#phase === Phase.Header && this.#headerElementStart >= 0) {
-      this.#located(event, () => this.#handleInHeader(event))
-    }
-  }
-
-  /** Runs a leaf decoder (readUint, readBlockHeader, …): its errors do not know where the bytes were. */
-  #located(event: EbmlEvent, decode: () => void): void {
-    try {
-      decode()
-    } catch (error) {
-      if (!EbmlError.is(error) || error.offset !== -1) throw error
-      throw new EbmlError(error.code, error.message.replace(/ \(at byte -1\)$/, ''), {
-        offset: event.offset,
-        elementId: event.id,
-        cause: error,
-      })
+    else if (this.#phase === Phase.Cluster) {
+      try {
+        this.#handleInCluster(event, out)
+      } catch (error) {
+        throw located(error, event)
+      }
+    } else if (this.#phase === Phase.Header && this.#headerElementStart >= 0) {
+      try {
+        this.#handleInHeader(event)
+      } catch (error) {
+        throw located(error, event)
+      }
     }
   }
 
@@ -389,9 +409,15 @@ class Chunker implements ClusterChunker {
     if (event.type === 'element') {
       const id = event.id
       if (id === ElementId.SimpleBlock && event.depth === 2) {
-        const header = readBlockHeader(event.data, true)
-        if (header === undefined) this.#invalid('SimpleBlock shorter than its header', event.offset)
-        else this.#frame(header.track, header.timecode, header.keyframe, -1, event.offset)
+        if (!this.#readBlock(event)) this.#invalid('SimpleBlock shorter than its header', event.offset)
+        else
+          this.#frame(
+            this.#blockTrack,
+            this.#blockTimecode,
+            (this.#blockFlags & 0x80) !== 0,
+            -1,
+            event.offset,
+          )
       } else if (id === ElementId.Timecode && event.depth === 2) {
         this.#clusterTimecode = readUint(event.data)
         if (this.#fragmentStart) {
@@ -403,11 +429,10 @@ class Chunker implements ClusterChunker {
           })
         }
       } else if (id === ElementId.Block) {
-        const header = readBlockHeader(event.data, false)
-        if (header === undefined) this.#invalid('Block shorter than its header', event.offset)
+        if (!this.#readBlock(event)) this.#invalid('Block shorter than its header', event.offset)
         else {
-          this.#groupTrack = header.track
-          this.#groupTimecode = header.timecode
+          this.#groupTrack = this.#blockTrack
+          this.#groupTimecode = this.#blockTimecode
         }
       } else if (id === ElementId.BlockDuration) {
         this.#groupDuration = readUint(event.data)
@@ -431,6 +456,37 @@ class Chunker implements ClusterChunker {
         event.offset,
       )
     }
+  }
+
+  /**
+   * Reads the header of a (Simple)Block payload (track vint, int16 relative timecode, flags) in place: from
+   * the chunk being pushed, or from the store when the block began in an earlier chunk (a fragment's bytes
+   * are all kept until it is emitted). Sets #blockTrack, #blockTimecode, #blockFlags; false when the
+   * payload is shorter than its header.
+   */
+  #readBlock(event: EbmlElement): boolean {
+    const start = event.offset + event.headerSize
+    const length = Math.min(event.size, 11)
+    let data = this.#chunk
+    let at = start - this.#chunkStart
+    if (at < 0 || at + length > data.length) {
+      data = this.#store.copy(start, start + length)
+      at = 0
+    }
+    if (length === 0) return false
+    const first = data[at]!
+    if (first === 0)
+      throw new EbmlError('ERR_KVS_EBML_INVALID_DATA', 'block track number wider than 8 bytes', {
+        offset: -1,
+      })
+    const trackLength = Math.clz32(first) - 23
+    if (length < trackLength + 3) return false
+    let track = first & (0xff >> trackLength)
+    for (let i = 1; i < trackLength; i++) track = track * 256 + data[at + i]!
+    this.#blockTrack = track
+    this.#blockTimecode = (((data[at + trackLength]! << 8) | data[at + trackLength + 1]!) << 16) >> 16
+    this.#blockFlags = data[at + trackLength + 2]!
+    return true
   }
 
   /** Accounts one frame of the open fragment. */
