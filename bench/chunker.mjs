@@ -3,13 +3,17 @@
 //   - the chunker (async-generator adapter) on the same reads;
 //   - parsing CPU alone: chunker core vs ebml-stream's decoder on the file held in memory, 64 KiB views;
 //   - 20 MB clusters vs 1 MB clusters (in memory);
-//   - peak RSS of a separate process chunking the 20 MB-cluster file from disk.
+//   - peak RSS of a separate process chunking the 20 MB-cluster file from disk, one per adapter (the Node
+//     Transform gives chunker_rss_mb), and of one only reading it.
 // Ends with one RESULT line. Only same-run ratios mean anything: file reads here swing ±40 % between runs.
 import { spawnSync } from 'node:child_process'
 import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
-import { chunkClusters, createClusterChunker } from '../packages/chunker/dist/index.js'
+import { ClusterChunkerStream, chunkClusters, createClusterChunker } from '../packages/chunker/dist/index.js'
+import { createClusterChunkerTransform } from '../packages/chunker/dist/node.js'
 import { collectGarbage, mbPerSecond, median } from './lib/measure.mjs'
 import { ensureBenchMedia } from './lib/media.mjs'
 
@@ -73,10 +77,25 @@ function ebmlStreamInMemory(chunks) {
   return { ms: performance.now() - start, tags }
 }
 
-// Child mode: chunk (or only read, for comparison) one file from disk with 1 MiB reads; print the peak RSS.
-if (process.argv[2] === '--rss-probe' || process.argv[2] === '--rss-probe-floor') {
-  if (process.argv[2] === '--rss-probe') await readChunked(process.argv[3], MiB)
-  else await readFloor(process.argv[3], MiB)
+// Child mode: read one file from disk with 1 MiB reads, through one of the chunker's adapters or alone (the
+// floor), and print the peak RSS. Each adapter gets its own process, since peak RSS never goes down.
+const rssProbes = {
+  floor: (file) => readFloor(file, MiB),
+  // The Node Transform in stream.pipeline(), the shape the transport's docs give for PutMedia.
+  node: (file) =>
+    pipeline(
+      createReadStream(file, { highWaterMark: MiB }),
+      createClusterChunkerTransform({ onViolation: 'emit' }),
+      new Writable({ objectMode: true, write: (_event, _encoding, done) => done() }),
+    ),
+  web: (file) =>
+    Readable.toWeb(createReadStream(file, { highWaterMark: MiB }))
+      .pipeThrough(new ClusterChunkerStream({ onViolation: 'emit' }))
+      .pipeTo(new WritableStream()),
+  'for-await': (file) => readChunked(file, MiB),
+}
+if (process.argv[2] === '--rss-probe') {
+  await rssProbes[process.argv[3]](process.argv[4])
   const status = readFileSync('/proc/self/status', 'utf8')
   const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
   console.log(JSON.stringify({ peakMb: peakKb / 1024 }))
@@ -164,20 +183,26 @@ const smallRun = chunkInMemory(memoryViews)
 const bigRun = chunkInMemory(bigViews)
 console.log(`fragments: ${smallRun.fragments} (1 MB clusters), ${bigRun.fragments} (20 MB clusters)`)
 
-const probe = spawnSync(process.execPath, [self, '--rss-probe', bigClusters], { encoding: 'utf8' })
-if (probe.status !== 0) throw new Error(`RSS probe failed: ${probe.stderr}`)
-const { peakMb } = JSON.parse(probe.stdout.trim().split('\n').pop())
-const floorProbe = spawnSync(process.execPath, [self, '--rss-probe-floor', bigClusters], { encoding: 'utf8' })
-const floorPeak = JSON.parse(floorProbe.stdout.trim().split('\n').pop()).peakMb
+function peakRssOf(adapter) {
+  const probe = spawnSync(process.execPath, [self, '--rss-probe', adapter, bigClusters], { encoding: 'utf8' })
+  if (probe.status !== 0) throw new Error(`RSS probe ${adapter} failed: ${probe.stderr}`)
+  return JSON.parse(probe.stdout.trim().split('\n').pop()).peakMb
+}
+const peaks = {}
+for (const adapter of Object.keys(rssProbes)) peaks[adapter] = peakRssOf(adapter)
 const largestMb = bigRun.largest / 1e6
 console.log(
-  `peak RSS chunking the 20 MB-cluster file from disk: ${peakMb.toFixed(0)} MB; reading it alone: ${floorPeak.toFixed(0)} MB ` +
-    `(goal: at most ~100 MB + 2 × the largest cluster, ${largestMb.toFixed(1)} MB = ${(100 + 2 * largestMb).toFixed(0)} MB)`,
+  `peak RSS chunking the 20 MB-cluster file from disk (goal: at most ~100 MB + 2 × the largest cluster, ${largestMb.toFixed(1)} MB = ${(100 + 2 * largestMb).toFixed(0)} MB):\n` +
+    `  reading alone ${peaks.floor.toFixed(0)} MB; Node Transform in pipeline() ${peaks.node.toFixed(0)} MB; ` +
+    `WHATWG pipeThrough ${peaks.web.toFixed(0)} MB; chunkClusters() consumed by for await ${peaks['for-await'].toFixed(0)} MB\n` +
+    '  (for await holds the iterator result it last got until the next one arrives: each 20 MB fragment stays\n' +
+    '  alive through the next cluster, long enough for V8 to promote its buffers and collect them late)',
 )
 
 const ratio = (a, b) => (a / b).toFixed(3)
 console.log(
   `RESULT chunker_vs_floor=${ratio(reads1m.baseline, reads1m.candidate)} chunker_vs_floor_64k=${ratio(reads64k.baseline, reads64k.candidate)} ` +
     `chunker_mem_mb_s=${chunkMem.toFixed(0)} chunker_vs_ebml_stream=${ratio(chunkMem, ebmlMem)} ` +
-    `big_cluster_vs_small=${ratio(chunkBig, chunkMem)} chunker_rss_mb=${peakMb.toFixed(0)}`,
+    `big_cluster_vs_small=${ratio(chunkBig, chunkMem)} chunker_rss_mb=${peaks.node.toFixed(0)} ` +
+    `chunker_rss_mb_web=${peaks.web.toFixed(0)} chunker_rss_mb_for_await=${peaks['for-await'].toFixed(0)}`,
 )
