@@ -17,7 +17,7 @@ import { createClusterChunkerTransform } from '../packages/chunker/dist/node.js'
 import { collectGarbage, mbPerSecond, median } from './lib/measure.mjs'
 import { ensureBenchMedia } from './lib/media.mjs'
 
-const ROUNDS = 5
+const ROUNDS = 9
 const MiB = 1024 * 1024
 const self = fileURLToPath(import.meta.url)
 const require = createRequire(new URL('../packages/ebml/package.json', import.meta.url))
