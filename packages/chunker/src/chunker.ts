@@ -1,4 +1,5 @@
 import {
+  type BlockHeaderFields,
   ChunkStore,
   concatBytes,
   createEbmlReader,
@@ -9,6 +10,7 @@ import {
   type EbmlReader,
   ElementId,
   invalidOption,
+  readBlockHeaderAt,
   readInt,
   readString,
   readUint,
@@ -150,9 +152,7 @@ class Chunker implements ClusterChunker {
   #chunk: Uint8Array = NO_CHUNK
   #chunkStart = 0
   /** The block header read last by #readBlock. */
-  #blockTrack = 0
-  #blockTimecode = 0
-  #blockFlags = 0
+  readonly #block: BlockHeaderFields = { track: 0, timecode: 0, flags: 0 }
   /** Latest frame time of the previous fragment, ms: the next one must start after it (4004). */
   #previousMaxTime = Number.NEGATIVE_INFINITY
   /** Offset of the Tags element after the cluster being read, or -1. */
@@ -410,14 +410,10 @@ class Chunker implements ClusterChunker {
       const id = event.id
       if (id === ElementId.SimpleBlock && event.depth === 2) {
         if (!this.#readBlock(event)) this.#invalid('SimpleBlock shorter than its header', event.offset)
-        else
-          this.#frame(
-            this.#blockTrack,
-            this.#blockTimecode,
-            (this.#blockFlags & 0x80) !== 0,
-            -1,
-            event.offset,
-          )
+        else {
+          const block = this.#block
+          this.#frame(block.track, block.timecode, (block.flags & 0x80) !== 0, -1, event.offset)
+        }
       } else if (id === ElementId.Timecode && event.depth === 2) {
         this.#clusterTimecode = readUint(event.data)
         if (this.#fragmentStart) {
@@ -431,8 +427,8 @@ class Chunker implements ClusterChunker {
       } else if (id === ElementId.Block) {
         if (!this.#readBlock(event)) this.#invalid('Block shorter than its header', event.offset)
         else {
-          this.#groupTrack = this.#blockTrack
-          this.#groupTimecode = this.#blockTimecode
+          this.#groupTrack = this.#block.track
+          this.#groupTimecode = this.#block.timecode
         }
       } else if (id === ElementId.BlockDuration) {
         this.#groupDuration = readUint(event.data)
@@ -459,10 +455,9 @@ class Chunker implements ClusterChunker {
   }
 
   /**
-   * Reads the header of a (Simple)Block payload (track vint, int16 relative timecode, flags) in place: from
-   * the chunk being pushed, or from the store when the block began in an earlier chunk (a fragment's bytes
-   * are all kept until it is emitted). Sets #blockTrack, #blockTimecode, #blockFlags; false when the
-   * payload is shorter than its header.
+   * Reads the header of a (Simple)Block payload in place: from the chunk being pushed, or from the store when
+   * the block began in an earlier chunk (a fragment's bytes are all kept until it is emitted). Fills
+   * #block; false when the payload is shorter than its header.
    */
   #readBlock(event: EbmlElement): boolean {
     const start = event.offset + event.headerSize
@@ -473,20 +468,13 @@ class Chunker implements ClusterChunker {
       data = this.#store.copy(start, start + length)
       at = 0
     }
-    if (length === 0) return false
-    const first = data[at]!
-    if (first === 0)
+    const headerSize = readBlockHeaderAt(data, at, length, this.#block)
+    if (headerSize < 0) {
       throw new EbmlError('ERR_KVS_EBML_INVALID_DATA', 'block track number wider than 8 bytes', {
         offset: -1,
       })
-    const trackLength = Math.clz32(first) - 23
-    if (length < trackLength + 3) return false
-    let track = first & (0xff >> trackLength)
-    for (let i = 1; i < trackLength; i++) track = track * 256 + data[at + i]!
-    this.#blockTrack = track
-    this.#blockTimecode = (((data[at + trackLength]! << 8) | data[at + trackLength + 1]!) << 16) >> 16
-    this.#blockFlags = data[at + trackLength + 2]!
-    return true
+    }
+    return headerSize > 0
   }
 
   /** Accounts one frame of the open fragment. */

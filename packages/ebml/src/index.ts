@@ -5,9 +5,11 @@ export type { EbmlElement, EbmlElementEnd, EbmlElementStart, EbmlEvent } from '.
 export { ElementId, elementName } from './ids.ts'
 export {
   type BlockHeader,
+  type BlockHeaderFields,
   type Lacing,
   readBigUint,
   readBlockHeader,
+  readBlockHeaderAt,
   readDate,
   readFloat,
   readInt,

@@ -80,22 +80,54 @@ export interface BlockHeader {
   headerSize: number
 }
 
+/** The fields `readBlockHeaderAt` fills in: a caller keeps one and reuses it for every block. */
+export interface BlockHeaderFields {
+  /** Track number. */
+  track: number
+  /** Timecode relative to the cluster's, in TimecodeScale units (int16). */
+  timecode: number
+  /** The raw flags byte. */
+  flags: number
+}
+
+/**
+ * Reads the header of the SimpleBlock or Block payload that starts at `data[start]` and has `length` bytes
+ * (track number vint, int16 relative timecode, flags) into `into`, allocating nothing: for loops over many
+ * blocks. Returns the header's size in bytes (4 to 11), `0` when the payload is shorter than its header, or
+ * `-1` when the track number's first byte is 0 (a vint wider than 8 bytes). Reads at most 11 bytes, all
+ * inside `[start, start + length)`, so `data` may hold only the start of a longer payload.
+ * @see https://www.rfc-editor.org/rfc/rfc9559#section-10
+ */
+export function readBlockHeaderAt(
+  data: Uint8Array,
+  start: number,
+  length: number,
+  into: BlockHeaderFields,
+): number {
+  if (length <= 0) return 0
+  const first = data[start]!
+  if (first === 0) return -1
+  const trackLength = Math.clz32(first) - 23
+  if (length < trackLength + 3) return 0
+  let track = first & (0xff >> trackLength)
+  for (let i = 1; i < trackLength; i++) track = track * 256 + data[start + i]!
+  into.track = track
+  into.timecode = (((data[start + trackLength]! << 8) | data[start + trackLength + 1]!) << 16) >> 16
+  into.flags = data[start + trackLength + 2]!
+  return trackLength + 3
+}
+
 /**
  * Reads the header of a SimpleBlock or Block payload: track number vint, int16 relative timecode, flags.
  * Returns `undefined` when `data` is too short to hold it.
  * @see https://www.rfc-editor.org/rfc/rfc9559#section-10
  */
 export function readBlockHeader(data: Uint8Array, simpleBlock = true): BlockHeader | undefined {
-  const first = data[0]
-  if (first === undefined) return undefined
-  if (first === 0) throw invalid('block track number wider than 8 bytes')
-  const trackLength = Math.clz32(first) - 23
-  if (data.length < trackLength + 3) return undefined
-  let track = first & (0xff >> trackLength)
-  for (let i = 1; i < trackLength; i++) track = track * 256 + data[i]!
-  const high = data[trackLength]!
-  const timecode = (((high << 8) | data[trackLength + 1]!) << 16) >> 16
-  const flags = data[trackLength + 2]!
+  const fields: BlockHeaderFields = { track: 0, timecode: 0, flags: 0 }
+  const headerSize = readBlockHeaderAt(data, 0, data.length, fields)
+  if (headerSize < 0) throw invalid('block track number wider than 8 bytes')
+  if (headerSize === 0) return undefined
+  const { track, timecode, flags } = fields
   return {
     track,
     timecode,
@@ -104,6 +136,6 @@ export function readBlockHeader(data: Uint8Array, simpleBlock = true): BlockHead
     invisible: (flags & 0x08) !== 0,
     discardable: simpleBlock && (flags & 0x01) !== 0,
     lacing: lacings[(flags >> 1) & 3]!,
-    headerSize: trackLength + 3,
+    headerSize,
   }
 }

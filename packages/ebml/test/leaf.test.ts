@@ -3,6 +3,7 @@ import {
   EbmlError,
   readBigUint,
   readBlockHeader,
+  readBlockHeaderAt,
   readDate,
   readFloat,
   readInt,
@@ -172,5 +173,47 @@ describe('readBlockHeader', () => {
 
   it('rejects a track number vint with a zero first byte', () => {
     expectInvalidData(() => readBlockHeader(fromHex('0000000000000000000000')))
+  })
+})
+
+describe('readBlockHeaderAt', () => {
+  const fields = () => ({ track: -1, timecode: -1, flags: -1 })
+
+  it('reads the header in place, at an offset of a larger buffer, and returns its size', () => {
+    // Two unrelated bytes, then a block payload: track 1, timecode -2, key frame flag, frame bytes.
+    const data = fromHex('ffff81fffe80aabbcc')
+    const into = fields()
+    expect(readBlockHeaderAt(data, 2, 7, into)).toBe(4)
+    expect(into).toEqual({ track: 1, timecode: -2, flags: 0x80 })
+  })
+
+  it('reads multi-byte track numbers (header of 5 bytes for a 2-byte vint)', () => {
+    const into = fields()
+    expect(readBlockHeaderAt(fromHex('4081000100'), 0, 5, into)).toBe(5)
+    expect(into).toEqual({ track: 129, timecode: 1, flags: 0 })
+  })
+
+  it('returns 0, leaving the fields alone, when the payload is shorter than its header', () => {
+    const into = fields()
+    expect(readBlockHeaderAt(fromHex('81000080'), 0, 3, into)).toBe(0)
+    expect(readBlockHeaderAt(fromHex('4081000080'), 0, 4, into)).toBe(0)
+    expect(readBlockHeaderAt(fromHex('81000080'), 0, 0, into)).toBe(0)
+    expect(into).toEqual(fields())
+  })
+
+  it('returns -1 for a track number vint whose first byte is 0', () => {
+    expect(readBlockHeaderAt(fromHex('0000000000000000000000'), 0, 11, fields())).toBe(-1)
+  })
+
+  it('agrees with readBlockHeader on every 4-byte payload with a 1-byte track', () => {
+    const into = fields()
+    for (let flags = 0; flags < 256; flags += 17) {
+      for (const timecode of ['0000', '7fff', '8000', 'ffff', '1234']) {
+        const data = fromHex(`85${timecode}${flags.toString(16).padStart(2, '0')}`)
+        const header = readBlockHeader(data)!
+        expect(readBlockHeaderAt(data, 0, data.length, into)).toBe(header.headerSize)
+        expect(into).toEqual({ track: header.track, timecode: header.timecode, flags: header.flags })
+      }
+    }
   })
 })

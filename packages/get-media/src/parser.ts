@@ -1,4 +1,5 @@
 import {
+  type BlockHeaderFields,
   ChunkStore,
   createEbmlReader,
   type DataMode,
@@ -9,6 +10,7 @@ import {
   ElementId,
   invalidOption,
   type Lacing,
+  readBlockHeaderAt,
   readFloat,
   readString,
   readUint,
@@ -204,6 +206,9 @@ class Parser implements GetMediaParser {
   #inCluster = false
   /** The Cluster's Timecode, or -1 before it is read. */
   #clusterTimecode = -1
+
+  /** The header of the block read last (reused: reading a block allocates nothing but its frame event). */
+  readonly #block: BlockHeaderFields = { track: 0, timecode: 0, flags: 0 }
 
   /** Inside a BlockGroup: its Block, duration and references are gathered until it closes. */
   #inGroup = false
@@ -609,22 +614,18 @@ class Parser implements GetMediaParser {
       data = this.#store.copy(start, start + size)
       at = 0
     }
-    const first = size > 0 ? data[at]! : 0
-    // Track number: an EBML vint of 1–8 bytes, then an int16 relative timecode and a flags byte.
-    const trackLength = Math.clz32(first) - 23
-    if (first === 0 || size < trackLength + 3) this.#invalidBlock(offset, SIMPLE_BLOCK)
-    let track = first & (0xff >> trackLength)
-    for (let i = 1; i < trackLength; i++) track = track * 256 + data[at + i]!
-    const relative = (((data[at + trackLength]! << 8) | data[at + trackLength + 1]!) << 16) >> 16
-    const flags = data[at + trackLength + 2]!
+    const block = this.#block
+    const headerSize = readBlockHeaderAt(data, at, size, block)
+    if (headerSize <= 0) this.#invalidBlock(offset, SIMPLE_BLOCK)
     const clusterTimecode = this.#clusterTimecode
     if (clusterTimecode < 0) this.#noTimecode(offset, SIMPLE_BLOCK)
+    const { track, flags } = block
     out.push({
       type: 'frame',
       track,
-      timestampMs: ((clusterTimecode + relative) * this.#timecodeScale) / 1e6,
+      timestampMs: ((clusterTimecode + block.timecode) * this.#timecodeScale) / 1e6,
       keyframe: (flags & 0x80) !== 0,
-      data: data.subarray(at + trackLength + 3, at + size),
+      data: data.subarray(at + headerSize, at + size),
       durationMs: this.#durationOf(track),
       lacing: lacings[(flags >> 1) & 3]!,
     })
@@ -638,22 +639,19 @@ class Parser implements GetMediaParser {
     this.#frameCount++
     if (this.#raw) return
     const offset = this.#groupOffset
-    const first = data[0] ?? 0
-    const trackLength = Math.clz32(first) - 23
-    if (first === 0 || data.length < trackLength + 3) this.#invalidBlock(offset, BLOCK)
-    let track = first & (0xff >> trackLength)
-    for (let i = 1; i < trackLength; i++) track = track * 256 + data[i]!
-    const relative = (((data[trackLength]! << 8) | data[trackLength + 1]!) << 16) >> 16
-    const flags = data[trackLength + 2]!
+    const block = this.#block
+    const headerSize = readBlockHeaderAt(data, 0, data.length, block)
+    if (headerSize <= 0) this.#invalidBlock(offset, BLOCK)
     const clusterTimecode = this.#clusterTimecode
     if (clusterTimecode < 0) this.#noTimecode(offset, BLOCK)
     const ticks = this.#groupDurationTicks
+    const { track, flags } = block
     out.push({
       type: 'frame',
       track,
-      timestampMs: ((clusterTimecode + relative) * this.#timecodeScale) / 1e6,
+      timestampMs: ((clusterTimecode + block.timecode) * this.#timecodeScale) / 1e6,
       keyframe: !this.#groupReferenced,
-      data: data.subarray(trackLength + 3),
+      data: data.subarray(headerSize),
       durationMs: ticks >= 0 ? (ticks * this.#timecodeScale) / 1e6 : this.#durationOf(track),
       lacing: lacings[(flags >> 1) & 3]!,
     })
