@@ -10,9 +10,10 @@ import {
   type EbmlReader,
   ElementId,
   invalidOption,
+  newTrackEntry,
   readBlockHeaderAt,
   readInt,
-  readString,
+  readTrackEntryField,
   readUint,
 } from '@kvs-streams/ebml'
 import { ChunkerError } from './errors.ts'
@@ -123,7 +124,7 @@ class Chunker implements ClusterChunker {
   /** Track number → TrackType, for the declared tracks. */
   #trackTypes = new Map<number, number>()
   /** The TrackEntry being read. */
-  #entry: Partial<TrackInfo> | undefined
+  #entry: TrackInfo | undefined
   #hasVideo = false
 
   // The fragment being assembled.
@@ -371,35 +372,19 @@ class Chunker implements ClusterChunker {
 
   #handleInHeader(event: EbmlEvent): void {
     if (event.type === 'element') {
-      switch (event.id) {
-        case ElementId.TimecodeScale:
-          this.#timecodeScale = readUint(event.data) || 1_000_000
-          return
-        case ElementId.TrackNumber:
-          if (this.#entry) this.#entry.number = readUint(event.data)
-          return
-        case ElementId.TrackType:
-          if (this.#entry) this.#entry.type = readUint(event.data)
-          return
-        case ElementId.CodecID:
-          if (this.#entry) this.#entry.codecId = readString(event.data)
-          return
-        case ElementId.DefaultDuration:
-          if (this.#entry) this.#entry.defaultDurationNs = readUint(event.data)
-          return
-      }
+      if (event.id === ElementId.TimecodeScale) this.#timecodeScale = readUint(event.data) || 1_000_000
+      else if (this.#entry !== undefined) readTrackEntryField(this.#entry, event.id, event.data, event.offset)
       return
     }
     if (event.id !== ElementId.TrackEntry) return
     if (event.type === 'element-start') {
-      this.#entry = {}
+      this.#entry = newTrackEntry()
       return
     }
-    const entry = this.#entry
+    const track = this.#entry
     this.#entry = undefined
-    if (entry?.number === undefined) return
-    const track: TrackInfo = { number: entry.number, type: entry.type ?? 0, codecId: entry.codecId ?? '' }
-    if (entry.defaultDurationNs !== undefined) track.defaultDurationNs = entry.defaultDurationNs
+    // TrackNumber 0 is not a track (RFC 9559: at least 1); without one, blocks could not refer to it.
+    if (track === undefined || track.number === 0) return
     this.#tracks.push(track)
     this.#trackTypes.set(track.number, track.type)
     if (track.type === 1) this.#hasVideo = true

@@ -1,12 +1,7 @@
-/** A track declared in the Tracks element. */
-export interface TrackInfo {
-  number: number
-  /** Matroska TrackType: 1 video, 2 audio, 17 subtitle, … */
-  type: number
-  codecId: string
-  /** DefaultDuration in nanoseconds, when declared. */
-  defaultDurationNs?: number
-}
+import type { TrackEntryInfo } from '@kvs-streams/ebml'
+
+/** A track declared in the Tracks element (number, type, codec id and private data, dimensions, …). */
+export type TrackInfo = TrackEntryInfo
 
 /**
  * Everything a new PutMedia session must send before its first fragment: the EBML header, the Segment

@@ -20,6 +20,12 @@ export { createEbmlReader, type DataMode, type EbmlReader, type EbmlReaderOption
 export { isMasterId, levelOf } from './schema.ts'
 export { EbmlReaderStream, readEbml } from './stream.ts'
 export {
+  newTrackEntry,
+  readTrackEntryField,
+  TRACK_ENTRY_FIELD_IDS,
+  type TrackEntryInfo,
+} from './tracks.ts'
+export {
   type EbmlHeaderOptions,
   encodeId,
   encodeVint,

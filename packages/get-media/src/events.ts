@@ -1,27 +1,8 @@
-import type { Lacing } from '@kvs-streams/ebml'
+import type { Lacing, TrackEntryInfo } from '@kvs-streams/ebml'
 import type { GetMediaServiceError } from './errors.ts'
 
 /** A track of the fragment's document, from its Tracks element. */
-export interface TrackInfo {
-  /** TrackNumber, the number frames refer to. */
-  number: number
-  /** Matroska TrackType: 1 video, 2 audio, 17 subtitle, … (0 when absent). */
-  type: number
-  /** CodecID with its NUL padding removed, e.g. `V_MPEG4/ISO/AVC`. */
-  codecId: string
-  /** CodecPrivate, copied (it outlives the chunk it came in). */
-  codecPrivate?: Uint8Array
-  /** Video PixelWidth / PixelHeight. */
-  width?: number
-  height?: number
-  /** Audio SamplingFrequency (Hz) and Channels. */
-  samplingFrequency?: number
-  channels?: number
-  /** Track Name. */
-  name?: string
-  /** DefaultDuration in nanoseconds: the duration of frames without a BlockDuration. */
-  defaultDurationNs?: number
-}
+export type TrackInfo = TrackEntryInfo
 
 /**
  * Metadata a fragment has before its frames: the `AWS_KINESISVIDEO_*` tags KVS writes before the

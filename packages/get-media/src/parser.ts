@@ -10,10 +10,12 @@ import {
   ElementId,
   invalidOption,
   type Lacing,
+  newTrackEntry,
   readBlockHeaderAt,
-  readFloat,
   readString,
+  readTrackEntryField,
   readUint,
+  TRACK_ENTRY_FIELD_IDS,
 } from '@kvs-streams/ebml'
 import { GetMediaParseError, type GetMediaParseErrorCode, GetMediaServiceError } from './errors.ts'
 import type { FragmentEndInfo, FragmentStartInfo, GetMediaEvent, TrackInfo } from './events.ts'
@@ -95,16 +97,6 @@ const TAG_NAME = ElementId.TagName as number
 const TAG_STRING = ElementId.TagString as number
 const TIMECODE_SCALE = ElementId.TimecodeScale as number
 const TRACK_ENTRY = ElementId.TrackEntry as number
-const TRACK_NUMBER = ElementId.TrackNumber as number
-const TRACK_TYPE = ElementId.TrackType as number
-const CODEC_ID = ElementId.CodecID as number
-const CODEC_PRIVATE = ElementId.CodecPrivate as number
-const PIXEL_WIDTH = ElementId.PixelWidth as number
-const PIXEL_HEIGHT = ElementId.PixelHeight as number
-const SAMPLING_FREQUENCY = ElementId.SamplingFrequency as number
-const CHANNELS = ElementId.Channels as number
-const NAME = ElementId.Name as number
-const DEFAULT_DURATION = ElementId.DefaultDuration as number
 
 /** Leaves whose payload the parser reads; every other leaf (Void, CRC-32, SeekHead entries…) is skipped unread. */
 const metadataIds = new Set<number>([
@@ -113,16 +105,7 @@ const metadataIds = new Set<number>([
   TAG_NAME,
   TAG_STRING,
   TIMECODE_SCALE,
-  TRACK_NUMBER,
-  TRACK_TYPE,
-  CODEC_ID,
-  CODEC_PRIVATE,
-  PIXEL_WIDTH,
-  PIXEL_HEIGHT,
-  SAMPLING_FREQUENCY,
-  CHANNELS,
-  NAME,
-  DEFAULT_DURATION,
+  ...TRACK_ENTRY_FIELD_IDS,
 ])
 // Blocks are skipped by the reader too: the parser cuts each frame out of the pushed chunk itself, making
 // one view per frame (the reader would make one for the block and the parser another for its frame).
@@ -495,7 +478,7 @@ class Parser implements GetMediaParser {
             },
           )
         }
-        this.#entry = { number: 0, type: 0, codecId: '' }
+        this.#entry = newTrackEntry()
         return
     }
   }
@@ -568,39 +551,7 @@ class Parser implements GetMediaParser {
         return
     }
     const entry = this.#entry
-    if (entry === undefined) return
-    switch (id) {
-      case TRACK_NUMBER:
-        entry.number = uint(data, offset, id)
-        return
-      case TRACK_TYPE:
-        entry.type = uint(data, offset, id)
-        return
-      case CODEC_ID:
-        entry.codecId = readString(data)
-        return
-      case CODEC_PRIVATE:
-        entry.codecPrivate = data.slice()
-        return
-      case PIXEL_WIDTH:
-        entry.width = uint(data, offset, id)
-        return
-      case PIXEL_HEIGHT:
-        entry.height = uint(data, offset, id)
-        return
-      case SAMPLING_FREQUENCY:
-        entry.samplingFrequency = float(data, offset, id)
-        return
-      case CHANNELS:
-        entry.channels = uint(data, offset, id)
-        return
-      case NAME:
-        entry.name = readString(data)
-        return
-      case DEFAULT_DURATION:
-        entry.defaultDurationNs = uint(data, offset, id)
-        return
-    }
+    if (entry !== undefined) readTrackEntryField(entry, id, data, offset)
   }
 
   /** A SimpleBlock whose payload is `[start, start + size)`: header read in place, frame cut out as one view. */
@@ -848,17 +799,6 @@ function uint(data: Uint8Array, offset: number, id: number): number {
     })
   }
   return readUint(data)
-}
-
-/** A float leaf: 0, 4 or 8 bytes. */
-function float(data: Uint8Array, offset: number, id: number): number {
-  if (data.length !== 0 && data.length !== 4 && data.length !== 8) {
-    throw new EbmlError('ERR_KVS_EBML_INVALID_DATA', `float of ${data.length} bytes`, {
-      offset,
-      elementId: id,
-    })
-  }
-  return readFloat(data)
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
