@@ -109,7 +109,7 @@ class Reader implements EbmlReader {
   #leafBuffer: Uint8Array | null = null
   #leafFill = 0
   /** The first error: every later call throws it again. */
-  #failed: EbmlError | undefined
+  #failed: Error | undefined
   /** Set by end(): later pushes are a usage error. */
   #ended = false
   /** Id → its packed traits (MASTER, MODE_*, level), filled on first sight; the last one is also cached. */
@@ -145,10 +145,10 @@ class Reader implements EbmlReader {
     try {
       this.#run(chunk, events)
     } catch (error) {
-      if (EbmlError.is(error)) {
-        error.events = events
-        this.#failed = error
-      }
+      if (EbmlError.is(error)) error.events = events
+      // Whatever stopped the read (corrupt input, or a dataMode callback that threw or answered nonsense)
+      // left it mid-element: every later call throws the same error.
+      if (error instanceof Error) this.#failed = error
       throw error
     }
     return events

@@ -186,10 +186,26 @@ describe('the dataMode callback', () => {
     expect(asked.at(-1)).toBe(ids[0])
   })
 
-  it('rejects an answer other than data, head or skip with a TypeError naming the option', () => {
+  it('rejects an answer other than data, head or skip with a TypeError naming the option, on every later call too', () => {
     const reader = createEbmlReader({ dataMode: () => 'all' as DataMode })
-    expect(() => reader.push(input)).toThrow(
-      new TypeError(`dataMode must be a function returning 'data', 'head' or 'skip', got "all"`),
+    const expected = new TypeError(
+      `dataMode must be a function returning 'data', 'head' or 'skip', got "all"`,
     )
+    expect(() => reader.push(input)).toThrow(expected)
+    // A master next, which needs no dataMode answer: the reader must not read on from mid-element.
+    expect(() => reader.push(writeUnknownSizeStart(Segment))).toThrow(expected)
+    expect(() => reader.end()).toThrow(expected)
+  })
+
+  it('stops at an error the callback throws: later calls throw it again instead of reading on mid-element', () => {
+    const failure = new Error('dataMode failed')
+    const reader = createEbmlReader({
+      dataMode: () => {
+        throw failure
+      },
+    })
+    expect(() => reader.push(input)).toThrow(failure)
+    expect(() => reader.push(writeUnknownSizeStart(Segment))).toThrow(failure)
+    expect(() => reader.end()).toThrow(failure)
   })
 })
