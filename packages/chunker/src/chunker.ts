@@ -72,7 +72,7 @@ const skipBlocks = (id: number): DataMode =>
 /** Leaf decoders (readUint, …) throw without knowing where the bytes were: this adds the element's place. */
 function located(error: unknown, event: EbmlEvent): unknown {
   if (!EbmlError.is(error) || error.offset !== -1) return error
-  return new EbmlError(error.code, error.message.replace(/ \(at byte -1\)$/, ''), {
+  return new EbmlError(error.code, error.message, {
     offset: event.offset,
     elementId: event.id,
     cause: error,

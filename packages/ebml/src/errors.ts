@@ -66,6 +66,13 @@ export function invalidOption(name: string, expected: string, value: unknown): T
   return new TypeError(`${name} must be ${expected}, got ${describeValue(value)}`)
 }
 
+/** An optional positive-integer option: `fallback` when undefined, else the value, or `invalidOption`'s error. */
+export function positiveIntegerOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value <= 0) throw invalidOption(name, 'a positive integer', value)
+  return value
+}
+
 function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)
   if (typeof value === 'function') return 'a function'

@@ -2,13 +2,16 @@ import { EbmlError } from './errors.ts'
 
 const utf8 = new TextDecoder('utf-8')
 
-function invalid(message: string): EbmlError {
-  return new EbmlError('ERR_KVS_EBML_INVALID_DATA', message, { offset: -1 })
+function invalid(message: string, offset = -1, elementId?: number): EbmlError {
+  return new EbmlError('ERR_KVS_EBML_INVALID_DATA', message, { offset, elementId })
 }
 
-/** Reads an unsigned integer element (0–8 bytes, big-endian). Exact up to 2^53; see `readBigUint`. */
-export function readUint(data: Uint8Array): number {
-  if (data.length > 8) throw invalid(`unsigned integer of ${data.length} bytes`)
+/**
+ * Reads an unsigned integer element (0–8 bytes, big-endian). Exact up to 2^53; see `readBigUint`. Pass the
+ * element's stream `offset` and id to have them in the error a malformed value raises.
+ */
+export function readUint(data: Uint8Array, offset = -1, elementId?: number): number {
+  if (data.length > 8) throw invalid(`unsigned integer of ${data.length} bytes`, offset, elementId)
   let value = 0
   for (let i = 0; i < data.length; i++) value = value * 256 + data[i]!
   return value
@@ -33,13 +36,16 @@ export function readInt(data: Uint8Array): number {
   return -(inverted + 1)
 }
 
-/** Reads a float element: 0 bytes is 0, else a big-endian IEEE 754 float of 4 or 8 bytes. */
-export function readFloat(data: Uint8Array): number {
+/**
+ * Reads a float element: 0 bytes is 0, else a big-endian IEEE 754 float of 4 or 8 bytes. Pass the element's
+ * stream `offset` and id to have them in the error a malformed value raises.
+ */
+export function readFloat(data: Uint8Array, offset = -1, elementId?: number): number {
   if (data.length === 0) return 0
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
   if (data.length === 4) return view.getFloat32(0)
   if (data.length === 8) return view.getFloat64(0)
-  throw invalid(`float of ${data.length} bytes`)
+  throw invalid(`float of ${data.length} bytes`, offset, elementId)
 }
 
 /** Reads a String or UTF-8 element, dropping the NUL padding Matroska allows after the value. */

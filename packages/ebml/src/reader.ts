@@ -1,4 +1,4 @@
-import { EbmlError, invalidOption } from './errors.ts'
+import { EbmlError, invalidOption, positiveIntegerOption } from './errors.ts'
 import type { EbmlEvent } from './events.ts'
 import { isMasterId, levelOf } from './schema.ts'
 
@@ -118,12 +118,12 @@ class Reader implements EbmlReader {
   #lastTraits = 0
 
   constructor(options: EbmlReaderOptions) {
-    this.#maxElementSize = positiveInteger('maxElementSize', options.maxElementSize, 32 * 1024 * 1024)
-    this.#maxDepth = positiveInteger('maxDepth', options.maxDepth, 32)
-    this.#maxIdLength = positiveInteger('maxIdLength', options.maxIdLength, 4)
+    this.#maxElementSize = positiveIntegerOption('maxElementSize', options.maxElementSize, 32 * 1024 * 1024)
+    this.#maxDepth = positiveIntegerOption('maxDepth', options.maxDepth, 32)
+    this.#maxIdLength = positiveIntegerOption('maxIdLength', options.maxIdLength, 4)
     if (this.#maxIdLength > 8)
       throw invalidOption('maxIdLength', 'an integer from 1 to 8', options.maxIdLength)
-    this.#headBytes = positiveInteger('headBytes', options.headBytes, 16)
+    this.#headBytes = positiveIntegerOption('headBytes', options.headBytes, 16)
     if (options.dataMode !== undefined && typeof options.dataMode !== 'function') {
       throw invalidOption('dataMode', 'a function', options.dataMode)
     }
@@ -468,10 +468,4 @@ class Reader implements EbmlReader {
     this.#stackBound.pop()
     events.push({ type: 'element-end', id, offset, end, depth, unknownSize: knownEnd === UNKNOWN })
   }
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value <= 0) throw invalidOption(name, 'a positive integer', value)
-  return value
 }

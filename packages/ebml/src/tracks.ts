@@ -1,4 +1,3 @@
-import { EbmlError } from './errors.ts'
 import { ElementId } from './ids.ts'
 import { readFloat, readString, readUint } from './leaf.ts'
 
@@ -71,10 +70,10 @@ export function readTrackEntryField(
 ): boolean {
   switch (id) {
     case TRACK_NUMBER:
-      entry.number = uint(data, offset, id)
+      entry.number = readUint(data, offset, id)
       return true
     case TRACK_TYPE:
-      entry.type = uint(data, offset, id)
+      entry.type = readUint(data, offset, id)
       return true
     case CODEC_ID:
       entry.codecId = readString(data)
@@ -84,37 +83,24 @@ export function readTrackEntryField(
       entry.codecPrivate = new Uint8Array(data)
       return true
     case PIXEL_WIDTH:
-      entry.width = uint(data, offset, id)
+      entry.width = readUint(data, offset, id)
       return true
     case PIXEL_HEIGHT:
-      entry.height = uint(data, offset, id)
+      entry.height = readUint(data, offset, id)
       return true
     case SAMPLING_FREQUENCY:
-      if (data.length !== 0 && data.length !== 4 && data.length !== 8) {
-        throw invalidData(`float of ${data.length} bytes`, offset, id)
-      }
-      entry.samplingFrequency = readFloat(data)
+      entry.samplingFrequency = readFloat(data, offset, id)
       return true
     case CHANNELS:
-      entry.channels = uint(data, offset, id)
+      entry.channels = readUint(data, offset, id)
       return true
     case NAME:
       entry.name = readString(data)
       return true
     case DEFAULT_DURATION:
-      entry.defaultDurationNs = uint(data, offset, id)
+      entry.defaultDurationNs = readUint(data, offset, id)
       return true
     default:
       return false
   }
-}
-
-/** An unsigned integer leaf; more than 8 bytes is corrupt input, reported with its offset. */
-function uint(data: Uint8Array, offset: number, id: number): number {
-  if (data.length > 8) throw invalidData(`unsigned integer of ${data.length} bytes`, offset, id)
-  return readUint(data)
-}
-
-function invalidData(message: string, offset: number, id: number): EbmlError {
-  return new EbmlError('ERR_KVS_EBML_INVALID_DATA', message, { offset, elementId: id })
 }

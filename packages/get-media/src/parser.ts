@@ -11,6 +11,7 @@ import {
   invalidOption,
   type Lacing,
   newTrackEntry,
+  positiveIntegerOption,
   readBlockHeaderAt,
   readString,
   readTrackEntryField,
@@ -215,11 +216,15 @@ class Parser implements GetMediaParser {
     const mode = options.mode ?? 'frames'
     if (mode !== 'frames' && mode !== 'raw') throw invalidOption('mode', "'frames' or 'raw'", mode)
     this.#raw = mode === 'raw'
-    this.#maxFrameBytes = positiveInteger('maxFrameBytes', options.maxFrameBytes, 32 * 1024 * 1024)
-    this.#maxFragmentBytes = positiveInteger('maxFragmentBytes', options.maxFragmentBytes, 64 * 1024 * 1024)
-    this.#maxTags = positiveInteger('maxTags', options.maxTags, 1024)
-    this.#maxTagValueLength = positiveInteger('maxTagValueLength', options.maxTagValueLength, 65_536)
-    this.#maxTracks = positiveInteger('maxTracks', options.maxTracks, 64)
+    this.#maxFrameBytes = positiveIntegerOption('maxFrameBytes', options.maxFrameBytes, 32 * 1024 * 1024)
+    this.#maxFragmentBytes = positiveIntegerOption(
+      'maxFragmentBytes',
+      options.maxFragmentBytes,
+      64 * 1024 * 1024,
+    )
+    this.#maxTags = positiveIntegerOption('maxTags', options.maxTags, 1024)
+    this.#maxTagValueLength = positiveIntegerOption('maxTagValueLength', options.maxTagValueLength, 65_536)
+    this.#maxTracks = positiveIntegerOption('maxTracks', options.maxTracks, 64)
     this.#reader = createEbmlReader({ dataMode, maxElementSize: this.#maxFrameBytes })
   }
 
@@ -516,7 +521,7 @@ class Parser implements GetMediaParser {
   #leaf(id: number, data: Uint8Array, offset: number, headerSize: number, size: number): void {
     switch (id) {
       case TIMECODE:
-        if (this.#inCluster) this.#clusterTimecode = uint(data, offset, id)
+        if (this.#inCluster) this.#clusterTimecode = readUint(data, offset, id)
         return
       case BLOCK:
         // Taken now: the chunk it lies in may be gone by the time its BlockGroup closes.
@@ -527,7 +532,7 @@ class Parser implements GetMediaParser {
         }
         return
       case BLOCK_DURATION:
-        if (this.#inGroup) this.#groupDurationTicks = uint(data, offset, id)
+        if (this.#inGroup) this.#groupDurationTicks = readUint(data, offset, id)
         return
       case REFERENCE_BLOCK:
         if (this.#inGroup) this.#groupReferenced = true
@@ -547,7 +552,7 @@ class Parser implements GetMediaParser {
         return
       case TIMECODE_SCALE:
         if (this.#documentOffset >= 0 && this.#state === FragmentState.None)
-          this.#timecodeScale = uint(data, offset, id) || 1_000_000
+          this.#timecodeScale = readUint(data, offset, id) || 1_000_000
         return
     }
     const entry = this.#entry
@@ -788,21 +793,4 @@ class Parser implements GetMediaParser {
       documentOffset: this.#documentOffset,
     }
   }
-}
-
-/** An unsigned integer leaf; more than 8 bytes is corrupt input, reported with its offset. */
-function uint(data: Uint8Array, offset: number, id: number): number {
-  if (data.length > 8) {
-    throw new EbmlError('ERR_KVS_EBML_INVALID_DATA', `unsigned integer of ${data.length} bytes`, {
-      offset,
-      elementId: id,
-    })
-  }
-  return readUint(data)
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value <= 0) throw invalidOption(name, 'a positive integer', value)
-  return value
 }
