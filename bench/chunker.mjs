@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { ClusterChunkerStream, chunkClusters, createClusterChunker } from '../packages/chunker/dist/index.js'
 import { createClusterChunkerTransform } from '../packages/chunker/dist/node.js'
-import { collectGarbage, mbPerSecond, median } from './lib/measure.mjs'
+import { collectGarbage, compareRounds, mbPerSecond, median } from './lib/measure.mjs'
 import { ensureBenchMedia } from './lib/media.mjs'
 
 const ROUNDS = 9
@@ -109,25 +109,12 @@ console.log(
 )
 
 /**
- * Times baseline and candidate alternately, round by round (so drift in the machine's speed hits both),
- * after one warm-up run of each. Returns median times.
+ * Median times of baseline and candidate, timed alternately round by round after a warm-up of each
+ * (`compareRounds`, so drift in the machine's speed hits both).
  */
-async function alternate(baseline, candidate) {
-  await baseline()
-  await candidate()
-  const times = { baseline: [], candidate: [] }
-  for (let i = 0; i < ROUNDS; i++) {
-    for (const [key, run] of [
-      ['baseline', baseline],
-      ['candidate', candidate],
-    ]) {
-      collectGarbage()
-      const start = performance.now()
-      await run()
-      times[key].push(performance.now() - start)
-    }
-  }
-  return { baseline: median(times.baseline), candidate: median(times.candidate) }
+async function medians(baseline, candidate) {
+  const rounds = await compareRounds({ baseline, candidate }, ROUNDS)
+  return { baseline: rounds.baseline.median, candidate: rounds.candidate.median }
 }
 
 /** In-memory parsing is fast enough that one pass is mostly timer noise: repeat it for at least 250 ms. */
@@ -155,11 +142,11 @@ async function memoryRate(run, bytes) {
   return median(rates)
 }
 
-const reads1m = await alternate(
+const reads1m = await medians(
   () => readFloor(smallClusters, MiB),
   () => readChunked(smallClusters, MiB),
 )
-const reads64k = await alternate(
+const reads64k = await medians(
   () => readFloor(smallClusters, 64 * 1024),
   () => readChunked(smallClusters, 64 * 1024),
 )

@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url'
 // loads readStream's network client (undici and the signer), ~7 MB of V8 heap that every garbage collection
 // during the run then marks (see the package README).
 import { createGetMediaParser } from '../packages/get-media/dist/parse.js'
+import { median } from './lib/measure.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cachePath = `${root}bench/.cache/get-media-200mb.mkv`
@@ -37,11 +38,6 @@ const readSize = 1024 * 1024
 const viewSize = 64 * 1024
 const rounds = 9
 const MB = 1024 * 1024
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
 
 /** Builds the body (once): the capture's documents with rewritten fragment numbers, repeated. */
 function ensureBody() {
