@@ -7,8 +7,12 @@
 // (1) put: one PutMedia of a ~200 MB MKV (bench/lib/media.mjs smallClusters: 188 clusters of ~1.06 MB) through
 //     the full client pipeline, file read → chunker → putMedia → ack decoder, until the last ack; verified to
 //     get RECEIVED and PERSISTED for every cluster. Floor: the same file read streamed as an undici request
-//     body (chunked) to the discarding server. Alternating rounds, median of 3 each → put_vs_floor
-//     (floor time / put time, so 1 means as fast as the floor), put_mb_s.
+//     body (chunked) to the discarding server. Alternating rounds, median of 5 each → put_vs_floor
+//     (floor time / put time, so 1 means as fast as the floor), put_mb_s. Before every round, untimed, the
+//     previous put's stream is deleted and the server process collects its garbage: with in-memory storage the
+//     emulator would otherwise keep 200 MB more per put, and on this machine fresh memory costs ~2.5 ms per MB
+//     to fault in (measured), which made later rounds slower and put the emulator's page faults, not the
+//     client, on the critical path.
 // (2) concurrent: 100 PutMedia sessions for 20 s at ~1 MB/s each: every 250 ms a ~250 KB fragment (a cluster
 //     of fixtures/kvs-getmedia/clusters.mkv, padded with a Void element, Timecode advanced 2 s per fragment,
 //     followed by an AWS_KINESISVIDEO_END_OF_FRAGMENT tag so the emulator can acknowledge it at once), written
@@ -39,7 +43,7 @@ const sessions = Number(flags.sessions ?? 100)
 const seconds = Number(flags.seconds ?? 20)
 const fragmentsPerSecond = 4
 const fragmentBytes = 250_000
-const rounds = 3
+const rounds = 5
 
 if (flags.serve) await serve()
 else await main()
@@ -52,6 +56,7 @@ async function serve() {
   const loopDelay = monitorEventLoopDelay({ resolution: 5 })
   loopDelay.enable()
   const { startEmulator, DEFAULT_CREDENTIALS } = await import('../packages/emulator/dist/index.js')
+  const { collectGarbage } = await import('./lib/measure.mjs')
   const emulator = await startEmulator({
     port: 0,
     storage: 'memory',
@@ -66,6 +71,10 @@ async function serve() {
   discard.listen(0, '127.0.0.1')
   await once(discard, 'listening')
   process.on('message', async (message) => {
+    if (message === 'gc') {
+      collectGarbage()
+      process.send({ gc: true })
+    }
     if (message === 'stats') {
       process.send({
         stats: {
@@ -96,7 +105,7 @@ async function serve() {
 async function main() {
   const require = createRequire(`${root}packages/transport/package.json`)
   const { Agent, request } = await import(pathToFileURL(require.resolve('undici')).href)
-  const { CreateStreamCommand, KinesisVideoClient } = await import(
+  const { CreateStreamCommand, DeleteStreamCommand, KinesisVideoClient } = await import(
     pathToFileURL(require.resolve('@aws-sdk/client-kinesis-video')).href
   )
   const { createDataEndpointResolver, putMedia } = await import('../packages/transport/dist/index.js')
@@ -127,10 +136,19 @@ async function main() {
       signer: createKvsSigner({ region: servers.region, credentials: servers.credentials }),
       async newStream(retentionHours) {
         const streamName = `bench-${++streamCount}`
-        await client.send(
+        const { StreamARN } = await client.send(
           new CreateStreamCommand({ StreamName: streamName, DataRetentionInHours: retentionHours }),
         )
-        return { streamName, endpoint: await resolver.resolve(streamName, 'PUT_MEDIA') }
+        return { streamName, streamARN: StreamARN, endpoint: await resolver.resolve(streamName, 'PUT_MEDIA') }
+      },
+      /** Deletes a stream (freeing what the emulator stored for it) and collects the server's garbage. */
+      async deleteStream(streamARN) {
+        await client.send(new DeleteStreamCommand({ StreamARN: streamARN }))
+        child.send('gc')
+        for (;;) {
+          const [message] = await once(child, 'message')
+          if (message.gc) return
+        }
       },
       /** CPU usage, event-loop delay since the previous call, and memory of the server process. */
       async stats() {
@@ -175,8 +193,11 @@ async function main() {
     const streams = []
     for (let index = 0; index <= rounds; index++) streams.push(await put1.newStream(24))
     const checks = []
+    /** The stream the last put wrote, deleted before the next round. */
+    let written
     const put = async () => {
-      const { streamName, endpoint } = streams.shift()
+      const { streamName, streamARN, endpoint } = streams.shift()
+      written = streamARN
       const counts = { RECEIVED: 0, PERSISTED: 0, ERROR: 0, other: 0 }
       await pipeline(
         createReadStream(file),
@@ -195,7 +216,13 @@ async function main() {
       checks.push(counts)
     }
     const before = { client: process.cpuUsage(), server: (await put1.stats()).cpu }
-    const { baseline, candidate } = await compareRounds({ baseline: floor, candidate: put }, rounds)
+    const beforeEach = async () => {
+      if (written !== undefined) await put1.deleteStream(written)
+      written = undefined
+    }
+    const { baseline, candidate } = await compareRounds({ baseline: floor, candidate: put }, rounds, {
+      beforeEach,
+    })
     const after = { client: process.cpuUsage(), server: (await put1.stats()).cpu }
     await floorAgent.close()
     for (const counts of checks) {

@@ -49,18 +49,28 @@ export async function measureRounds(fn, rounds = 5, options = {}) {
  * Measures a candidate against a baseline in the same process, alternating them round by round (so drift
  * in machine load affects both alike), after one unmeasured warm-up of each.
  * `ratio` is candidate median / baseline median: 1.10 means the candidate took 10 % longer.
+ * `options.beforeEach`, when given, is awaited before every call (warm-ups included), outside the timing:
+ * for clean-up that neither side should pay for, such as freeing what the previous call left on a server.
  * @param {{ baseline: () => unknown, candidate: () => unknown }} fns
  * @param {number} [rounds]
+ * @param {{ beforeEach?: () => unknown }} [options]
  * @returns {Promise<{ baseline: Rounds, candidate: Rounds, ratio: number }>}
  */
-export async function compareRounds({ baseline, candidate }, rounds = 5) {
+export async function compareRounds({ baseline, candidate }, rounds = 5, options = {}) {
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new TypeError(`rounds must be an integer >= 1, got ${rounds}`)
+  const { beforeEach = () => {} } = options
+  if (typeof beforeEach !== 'function')
+    throw new TypeError(`options.beforeEach must be a function, got ${typeof beforeEach}`)
+  await beforeEach()
   await baseline()
+  await beforeEach()
   await candidate()
   const samples = { baseline: [], candidate: [] }
   for (let i = 0; i < rounds; i++) {
+    await beforeEach()
     samples.baseline.push(await timeOnce(baseline))
+    await beforeEach()
     samples.candidate.push(await timeOnce(candidate))
   }
   const stats = (list) => ({
