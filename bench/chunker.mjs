@@ -6,6 +6,8 @@
 //   - peak RSS of a separate process chunking the 20 MB-cluster file from disk, one per adapter (the Node
 //     Transform gives chunker_rss_mb), and of one only reading it.
 // Ends with one RESULT line. Only same-run ratios mean anything: file reads here swing ±40 % between runs.
+// The file-read rounds are timed after ~3 s of warm-up: a fresh process reads 1 MiB chunks at a third of its
+// later speed until glibc's mmap threshold settles (bench/lib/README.md); the warm-up figures are printed.
 import { spawnSync } from 'node:child_process'
 import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -109,12 +111,17 @@ console.log(
 )
 
 /**
- * Median times of baseline and candidate, timed alternately round by round after a warm-up of each
- * (`compareRounds`, so drift in the machine's speed hits both).
+ * Median times of baseline and candidate, timed alternately round by round (`compareRounds`, so drift in
+ * the machine's speed hits both) after warming up for `warmupMs`; also the medians of the warm-up rounds.
  */
-async function medians(baseline, candidate) {
-  const rounds = await compareRounds({ baseline, candidate }, ROUNDS)
-  return { baseline: rounds.baseline.median, candidate: rounds.candidate.median }
+async function medians(baseline, candidate, warmupMs = 0) {
+  const rounds = await compareRounds({ baseline, candidate }, ROUNDS, { warmupMs })
+  return {
+    baseline: rounds.baseline.median,
+    candidate: rounds.candidate.median,
+    warmup: { baseline: median(rounds.warmup.baseline), candidate: median(rounds.warmup.candidate) },
+    warmups: rounds.warmup.baseline.length,
+  }
 }
 
 /** In-memory parsing is fast enough that one pass is mostly timer noise: repeat it for at least 250 ms. */
@@ -142,13 +149,19 @@ async function memoryRate(run, bytes) {
   return median(rates)
 }
 
+// The first file reads of the process run in a slower regime for ~3 s (see bench/lib/README.md): warm up
+// through it, and print what it measured.
 const reads1m = await medians(
   () => readFloor(smallClusters, MiB),
   () => readChunked(smallClusters, MiB),
+  3000,
 )
 const reads64k = await medians(
   () => readFloor(smallClusters, 64 * 1024),
   () => readChunked(smallClusters, 64 * 1024),
+)
+console.log(
+  `warm-up, ${reads1m.warmups} rounds of each with 1 MiB reads (not in the result): floor ${mbPerSecond(size, reads1m.warmup.baseline).toFixed(0)} MB/s, chunker ${mbPerSecond(size, reads1m.warmup.candidate).toFixed(0)} MB/s, ratio ${(reads1m.warmup.baseline / reads1m.warmup.candidate).toFixed(3)}`,
 )
 console.log(`floor 1 MiB reads       ${mbPerSecond(size, reads1m.baseline).toFixed(0).padStart(6)} MB/s`)
 console.log(`chunker 1 MiB reads     ${mbPerSecond(size, reads1m.candidate).toFixed(0).padStart(6)} MB/s`)

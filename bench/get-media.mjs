@@ -6,7 +6,8 @@
 // 47-digit fragment number, until it reaches ~200 MB. It is written once to bench/.cache/ (git-ignored).
 //
 // (a) file: 1 MiB reads of the file into a null sink (the floor) vs the same reads pushed through the
-//     parser, counting frame events → getmedia_vs_floor (parser throughput / floor throughput);
+//     parser, counting frame events, alternated round by round after ~3 s of warm-up (the first reads of a
+//     process run slower, see bench/lib/README.md; printed) → getmedia_vs_floor (parser / floor throughput);
 // (b) memory: the body fed as 64 KiB views: parser MB/s → getmedia_mem_mb_s, vs ebml-stream's plain
 //     EbmlStreamDecoder (no bufferTagIds) on the same views → getmedia_vs_ebml_stream;
 // (c) rss: a child process streams the file through the parser and samples RSS; the peak after 50 MB and
@@ -29,7 +30,7 @@ import { fileURLToPath } from 'node:url'
 // loads readStream's network client (undici and the signer), ~7 MB of V8 heap that every garbage collection
 // during the run then marks (see the package README).
 import { createGetMediaParser } from '../packages/get-media/dist/parse.js'
-import { median } from './lib/measure.mjs'
+import { compareRounds, median } from './lib/measure.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cachePath = `${root}bench/.cache/get-media-200mb.mkv`
@@ -178,21 +179,29 @@ async function main() {
   const size = statSync(cachePath).size
   console.log(`body: ${(size / MB).toFixed(1)} MB at ${cachePath}`)
 
-  // (a) file reads: floor vs parser, interleaved so both see the same page-cache state.
-  await readFloor()
-  const floorTimes = []
-  const parsedTimes = []
+  // (a) file reads: floor vs parser, alternated round by round so both see the same page-cache state, each
+  // round after a major GC (compareRounds), so that neither pays for garbage the other left.
   let frames = 0
-  for (let i = 0; i < rounds; i++) {
-    floorTimes.push((await time(readFloor)).ms)
-    const parsed = await time(readParsed)
-    parsedTimes.push(parsed.ms)
-    frames = parsed.result
-  }
-  const floorMbS = size / MB / (median(floorTimes) / 1000)
-  const fileMbS = size / MB / (median(parsedTimes) / 1000)
+  const { baseline, candidate, warmup } = await compareRounds(
+    {
+      baseline: readFloor,
+      candidate: async () => {
+        frames = await readParsed()
+      },
+    },
+    rounds,
+    // The first file reads of the process run in a slower regime for ~3 s (see bench/lib/README.md).
+    { warmupMs: 3000 },
+  )
+  const floorMbS = size / MB / (baseline.median / 1000)
+  const fileMbS = size / MB / (candidate.median / 1000)
   console.log(
     `(a) file, 1 MiB reads: floor ${floorMbS.toFixed(0)} MB/s, parser ${fileMbS.toFixed(0)} MB/s (${frames} frames)`,
+  )
+  const warmFloor = median(warmup.baseline)
+  const warmParser = median(warmup.candidate)
+  console.log(
+    `    warm-up, ${warmup.baseline.length} rounds of each (not in the result): floor ${(size / MB / (warmFloor / 1000)).toFixed(0)} MB/s, parser ${(size / MB / (warmParser / 1000)).toFixed(0)} MB/s, ratio ${(warmFloor / warmParser).toFixed(2)}`,
   )
 
   // (b) in memory, 64 KiB views.

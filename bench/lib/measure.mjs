@@ -51,21 +51,31 @@ export async function measureRounds(fn, rounds = 5, options = {}) {
  * `ratio` is candidate median / baseline median: 1.10 means the candidate took 10 % longer.
  * `options.beforeEach`, when given, is awaited before every call (warm-ups included), outside the timing:
  * for clean-up that neither side should pay for, such as freeing what the previous call left on a server.
+ * `options.warmupMs` repeats the unmeasured warm-up pairs until that much time has passed (at least one pair):
+ * for work whose first seconds in a process run in another regime than the rest (see README.md).
+ * `warmup` in the result holds the warm-up times (ms), which are not in the medians.
  * @param {{ baseline: () => unknown, candidate: () => unknown }} fns
  * @param {number} [rounds]
- * @param {{ beforeEach?: () => unknown }} [options]
- * @returns {Promise<{ baseline: Rounds, candidate: Rounds, ratio: number }>}
+ * @param {{ beforeEach?: () => unknown, warmupMs?: number }} [options]
+ * @returns {Promise<{ baseline: Rounds, candidate: Rounds, ratio: number,
+ *   warmup: { baseline: number[], candidate: number[] } }>}
  */
 export async function compareRounds({ baseline, candidate }, rounds = 5, options = {}) {
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new TypeError(`rounds must be an integer >= 1, got ${rounds}`)
-  const { beforeEach = () => {} } = options
+  const { beforeEach = () => {}, warmupMs = 0 } = options
   if (typeof beforeEach !== 'function')
     throw new TypeError(`options.beforeEach must be a function, got ${typeof beforeEach}`)
-  await beforeEach()
-  await baseline()
-  await beforeEach()
-  await candidate()
+  if (!Number.isFinite(warmupMs) || warmupMs < 0)
+    throw new TypeError(`options.warmupMs must be a number >= 0, got ${warmupMs}`)
+  const warmupStart = performance.now()
+  const warmup = { baseline: [], candidate: [] }
+  do {
+    await beforeEach()
+    warmup.baseline.push(await timeOnce(baseline))
+    await beforeEach()
+    warmup.candidate.push(await timeOnce(candidate))
+  } while (performance.now() - warmupStart < warmupMs)
   const samples = { baseline: [], candidate: [] }
   for (let i = 0; i < rounds; i++) {
     await beforeEach()
@@ -80,7 +90,7 @@ export async function compareRounds({ baseline, candidate }, rounds = 5, options
     samples: list,
   })
   const result = { baseline: stats(samples.baseline), candidate: stats(samples.candidate) }
-  return { ...result, ratio: result.candidate.median / result.baseline.median }
+  return { ...result, ratio: result.candidate.median / result.baseline.median, warmup }
 }
 
 /**
