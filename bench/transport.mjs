@@ -7,7 +7,8 @@
 // (1) put: one PutMedia of a ~200 MB MKV (bench/lib/media.mjs smallClusters: 188 clusters of ~1.06 MB) through
 //     the full client pipeline, file read → chunker → putMedia → ack decoder, until the last ack; verified to
 //     get RECEIVED and PERSISTED for every cluster. Floor: the same file read streamed as an undici request
-//     body (chunked) to the discarding server. Alternating rounds, median of 5 each → put_vs_floor
+//     body (chunked) to the discarding server. Alternating rounds after ~3 s of warm-up (printed; the first
+//     file reads of a process run slower, see bench/lib/README.md), median of 5 each → put_vs_floor
 //     (floor time / put time, so 1 means as fast as the floor), put_mb_s. Before every round, untimed, the
 //     previous put's stream is deleted and the server process collects its garbage: with in-memory storage the
 //     emulator would otherwise keep 200 MB more per put, and on this machine fresh memory costs ~2.5 ms per MB
@@ -190,13 +191,14 @@ async function main() {
       await response.body.text()
       if (response.statusCode !== 200) throw new Error(`floor server answered ${response.statusCode}`)
     }
-    const streams = []
-    for (let index = 0; index <= rounds; index++) streams.push(await put1.newStream(24))
+    /** The stream the next put writes, created before its round (untimed). */
+    let next
     const checks = []
     /** The stream the last put wrote, deleted before the next round. */
     let written
     const put = async () => {
-      const { streamName, streamARN, endpoint } = streams.shift()
+      const { streamName, streamARN, endpoint } = next
+      next = undefined
       written = streamARN
       const counts = { RECEIVED: 0, PERSISTED: 0, ERROR: 0, other: 0 }
       await pipeline(
@@ -219,9 +221,12 @@ async function main() {
     const beforeEach = async () => {
       if (written !== undefined) await put1.deleteStream(written)
       written = undefined
+      next ??= await put1.newStream(24)
     }
-    const { baseline, candidate } = await compareRounds({ baseline: floor, candidate: put }, rounds, {
+    // The first file reads of a process run in a slower regime for ~3 s (bench/lib/README.md): warm up.
+    const { baseline, candidate, warmup } = await compareRounds({ baseline: floor, candidate: put }, rounds, {
       beforeEach,
+      warmupMs: 3000,
     })
     const after = { client: process.cpuUsage(), server: (await put1.stats()).cpu }
     await floorAgent.close()
@@ -244,6 +249,9 @@ async function main() {
     )
     console.log(
       `  putMedia (read → chunker → putMedia → acks): ${formatMBs(fileBytes, candidate.median)} (median ${candidate.median.toFixed(0)} ms; ${samples(candidate)})`,
+    )
+    console.log(
+      `  warm-up, ${warmup.baseline.length} rounds of each (not in the result): floor ${warmup.baseline.map((ms) => ms.toFixed(0)).join(', ')} ms; putMedia ${warmup.candidate.map((ms) => ms.toFixed(0)).join(', ')} ms`,
     )
     console.log(`  every put: ${clusterCount} RECEIVED + ${clusterCount} PERSISTED, no ERROR`)
     printCpu('  cpu over all rounds (warm-up included)', before, after)
