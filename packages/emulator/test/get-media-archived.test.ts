@@ -10,6 +10,7 @@ import {
   KvsHttpError,
   type ListFragmentsOptions,
   type ListFragmentsOutput,
+  listAllFragments,
   listFragments,
 } from '@kvs-streams/transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -101,6 +102,20 @@ describe('ListFragments', () => {
     expect(pages.flatMap((page) => page.Fragments.map((fragment) => fragment.FragmentNumber)).sort()).toEqual(
       stored.map((fragment) => fragment.fragmentNumber).sort(),
     )
+  })
+
+  it('lists every fragment once through transport.listAllFragments, three per page', async () => {
+    const numbers: string[] = []
+    for await (const fragment of listAllFragments({
+      endpoint: emulator.url,
+      streamName: STREAM,
+      signer: signer(),
+      maxResults: 3,
+    })) {
+      numbers.push(fragment.FragmentNumber)
+    }
+    expect(numbers).toHaveLength(10)
+    expect(numbers.sort()).toEqual(stored.map((fragment) => fragment.fragmentNumber).sort())
   })
 
   it('selects by producer and server timestamp ranges, inclusive on fragment start times, across pages', async () => {

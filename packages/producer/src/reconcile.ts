@@ -1,4 +1,4 @@
-import { type DataPlaneOptions, listFragments } from '@kvs-streams/transport'
+import { type DataPlaneOptions, listAllFragments } from '@kvs-streams/transport'
 
 /** An inclusive range of producer timestamps, epoch ms. */
 export interface TimestampRange {
@@ -71,28 +71,23 @@ export function listFragmentsLister(
   return async (range, signal) => {
     const resolved = await endpoint()
     const timestamps: number[] = []
-    let nextToken: string | undefined
-    do {
-      const page = await listFragments({
-        ...options,
-        endpoint: resolved,
-        signal,
-        maxResults: 1000,
-        ...(nextToken === undefined ? {} : { nextToken }),
-        fragmentSelector: {
-          FragmentSelectorType: 'PRODUCER_TIMESTAMP',
-          TimestampRange: {
-            StartTimestamp: (range.startMs - MATCH_TOLERANCE_MS) / 1000,
-            EndTimestamp: (range.endMs + MATCH_TOLERANCE_MS) / 1000,
-          },
+    const fragments = listAllFragments({
+      ...options,
+      endpoint: resolved,
+      signal,
+      maxResults: 1000,
+      fragmentSelector: {
+        FragmentSelectorType: 'PRODUCER_TIMESTAMP',
+        TimestampRange: {
+          StartTimestamp: (range.startMs - MATCH_TOLERANCE_MS) / 1000,
+          EndTimestamp: (range.endMs + MATCH_TOLERANCE_MS) / 1000,
         },
-      })
-      for (const fragment of page.Fragments) {
-        const time = fragment.ProducerTimestamp?.getTime()
-        if (time !== undefined && Number.isFinite(time)) timestamps.push(time)
-      }
-      nextToken = page.NextToken
-    } while (nextToken !== undefined)
+      },
+    })
+    for await (const fragment of fragments) {
+      const time = fragment.ProducerTimestamp?.getTime()
+      if (time !== undefined && Number.isFinite(time)) timestamps.push(time)
+    }
     return timestamps
   }
 }

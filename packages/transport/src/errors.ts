@@ -11,6 +11,7 @@ export type TransportErrorCode =
   | 'ERR_KVS_ACK_STALE'
   | 'ERR_KVS_ABORTED'
   | 'ERR_KVS_CONNECTION'
+  | 'ERR_KVS_PROTOCOL'
 
 export interface TransportErrorOptions {
   cause?: unknown
@@ -149,8 +150,36 @@ export class KvsConnectionError extends Error {
   }
 }
 
+/**
+ * The service answered `200` with something this package cannot use: a JSON API's body that is not JSON or
+ * is larger than the package reads (16 MiB), or a ListFragments `NextToken` that was already returned in the
+ * same listing (following it would loop forever).
+ */
+export class KvsProtocolError extends Error {
+  override name = 'KvsProtocolError'
+  readonly code = 'ERR_KVS_PROTOCOL'
+
+  constructor(message: string, options?: TransportErrorOptions) {
+    super(message, superOptions(options))
+  }
+
+  get [brand](): TransportErrorCode {
+    return this.code
+  }
+
+  /** True for any `KvsProtocolError`, also across duplicate installs of this package. */
+  static is(value: unknown): value is KvsProtocolError {
+    return brandOf(value) === 'ERR_KVS_PROTOCOL'
+  }
+}
+
 /** Any error raised by this package. */
-export type TransportError = KvsHttpError | KvsTimeoutError | KvsAbortError | KvsConnectionError
+export type TransportError =
+  | KvsHttpError
+  | KvsTimeoutError
+  | KvsAbortError
+  | KvsConnectionError
+  | KvsProtocolError
 
 /** True for any error raised by `@kvs-streams/transport`. */
 export function isTransportError(value: unknown): value is TransportError {

@@ -15,6 +15,7 @@ export {
   KvsConnectionError,
   KvsHttpError,
   type KvsHttpErrorOptions,
+  KvsProtocolError,
   KvsTimeoutError,
   type TransportError,
   type TransportErrorCode,
@@ -32,8 +33,10 @@ export type { ResponseHeaders } from './http-exchange.ts'
 export {
   type Fragment,
   type FragmentSelector,
+  type ListAllFragmentsOptions,
   type ListFragmentsOptions,
   type ListFragmentsOutput,
+  listAllFragments,
   listFragments,
 } from './list-fragments.ts'
 export { type DataPlaneOptions, DEFAULT_CONNECT_TIMEOUT_MS } from './options.ts'

@@ -1,4 +1,4 @@
-import { invalidOption } from './errors.ts'
+import { invalidOption, KvsProtocolError } from './errors.ts'
 import { toEpochSeconds } from './get-media.ts'
 import { type DataPlaneOptions, resolveDataPlaneOptions, streamMember } from './options.ts'
 import { readJson, sendSignedJson } from './signed-request.ts'
@@ -107,4 +107,47 @@ export async function listFragments(options: ListFragmentsOptions): Promise<List
     }),
     ...(typeof json.NextToken === 'string' ? { NextToken: json.NextToken } : {}),
   }
+}
+
+/** Options of `listAllFragments`: those of `listFragments` without `nextToken`; `maxResults` is the page size. */
+export type ListAllFragmentsOptions = Omit<ListFragmentsOwnOptions, 'nextToken'> &
+  ({ streamName: string } | { streamArn: string })
+
+/**
+ * Every fragment ListFragments selects, page after page, as an async iterable: each page is requested only
+ * when the fragments of the one before have been consumed (`maxResults`, 1–1000, is the page size), in the
+ * order the service lists them (unsorted). Breaking out of the loop stops the listing; `signal` aborts the
+ * request in flight. Errors are those of `listFragments`, plus `KvsProtocolError` when the service returns a
+ * `NextToken` it already returned in this listing.
+ *
+ * ```ts
+ * for await (const fragment of listAllFragments({ endpoint, streamName, signer })) console.log(fragment.FragmentNumber)
+ * ```
+ * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_reader_ListFragments.html
+ */
+export async function* listAllFragments(
+  options: ListAllFragmentsOptions,
+): AsyncGenerator<Fragment, void, undefined> {
+  if ((options as { nextToken?: unknown }).nextToken !== undefined) {
+    throw invalidOption(
+      'nextToken',
+      'absent (listAllFragments follows the pages itself)',
+      (options as { nextToken?: unknown }).nextToken,
+    )
+  }
+  const seen = new Set<string>()
+  let nextToken: string | undefined
+  do {
+    const page = await listFragments(nextToken === undefined ? options : { ...options, nextToken })
+    yield* page.Fragments
+    nextToken = page.NextToken
+    if (nextToken !== undefined) {
+      if (seen.has(nextToken)) {
+        throw new KvsProtocolError(
+          `ListFragments returned the NextToken ${JSON.stringify(nextToken.slice(0, 64))} twice`,
+        )
+      }
+      seen.add(nextToken)
+    }
+  } while (nextToken !== undefined)
 }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { KvsAbortError } from './errors.ts'
+import { KvsAbortError, KvsProtocolError } from './errors.ts'
 import { HttpExchange, type ResponseHeaders } from './http-exchange.ts'
 import { operationUrl, type ResolvedDataPlaneOptions } from './options.ts'
 import { USER_AGENT } from './user-agent.ts'
@@ -98,10 +98,29 @@ export async function sendSignedJson(
   })
 }
 
-/** Reads a whole (small) response body as JSON. */
-export async function readJson(body: Readable): Promise<unknown> {
+/** Reads a whole (small) response body as JSON; `KvsProtocolError` when it is not JSON or over `maxBytes`. */
+export async function readJson(body: Readable, maxBytes = MAX_JSON_BYTES): Promise<unknown> {
   const chunks: Buffer[] = []
-  for await (const chunk of body) chunks.push(chunk as Buffer)
+  let length = 0
+  for await (const chunk of body) {
+    length += (chunk as Buffer).length
+    if (length > maxBytes) {
+      body.destroy()
+      throw new KvsProtocolError(`The service's JSON answer is larger than ${maxBytes} bytes`)
+    }
+    chunks.push(chunk as Buffer)
+  }
   const text = Buffer.concat(chunks).toString('utf8')
-  return text.trim() === '' ? {} : JSON.parse(text)
+  if (text.trim() === '') return {}
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    const start = text.length > 120 ? `${text.slice(0, 120)}…` : text
+    throw new KvsProtocolError(`The service answered 200 with a body that is not JSON: ${start}`, {
+      cause: error,
+    })
+  }
 }
+
+/** The most `readJson` reads: a ListFragments page of 1,000 fragments is ~200 KB. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024

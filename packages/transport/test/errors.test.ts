@@ -6,6 +6,7 @@ import {
   KvsAbortError,
   KvsConnectionError,
   KvsHttpError,
+  KvsProtocolError,
   KvsTimeoutError,
 } from '../src/index.ts'
 
@@ -103,8 +104,15 @@ describe('error classes', () => {
       new KvsTimeoutError('ERR_KVS_ACK_STALE', 'm', 1),
       new KvsAbortError(),
       new KvsConnectionError('m'),
+      new KvsProtocolError('m'),
     ]
-    const guards = [KvsHttpError.is, KvsTimeoutError.is, KvsAbortError.is, KvsConnectionError.is]
+    const guards = [
+      KvsHttpError.is,
+      KvsTimeoutError.is,
+      KvsAbortError.is,
+      KvsConnectionError.is,
+      KvsProtocolError.is,
+    ]
     for (const [index, error] of errors.entries()) {
       expect(guards.map((guard) => guard(error))).toEqual(
         guards.map((_guard, guardIndex) => guardIndex === index),

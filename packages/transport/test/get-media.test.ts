@@ -6,8 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 import {
   getMedia,
   getMediaForFragmentList,
+  isTransportError,
   KvsAbortError,
   KvsHttpError,
+  KvsProtocolError,
+  listAllFragments,
   listFragments,
   type ResponseBody,
 } from '../src/index.ts'
@@ -293,5 +296,161 @@ describe('listFragments', () => {
       requestId: 'req-400',
       message: 'MaxResults is out of range',
     })
+  })
+})
+
+describe('listFragments answers that are not usable', () => {
+  it('rejects a 200 answer that is not JSON with KvsProtocolError (ERR_KVS_PROTOCOL), the text quoted', async () => {
+    const { server } = await dataPlane((_received, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' })
+      response.end('<html>captive portal</html>')
+    })
+    const error = await listFragments({ endpoint: server.url, streamName: 's', signer: testSigner() }).catch(
+      (caught: unknown) => caught,
+    )
+    expect(KvsProtocolError.is(error)).toBe(true)
+    expect(isTransportError(error)).toBe(true)
+    expect(error).toMatchObject({ name: 'KvsProtocolError', code: 'ERR_KVS_PROTOCOL' })
+    expect((error as Error).message).toContain('<html>captive portal</html>')
+    expect((error as Error).cause).toBeInstanceOf(SyntaxError)
+  })
+
+  it('stops reading an answer larger than 16 MiB and rejects with KvsProtocolError', async () => {
+    let written = 0
+    const { server } = await dataPlane((_received, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      const piece = Buffer.alloc(1024 * 1024, 0x20)
+      const more = () => {
+        // An endless body: without the limit the client would buffer until it ran out of memory.
+        while (!response.destroyed && written < 64 * 1024 * 1024) {
+          written += piece.length
+          if (!response.write(piece)) return void response.once('drain', more)
+        }
+        response.end()
+      }
+      response.on('close', () => {})
+      more()
+    })
+    const error = await listFragments({ endpoint: server.url, streamName: 's', signer: testSigner() }).catch(
+      (caught: unknown) => caught,
+    )
+    expect(error).toMatchObject({ code: 'ERR_KVS_PROTOCOL' })
+    expect((error as Error).message).toContain('larger than 16777216 bytes')
+    expect(written).toBeLessThan(64 * 1024 * 1024)
+  })
+})
+
+describe('listAllFragments', () => {
+  /** A service with `pages` pages of `perPage` fragments: page k answers NextToken `page-(k+1)` until the last. */
+  async function pagedService(pages: number, perPage: number, token = (page: number) => `page-${page}`) {
+    return dataPlane((received, response) => {
+      const page =
+        received.json.NextToken === undefined ? 0 : Number(String(received.json.NextToken).slice(5))
+      const fragments = Array.from({ length: perPage }, (_, index) => ({
+        FragmentNumber: String(1000 + page * perPage + index),
+        ProducerTimestamp: 1.7e9 + page * perPage + index,
+      }))
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end(
+        JSON.stringify({
+          Fragments: fragments,
+          ...(page + 1 < pages ? { NextToken: token(page + 1) } : {}),
+        }),
+      )
+    })
+  }
+
+  it('yields every fragment of every page in order, sending each NextToken back with the same options', async () => {
+    const { server, requests } = await pagedService(3, 2)
+    const numbers: string[] = []
+    for await (const fragment of listAllFragments({
+      endpoint: server.url,
+      streamName: 's',
+      signer: testSigner(),
+      maxResults: 2,
+      fragmentSelector: {
+        FragmentSelectorType: 'SERVER_TIMESTAMP',
+        TimestampRange: { StartTimestamp: 0, EndTimestamp: 2e9 },
+      },
+    })) {
+      numbers.push(fragment.FragmentNumber)
+      expect(fragment.ProducerTimestamp).toBeInstanceOf(Date)
+    }
+    expect(numbers).toEqual(['1000', '1001', '1002', '1003', '1004', '1005'])
+    expect(requests.map((request) => request.json.NextToken)).toEqual([undefined, 'page-1', 'page-2'])
+    for (const request of requests) {
+      expect(request).toMatchObject({
+        path: '/listFragments',
+        signatureOk: true,
+        json: {
+          StreamName: 's',
+          MaxResults: 2,
+          FragmentSelector: { FragmentSelectorType: 'SERVER_TIMESTAMP' },
+        },
+      })
+    }
+  })
+
+  it('asks for the next page only when the fragments before it are consumed, and stops when the loop breaks', async () => {
+    const { server, requests } = await pagedService(100, 2)
+    const fragments = listAllFragments({ endpoint: server.url, streamName: 's', signer: testSigner() })
+    const seen: string[] = []
+    for await (const fragment of fragments) {
+      seen.push(fragment.FragmentNumber)
+      expect(requests).toHaveLength(Math.floor((seen.length - 1) / 2) + 1)
+      if (seen.length === 3) break
+    }
+    expect(seen).toEqual(['1000', '1001', '1002'])
+    expect(requests).toHaveLength(2)
+  })
+
+  it('rejects with KvsProtocolError when the service repeats a NextToken, instead of looping', async () => {
+    // Pages 1 and 2 both point back to page 1.
+    const { server, requests } = await pagedService(5, 1, () => 'page-1')
+    const numbers: string[] = []
+    const error = await (async () => {
+      for await (const fragment of listAllFragments({
+        endpoint: server.url,
+        streamName: 's',
+        signer: testSigner(),
+      }))
+        numbers.push(fragment.FragmentNumber)
+    })().catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ name: 'KvsProtocolError', code: 'ERR_KVS_PROTOCOL' })
+    expect((error as Error).message).toContain('"page-1" twice')
+    // What was listed before the repeat was delivered.
+    expect(numbers).toEqual(['1000', '1001'])
+    expect(requests).toHaveLength(2)
+  })
+
+  it('passes a service error through as KvsHttpError, and refuses a nextToken option with a TypeError', async () => {
+    const { server } = await dataPlane((_received, response) => {
+      response.writeHead(404, { 'x-amzn-errortype': 'ResourceNotFoundException:' })
+      response.end('{"Message":"The stream s does not exist"}')
+    })
+    const failing = listAllFragments({ endpoint: server.url, streamName: 's', signer: testSigner() })
+    await expect(failing.next()).rejects.toMatchObject({ name: 'ResourceNotFoundException', status: 404 })
+    const withToken = listAllFragments({
+      endpoint: server.url,
+      streamName: 's',
+      signer: testSigner(),
+      ...({ nextToken: 'x' } as object),
+    })
+    await expect(withToken.next()).rejects.toThrow(TypeError)
+    await expect(withToken.next()).resolves.toEqual({ done: true, value: undefined })
+  })
+
+  it('aborts the request in flight through its signal', async () => {
+    const { server } = await dataPlane(() => {})
+    const controller = new AbortController()
+    const fragments = listAllFragments({
+      endpoint: server.url,
+      streamName: 's',
+      signer: testSigner(),
+      signal: controller.signal,
+    })
+    const first = fragments.next()
+    setTimeout(() => controller.abort(), 50)
+    await expect(first).rejects.toSatisfy((error: unknown) => KvsAbortError.is(error))
   })
 })
