@@ -140,7 +140,8 @@ export async function* listAllFragments(
   do {
     const page = await listFragments(nextToken === undefined ? options : { ...options, nextToken })
     yield* page.Fragments
-    nextToken = page.NextToken
+    // An empty token ends the listing too (some AWS APIs send "" on the last page).
+    nextToken = page.NextToken === '' ? undefined : page.NextToken
     if (nextToken !== undefined) {
       if (seen.has(nextToken)) {
         throw new KvsProtocolError(

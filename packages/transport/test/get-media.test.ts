@@ -404,6 +404,19 @@ describe('listAllFragments', () => {
     expect(requests).toHaveLength(2)
   })
 
+  it('ends at an empty NextToken as at an absent one', async () => {
+    const { server, requests } = await pagedService(3, 1, (page) => (page === 1 ? 'page-1' : ''))
+    const numbers: string[] = []
+    for await (const fragment of listAllFragments({
+      endpoint: server.url,
+      streamName: 's',
+      signer: testSigner(),
+    }))
+      numbers.push(fragment.FragmentNumber)
+    expect(numbers).toEqual(['1000', '1001'])
+    expect(requests).toHaveLength(2)
+  })
+
   it('rejects with KvsProtocolError when the service repeats a NextToken, instead of looping', async () => {
     // Pages 1 and 2 both point back to page 1.
     const { server, requests } = await pagedService(5, 1, () => 'page-1')
