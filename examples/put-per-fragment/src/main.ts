@@ -156,7 +156,9 @@ async function putOneFragment(
   const started = performance.now()
   const request = putMedia({ ...target, fragmentTimecodeType: 'RELATIVE' })
   const decoder = createAckDecoder()
-  const acks: Ack[] = []
+  /** The first ERROR ack, and the fragment's PERSISTED ack, once they have arrived. */
+  let error: Ack | undefined
+  let persisted: Ack | undefined
   try {
     const sending = (async () => {
       for (const part of [header, fragment] satisfies ChunkerEvent[]) {
@@ -169,17 +171,18 @@ async function putOneFragment(
     // The acks arrive while the body is still being sent: read them concurrently, until the response ends.
     for await (const chunk of request) {
       for (const event of decoder.push(chunk as Uint8Array)) {
-        if (event.type === 'ack') acks.push(event.ack)
-        else return { ok: false, retriable: true, reason: `service error: ${event.error.message}` }
+        if (event.type !== 'ack') {
+          return { ok: false, retriable: true, reason: `service error: ${event.error.message}` }
+        }
+        const { ack } = event
+        if (ack.eventType === 'ERROR') error ??= ack
+        else if (ack.eventType === 'PERSISTED' && ack.fragmentTimecode === fragment.timecode)
+          persisted ??= ack
       }
-      const error = acks.find((ack) => ack.eventType === 'ERROR')
       if (error !== undefined) {
         const info = describeAckError(error.errorId ?? -1)
         return { ok: false, retriable: info.retriable, reason: `ERROR ${info.errorId} ${info.errorCode}` }
       }
-      const persisted = acks.find(
-        (ack) => ack.eventType === 'PERSISTED' && ack.fragmentTimecode === fragment.timecode,
-      )
       if (persisted !== undefined) {
         await sending
         return {
@@ -195,14 +198,14 @@ async function putOneFragment(
       }
     }
     return { ok: false, retriable: true, reason: 'the response ended before the PERSISTED ack' }
-  } catch (error) {
+  } catch (failure) {
     // Connection failures, timeouts and HTTP errors of the transport; anything else is a bug here.
-    if (!isTransportError(error)) throw error
+    if (!isTransportError(failure)) throw failure
     // A refused request (bad signature, no such stream, …) fails the same way again; throttling
     // (ClientLimitExceededException, ConnectionLimitExceededException) and 5xx do not.
     const retriable =
-      !KvsHttpError.is(error) || error.status >= 500 || /LimitExceeded/.test(error.errorType ?? '')
-    return { ok: false, retriable, reason: `${error.name}: ${error.message}` }
+      !KvsHttpError.is(failure) || failure.status >= 500 || /LimitExceeded/.test(failure.errorType ?? '')
+    return { ok: false, retriable, reason: `${failure.name}: ${failure.message}` }
   } finally {
     request.destroy()
   }
