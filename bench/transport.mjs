@@ -125,6 +125,14 @@ async function main() {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     const [servers] = await once(child, 'message')
+    /** Sends `question` to the server process and resolves with the `question` field of its answer. */
+    const ask = async (question) => {
+      child.send(question)
+      for (;;) {
+        const [message] = await once(child, 'message')
+        if (message[question]) return message[question]
+      }
+    }
     const client = new KinesisVideoClient({
       region: servers.region,
       credentials: servers.credentials,
@@ -145,20 +153,10 @@ async function main() {
       /** Deletes a stream (freeing what the emulator stored for it) and collects the server's garbage. */
       async deleteStream(streamARN) {
         await client.send(new DeleteStreamCommand({ StreamARN: streamARN }))
-        child.send('gc')
-        for (;;) {
-          const [message] = await once(child, 'message')
-          if (message.gc) return
-        }
+        await ask('gc')
       },
       /** CPU usage, event-loop delay since the previous call, and memory of the server process. */
-      async stats() {
-        child.send('stats')
-        for (;;) {
-          const [message] = await once(child, 'message')
-          if (message.stats) return message.stats
-        }
-      },
+      stats: () => ask('stats'),
       async stop() {
         client.destroy()
         child.send('stop')
