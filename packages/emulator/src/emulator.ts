@@ -159,11 +159,16 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   })
 }
 
-/** Answers requests node's HTTP parser refused (oversized headers, bad syntax) with an AWS-shaped error. */
+/**
+ * Answers requests node's HTTP parser refused (oversized headers, bad syntax) with an AWS-shaped error. A
+ * request the network cut short (the peer half-closed or reset the connection before the end of the head or
+ * body: `HPE_INVALID_EOF_STATE`, `ECONNRESET`) is not answered: the service never received a request, so the
+ * connection is just closed.
+ */
 function refuseMalformed(error: NodeJS.ErrnoException, socket: Socket): void {
   const busy =
     (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true
-  if (error.code === 'ECONNRESET' || !socket.writable || busy) {
+  if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable || busy) {
     socket.destroy()
     return
   }

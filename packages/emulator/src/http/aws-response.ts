@@ -48,12 +48,19 @@ export function sendError(
   response.end(body)
 }
 
+/** How long a peer may keep a refused connection open after the error response before it is destroyed. */
+const RAW_ERROR_GRACE_MS = 2000
+
 /**
  * Writes an AWS error response straight to a socket, for requests node's HTTP parser refused (no
- * `ServerResponse` exists then), and closes the connection.
+ * `ServerResponse` exists then), and closes the connection (destroyed after a short grace when the peer
+ * keeps it open).
  */
 export function writeRawError(socket: Socket, error: ServiceError, requestId: string, reason: string): void {
   const body = errorBody(error)
+  const timer = setTimeout(() => socket.destroy(), RAW_ERROR_GRACE_MS)
+  timer.unref()
+  socket.once('close', () => clearTimeout(timer))
   socket.end(
     `HTTP/1.1 ${error.status} ${reason}\r\n` +
       'content-type: application/json\r\n' +

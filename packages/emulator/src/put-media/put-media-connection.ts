@@ -172,7 +172,10 @@ export class PutMediaConnection implements PutMediaWriter {
   }
 
   readonly #onEnd = (): void => {
-    void this.#finish('end')
+    // Only a body that ended with its terminating chunk (or its full Content-Length) completes the last
+    // fragment; a body the network cut short is a vanished client, whatever the HTTP parser reports.
+    if (this.#request.complete) void this.#finish('end')
+    else this.#abort()
   }
 
   readonly #onAbort = (): void => {
