@@ -83,7 +83,9 @@ function refusalOf(
 export function classifyFailure(error: unknown, what: string): FailureDecision {
   if (ProducerError.is(error)) {
     const transient =
-      error.code === 'ERR_KVS_PRODUCER_ERROR_ACK' || error.code === 'ERR_KVS_PRODUCER_SESSION_ENDED'
+      error.code === 'ERR_KVS_PRODUCER_ERROR_ACK' ||
+      error.code === 'ERR_KVS_PRODUCER_SESSION_ENDED' ||
+      error.code === 'ERR_KVS_PRODUCER_TIMEOUT'
     return transient ? { kind: 'retry', invalidateEndpoint: false } : { kind: 'fatal', error }
   }
   if (ChunkerError.is(error)) {
@@ -128,28 +130,24 @@ export function classifyFailure(error: unknown, what: string): FailureDecision {
   return { kind: 'retry', invalidateEndpoint: isEndpointError(error) }
 }
 
-/** Refusals that say "not now" rather than "never": throttling, a moved endpoint, an expired token. */
-const TRANSIENT_REFUSALS = new Set([
-  'ClientLimitExceededException',
-  'ConnectionLimitExceededException',
-  'InvalidEndpointException',
-  'ThrottlingException',
-  ...EXPIRED,
-])
+/** ListFragments refusals that asking again cannot change: not allowed, not available, or a request we malformed. */
+const UNCHECKABLE = new Set([...NOT_AUTHORIZED, ...REJECTED])
 
 /**
- * Whether a call was refused for good (a 4xx other than throttling, a moved endpoint or an expired token):
- * not allowed, not available (`UnknownOperationException`), or malformed. Used for ListFragments, whose
- * refusal turns reconciliation off instead of stopping the producer.
+ * What a failed reconciliation (ListFragments) means for the fragments it was to look up:
+ * - `retry`: the call did not get an answer (a cut or stalled connection, a timeout, throttling, a 5xx, an
+ *   expired token, a moved endpoint, the stream gone): the attempt is retried later, reconciliation stays on,
+ *   nothing is resent unchecked;
+ * - `unchecked`: the service refused the call itself (not authorized for `kinesisvideo:ListFragments`, the
+ *   operation unknown, or a request it calls malformed, which is a bug to report): asking again cannot help,
+ *   so the fragments are resent without the check, each reported as a possible duplicate. Reconciliation is
+ *   tried again after the next failure: one refusal never turns it off for good.
  */
-export function isPermanentRefusal(error: unknown): boolean {
+export function classifyReconcileFailure(error: unknown): 'retry' | 'unchecked' {
   const refusal = refusalOf(error)
-  if (refusal === undefined || refusal.status === undefined) return false
-  return (
-    refusal.status >= 400 &&
-    refusal.status < 500 &&
-    refusal.status !== 408 &&
-    refusal.status !== 429 &&
-    !TRANSIENT_REFUSALS.has(refusal.name)
-  )
+  if (refusal === undefined || refusal.status === undefined) return 'retry'
+  if (refusal.status >= 500 || refusal.status === 408 || refusal.status === 429) return 'retry'
+  if (UNCHECKABLE.has(refusal.name)) return 'unchecked'
+  if ((refusal.status === 401 || refusal.status === 403) && refusal.name === '') return 'unchecked'
+  return 'retry'
 }

@@ -30,6 +30,11 @@ export type ProducerErrorCode =
   | 'ERR_KVS_PRODUCER_ERROR_ACK'
   /** Not fatal (a reconnect follows): the service ended a PutMedia response the producer had not ended. */
   | 'ERR_KVS_PRODUCER_SESSION_ENDED'
+  /**
+   * Not fatal (the attempt is retried): a call made while opening a session (DescribeStream, GetDataEndpoint,
+   * credentials, ListFragments, the new session's response) took longer than its bound.
+   */
+  | 'ERR_KVS_PRODUCER_TIMEOUT'
 
 export interface ProducerErrorOptions {
   cause?: unknown

@@ -39,6 +39,11 @@ export interface SkippedFragment {
   errorCode: string | undefined
   /** What happened, in words. */
   message: string
+  /**
+   * `not-stored`: it never reached the service complete, or the service refused it. `unknown`: it was sent
+   * and dropped (`buffer-full`) before any acknowledgement or lookup told whether the service stored it.
+   */
+  fate: 'not-stored' | 'unknown'
 }
 
 /** Every acknowledgement received, as decoded, with the fragment it was matched to in its session. */
@@ -99,7 +104,27 @@ export interface ReconciliationEvent {
   checked: number
   /** Of those, found stored (acknowledged now, not resent). */
   found: number
-  /** Set when ListFragments failed: the unknown fragments are resent (at least once, not exactly once). */
+  /**
+   * Set when ListFragments was refused: the fragments not known to be stored are resent unchecked, each
+   * reported by a `possible-duplicate` event. (A call that got no answer is retried with the next attempt
+   * and reported by the `reconnecting` state change instead.)
+   */
+  error: unknown
+}
+
+/**
+ * A fragment whose fate was unknown (written in a session that failed before its acknowledgement) is being
+ * sent again without ListFragments having said it was not stored: it may end up stored twice (at least once,
+ * not exactly once). Never silent: this event, and `stats().fragments.possibleDuplicates`.
+ */
+export interface PossibleDuplicateEvent {
+  type: 'possible-duplicate'
+  fragment: FragmentRef
+  /**
+   * `reconciliation-off`: the `reconcile` option is false. `reconciliation-refused`: ListFragments was refused
+   * (not authorized, not available, or a request the service called malformed; `error`).
+   */
+  reason: 'reconciliation-off' | 'reconciliation-refused'
   error: unknown
 }
 
@@ -128,6 +153,7 @@ export type ProducerEvent =
   | FragmentSkippedEvent
   | StateChangeEvent
   | ReconciliationEvent
+  | PossibleDuplicateEvent
   | ViolationFoundEvent
   | StatsReportEvent
   | ProducerErrorEvent
@@ -139,6 +165,7 @@ export const PRODUCER_EVENT_TYPES = [
   'fragment-skipped',
   'state',
   'reconciliation',
+  'possible-duplicate',
   'violation',
   'stats',
 ] as const satisfies readonly Exclude<ProducerEvent['type'], 'error'>[]
@@ -153,6 +180,7 @@ export interface ProducerEventMap {
   'fragment-skipped': [FragmentSkippedEvent]
   state: [StateChangeEvent]
   reconciliation: [ReconciliationEvent]
+  'possible-duplicate': [PossibleDuplicateEvent]
   violation: [ViolationFoundEvent]
   stats: [StatsReportEvent]
   error: [Error]

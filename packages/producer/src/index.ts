@@ -6,6 +6,7 @@ export type {
   FragmentAcknowledgedEvent,
   FragmentRef,
   FragmentSkippedEvent,
+  PossibleDuplicateEvent,
   ProducerErrorEvent,
   ProducerEvent,
   ProducerEventMap,
@@ -20,6 +21,7 @@ export type {
 export { PRODUCER_EVENT_TYPES } from './events.ts'
 export {
   DEFAULT_ACK_STALENESS_MS,
+  DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_CONNECTION_DURATION_MS,
   DEFAULT_MAX_DURATION_MS,

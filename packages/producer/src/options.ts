@@ -52,6 +52,13 @@ export interface ProducerOptions {
   ackStalenessMs?: number
   /** Time allowed to connect, ms. Default: the transport's (5,000). */
   connectTimeoutMs?: number
+  /**
+   * The most each call made while opening a session may take (DescribeStream, GetDataEndpoint, getting
+   * credentials), ms; a call over it fails the attempt, which is retried. Default 10,000 (the AWS producers'
+   * service-call timeout). ListFragments calls and the wait for a new session's answer are bounded by
+   * `ackStalenessMs` (10,000 when that is 0).
+   */
+  callTimeoutMs?: number
   /** Sessions are replaced (at a fragment boundary) once this old, ms. Default 40 minutes. */
   maxConnectionDurationMs?: number
   /** Reconnect policy: backoff, and how many consecutive failures without progress end the producer. */
@@ -106,6 +113,7 @@ export interface ResolvedProducerOptions {
   whenFull: 'block' | 'drop-oldest'
   ackStalenessMs: number
   connectTimeoutMs: number | undefined
+  callTimeoutMs: number
   maxConnectionDurationMs: number
   retry: RetryPolicy
   acknowledgeOn: 'PERSISTED' | 'RECEIVED' | undefined
@@ -128,6 +136,8 @@ export const DEFAULT_MAX_DURATION_MS = 120_000
 export const DEFAULT_ACK_STALENESS_MS = 10_000
 /** Default `maxConnectionDurationMs`: 40 minutes, under the service's 45-minute cap (ErrorId 4003). */
 export const DEFAULT_MAX_CONNECTION_DURATION_MS = 40 * 60_000
+/** Default `callTimeoutMs`: PIC's `SERVICE_CALL_DEFAULT_TIMEOUT`. */
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000
 /** Default `reconcile.settleMs`: ListFragments usually lists a fragment within a second of PERSISTED. */
 export const DEFAULT_RECONCILE_SETTLE_MS = 1_000
 /** Default `statsIntervalMs`. */
@@ -267,6 +277,7 @@ export function resolveOptions(options: ProducerOptions): ResolvedProducerOption
       options.connectTimeoutMs === undefined
         ? undefined
         : finite('connectTimeoutMs', options.connectTimeoutMs, 0),
+    callTimeoutMs: finite('callTimeoutMs', options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS, true),
     maxConnectionDurationMs: finite(
       'maxConnectionDurationMs',
       options.maxConnectionDurationMs,

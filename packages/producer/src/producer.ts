@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events'
 import { Writable } from 'node:stream'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { type Ack, describeAckError } from '@kvs-streams/acks'
 import {
   type ChunkerEvent,
@@ -11,8 +10,9 @@ import {
 } from '@kvs-streams/chunker'
 import { createKvsSigner, type KvsSigner } from '@kvs-streams/signer'
 import { backoffDelay } from './backoff.ts'
-import { classifyFailure, decideErrorAck, isPermanentRefusal } from './classify.ts'
+import { classifyFailure, classifyReconcileFailure, decideErrorAck } from './classify.ts'
 import { type ControlPlane, createControlPlane } from './control-plane.ts'
+import { delay, withDeadline } from './deadline.ts'
 import { END_OF_FRAGMENT_TAGS } from './end-of-fragment.ts'
 import { ProducerError } from './errors.ts'
 import { DEFAULT_MAX_QUEUED_EVENTS, EventQueue } from './event-queue.ts'
@@ -94,8 +94,8 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   readonly #buffer: ReplayBuffer
   readonly #control: ControlPlane
   readonly #signer: KvsSigner
-  /** How fragments are looked up after a failed session; undefined when reconciliation is off or was refused. */
-  #lister: StoredFragmentLister | undefined
+  /** How fragments are looked up after a failed session; undefined when reconciliation is off. */
+  readonly #lister: StoredFragmentLister | undefined
   /** Aborts control-plane and ListFragments calls when the producer stops. */
   readonly #abort = new AbortController()
   readonly #trailer: Uint8Array | undefined
@@ -134,6 +134,18 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   #failures = 0
   /** Fragments written in a session that ended without their ack: to look up before they are resent. */
   #uncertain = new Set<BufferedFragment>()
+  /**
+   * A session opened after a failure, held (nothing written to it but the MKV header) until the service has
+   * answered it and reconciliation has looked up the uncertain fragments.
+   */
+  #held: Session | undefined
+  /**
+   * Clock reading before which no session may be signed: set when a session that wrote fragments failed
+   * before the service answered it, so its request head may still be on its way. The next session is then
+   * signed in a later second (`x-amz-date` has whole seconds), so the service, which accepts the newest
+   * PutMedia connection by request start, can never take the old one for the newer.
+   */
+  #notBefore = 0
 
   // Outcome.
   #fatal: Error | undefined
@@ -155,6 +167,8 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   #reconciled = 0
   #acknowledged = 0
   #skippedCount = 0
+  #fateUnknown = 0
+  #possibleDuplicates = 0
   #sessions = 0
   #reconnects = 0
   #rotations = 0
@@ -258,6 +272,8 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
         reconciled: this.#reconciled,
         acknowledged: this.#acknowledged,
         skipped: this.#skippedCount,
+        fateUnknown: this.#fateUnknown,
+        possibleDuplicates: this.#possibleDuplicates,
       },
       replayBuffer: {
         bytes: this.#buffer.bytes,
@@ -417,6 +433,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
         errorCode:
           violation.errorId === undefined ? undefined : describeAckError(violation.errorId).errorCode,
         message: violation.message,
+        fate: 'not-stored',
       })
       return
     }
@@ -448,8 +465,9 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
             errorCode: undefined,
             message:
               oldest.sends > 0
-                ? 'Dropped from the full replay buffer before its acknowledgement (it was sent and may be stored)'
+                ? 'Dropped from the full replay buffer before its acknowledgement: it was sent, and whether the service stored it is unknown'
                 : 'Dropped from the full replay buffer before it could be sent',
+            fate: oldest.sends > 0 ? 'unknown' : 'not-stored',
           },
           oldest,
         )
@@ -475,7 +493,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       })
       return
     }
-    if (session.state !== 'open' || session.writing) return
+    if (session.state !== 'open' || session.writing || session === this.#held) return
     const next = this.#buffer.peek()
     if (next === undefined) {
       // Everything is written. The session ends when nothing more can come (without end-of-fragment tags the
@@ -501,33 +519,47 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     const reason = this.#nextReason
     const id = ++this.#sessionSeq
     this.#setState('connecting', { sessionId: id, reason })
+    const { callTimeoutMs, clock } = this.#options
+    const abort = this.#abort.signal
     let expiration: Date | undefined
     let endpoint: string
     try {
       await this.#prepare()
-      if (this.#uncertain.size > 0 && !this.#stopped) await this.#reconcile(id)
-      endpoint = await this.#control.dataEndpoint('PUT_MEDIA')
-      expiration = (await this.#signer.credentials()).expiration
+      endpoint = await withDeadline(callTimeoutMs, abort, 'GetDataEndpoint', () =>
+        this.#control.dataEndpoint('PUT_MEDIA'),
+      )
+      expiration = (
+        await withDeadline(callTimeoutMs, abort, 'Getting credentials', () => this.#signer.credentials())
+      ).expiration
+      const waitMs = this.#notBefore - clock()
+      if (waitMs > 0) await delay(waitMs, abort)
     } catch (error) {
       this.#connecting = false
       this.#failed(error, undefined)
       return
     }
-    this.#connecting = false
-    if (this.#stopped) return
+    if (this.#stopped) {
+      this.#connecting = false
+      return
+    }
     this.#buffer.rewind()
     const first = this.#buffer.peek()
     if (first === undefined) {
-      // Reconciliation found everything stored: nothing to resend.
+      // Everything written before was acknowledged after all (or skipped): nothing to resend.
+      this.#connecting = false
+      this.#uncertain.clear()
       this.#setState('idle', { reason: 'resume' })
       this.#pump()
       return
     }
+    const uncertain = [...this.#uncertain].filter((fragment) => !fragment.settled)
+    if (uncertain.length === 0) this.#uncertain.clear()
     let session: Session
     try {
       session = this.#openSession(id, first.header, endpoint, reason)
     } catch (error) {
       // putMedia refused its options (an endpoint GetDataEndpoint should not have returned).
+      this.#connecting = false
       this.#failed(error, undefined)
       return
     }
@@ -535,7 +567,37 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     this.#sessions++
     if (reason === 'retry') this.#reconnects++
     this.#scheduleRotation(session, expiration)
+    if (uncertain.length > 0) {
+      // Exactly once: the fragments of a failed session are looked up only once this session has been
+      // answered. The service accepts one PutMedia connection per stream, the newest: from its 200 on, nothing
+      // the old connection still has in flight can complete a fragment, so what ListFragments does not list
+      // now will never be stored by the old session, and resending it cannot store it twice.
+      this.#held = session
+      try {
+        await withDeadline(this.#staleBoundMs, abort, `The answer to PutMedia session ${id}`, () =>
+          session.responded200(),
+        )
+        await this.#reconcile(id, uncertain)
+      } catch (error) {
+        this.#held = undefined
+        this.#connecting = false
+        // Closing the session reports the failure (retry after a backoff, or fatal); a session that closed
+        // by itself has reported it already.
+        if (session.state !== 'closed') session.destroy(error)
+        else this.#pump()
+        return
+      }
+      this.#held = undefined
+      if (session.state !== 'closed') this.#setState('streaming', { sessionId: id, reason })
+    }
+    this.#connecting = false
+    this.#buffer.rewind()
     this.#pump()
+  }
+
+  /** The bound on a ListFragments call and on the wait for a new session's answer, ms. */
+  get #staleBoundMs(): number {
+    return this.#options.ackStalenessMs > 0 ? this.#options.ackStalenessMs : 10_000
   }
 
   #openSession(id: number, header: SessionHeader, endpoint: string, reason: string): Session {
@@ -561,7 +623,9 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
         },
       },
       {
-        response: (opened) => this.#setState('streaming', { sessionId: opened.id, reason }),
+        response: (opened) => {
+          if (opened !== this.#held) this.#setState('streaming', { sessionId: opened.id, reason })
+        },
         ack: (from, ack) => this.#onAck(from, ack),
         closed: (closed, cause) => this.#sessionClosed(closed, cause),
       },
@@ -572,7 +636,12 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   async #prepare(): Promise<void> {
     if (this.#ready) return
     if (this.#acknowledgeOn === undefined) {
-      const { retentionHours, status } = await this.#control.describeStream(this.#abort.signal)
+      const { retentionHours, status } = await withDeadline(
+        this.#options.callTimeoutMs,
+        this.#abort.signal,
+        'DescribeStream',
+        (signal) => this.#control.describeStream(signal),
+      )
       if (status !== 'ACTIVE' && status !== 'UPDATING') throw new Error(`The stream is ${status}, not ACTIVE`)
       this.#acknowledgeOn = retentionHours > 0 ? 'PERSISTED' : 'RECEIVED'
     }
@@ -580,45 +649,45 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   }
 
   /**
-   * Looks up the fragments whose session failed before their ack (ListFragments, by producer timestamp) and
-   * settles those the service stored, so they are not sent twice. Fragments acknowledged RECEIVED but not
-   * listed yet get a second look after `settleMs` (ListFragments is eventually consistent). A refusal turns
-   * reconciliation off (fragments are then resent); a transient failure fails this attempt.
+   * Looks up `candidates` (fragments whose session failed before their ack) with ListFragments, by producer
+   * timestamp, and settles those the service stored, so they are not sent twice. Those not listed get a second
+   * look after `settleMs` (ListFragments is eventually consistent on the service). Each call is bounded by a
+   * held timer. A call that gets no answer throws (the attempt is retried, the fragments stay uncertain); a
+   * refusal asking again cannot change resends them unchecked, each reported as `possible-duplicate`.
    */
-  async #reconcile(sessionId: number): Promise<void> {
-    const candidates = [...this.#uncertain].filter((fragment) => !fragment.settled)
+  async #reconcile(sessionId: number, candidates: BufferedFragment[]): Promise<void> {
     const lister = this.#lister
-    if (candidates.length === 0 || lister === undefined) {
+    if (lister === undefined) {
       this.#uncertain.clear()
+      for (const fragment of candidates) this.#possibleDuplicate(fragment, 'reconciliation-off', undefined)
       return
     }
-    // A ListFragments call that hangs (a stalled connection) must not hold the producer up: it gets as long
-    // as an ack may take.
-    const timeoutMs = this.#options.ackStalenessMs > 0 ? this.#options.ackStalenessMs : 10_000
-    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)])
+    const abort = this.#abort.signal
     const found = new Set<BufferedFragment>()
-    try {
-      const timestampOf = (fragment: BufferedFragment): number => fragment.ref.producerTimestampMs
-      const stored = await lister(rangeOf(candidates, timestampOf), signal)
-      for (const fragment of matchStored(candidates, stored, timestampOf)) found.add(fragment)
-      const settleMs = this.#options.reconcile?.settleMs ?? 0
-      const unlisted = candidates.filter(
-        (fragment) => !found.has(fragment) && fragment.progress === 'received',
+    const timestampOf = (fragment: BufferedFragment): number => fragment.ref.producerTimestampMs
+    const look = async (fragments: BufferedFragment[]): Promise<void> => {
+      const stored = await withDeadline(this.#staleBoundMs, abort, 'ListFragments', (signal) =>
+        lister(rangeOf(fragments, timestampOf), signal),
       )
+      for (const fragment of matchStored(fragments, stored, timestampOf)) found.add(fragment)
+    }
+    try {
+      await look(candidates)
+      const settleMs = this.#options.reconcile?.settleMs ?? 0
+      const unlisted = candidates.filter((fragment) => !found.has(fragment) && !fragment.settled)
       if (unlisted.length > 0 && settleMs > 0) {
-        await sleep(settleMs, undefined, { signal })
-        const again = await lister(rangeOf(unlisted, timestampOf), signal)
-        for (const fragment of matchStored(unlisted, again, timestampOf)) found.add(fragment)
+        await delay(settleMs, abort)
+        await look(unlisted)
       }
     } catch (error) {
-      if (!isPermanentRefusal(error)) {
+      if (classifyReconcileFailure(error) === 'retry') {
         if (classifyFailure(error, 'ListFragments').kind === 'retry')
           this.#control.invalidate('LIST_FRAGMENTS')
         throw error
       }
-      this.#lister = undefined
       this.#uncertain.clear()
       this.#emit({ type: 'reconciliation', sessionId, checked: candidates.length, found: 0, error })
+      for (const fragment of candidates) this.#possibleDuplicate(fragment, 'reconciliation-refused', error)
       return
     }
     this.#uncertain.clear()
@@ -632,6 +701,17 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       found: found.size,
       error: undefined,
     })
+  }
+
+  /** `fragment`, of unknown fate, is about to be resent without a ListFragments check. */
+  #possibleDuplicate(
+    fragment: BufferedFragment,
+    reason: 'reconciliation-off' | 'reconciliation-refused',
+    error: unknown,
+  ): void {
+    if (fragment.settled) return
+    this.#possibleDuplicates++
+    this.#emit({ type: 'possible-duplicate', fragment: fragment.ref, reason, error })
   }
 
   /** Replaces the session before it reaches `maxConnectionDurationMs` or its credentials expire. */
@@ -715,6 +795,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       this.#buffer.settle(fragment)
     }
     this.#skippedCount++
+    if (record.fate === 'unknown') this.#fateUnknown++
     if (this.#skipped.length < MAX_SKIPPED_KEPT) this.#skipped.push(record)
     this.#emit({ type: 'fragment-skipped', ...record })
     this.#releaseHeldWrite()
@@ -737,6 +818,11 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       this.#uncertain.add(fragment)
       unsettled = true
     }
+    if (unsettled && !session.responded) {
+      // Its request head may still be on its way: sign the next session in a later second (see #notBefore).
+      const now = this.#options.clock()
+      this.#notBefore = Math.max(this.#notBefore, (Math.floor(now / 1000) + 1) * 1000)
+    }
     if (this.#stopped) return
     const errorAck = session.errorAck
     if (errorAck !== undefined) {
@@ -752,6 +838,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
             errorId: errorAck.errorId,
             errorCode: errorAck.errorCode ?? info.errorCode,
             message: info.description,
+            fate: 'not-stored',
           },
           fragment,
         )

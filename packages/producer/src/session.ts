@@ -47,6 +47,8 @@ export class Session {
   state: 'open' | 'ending' | 'closed' = 'open'
   /** Why `end()` was called (`rotation`, `credentials`, `header`, `end`). */
   endReason: string | undefined
+  /** The service answered 200: it has this request's head, so this is the stream's newest connection. */
+  responded = false
   /** The first ERROR ack received, and the fragment it named (when it named one written here). */
   errorAck: Ack | undefined
   errorFragment: BufferedFragment | undefined
@@ -64,6 +66,9 @@ export class Session {
   #awaitingHead = 0
   /** The RECEIVED watchdog while open, the bounded wait for the last acks once ending. */
   #timer: NodeJS.Timeout | undefined
+  #closeCause: unknown
+  /** Waiters of `responded200()`. */
+  #responseWaiters: { resolve: () => void; reject: (cause: unknown) => void }[] = []
 
   constructor(options: SessionOptions, handlers: SessionHandlers) {
     this.id = options.id
@@ -72,7 +77,10 @@ export class Session {
     this.#handlers = handlers
     this.#duplex = putMedia(options.putMedia)
     this.#duplex.on('response', () => {
-      if (this.state !== 'closed') this.#handlers.response(this)
+      if (this.state === 'closed') return
+      this.responded = true
+      for (const waiter of this.#responseWaiters.splice(0)) waiter.resolve()
+      this.#handlers.response(this)
     })
     this.#duplex.on('data', (chunk: Uint8Array) => this.#onData(chunk))
     this.#duplex.on('end', () => this.#onEnd())
@@ -81,6 +89,19 @@ export class Session {
       this.#timer = setInterval(() => this.#checkReceived(), Math.max(20, options.staleAfterMs / 4))
       this.#timer.unref()
     }
+    // The MKV header goes out at once: the request head goes with the first body bytes, so the service answers
+    // (and supersedes any older connection of the stream) before a fragment is written.
+    this.#writeHeader()
+  }
+
+  /**
+   * Resolves once the service has answered 200, rejects with the cause if the session closes first. Bound the
+   * wait yourself (the producer does, with `withDeadline`).
+   */
+  responded200(): Promise<void> {
+    if (this.responded) return Promise.resolve()
+    if (this.state === 'closed') return Promise.reject(this.#closeCause ?? new Error('session closed'))
+    return new Promise((resolve, reject) => this.#responseWaiters.push({ resolve, reject }))
   }
 
   /** Whether a write is waiting for the transport to take it. */
@@ -95,11 +116,7 @@ export class Session {
    */
   write(fragment: BufferedFragment, trailer: Uint8Array | undefined, taken: () => void): number {
     if (this.state !== 'open') throw new Error('Session.write after end')
-    if (!this.#headerWritten) {
-      this.#headerWritten = true
-      this.#duplex.write(this.header.bytes)
-      this.#options.onBytes(this.header.bytes.byteLength)
-    }
+    this.#writeHeader()
     const parts = trailer === undefined ? fragment.bytes : [...fragment.bytes, trailer]
     const { ref } = fragment
     // One write per fragment, as a chunker event (the transport sends its `parts` in order): the transport's
@@ -128,6 +145,13 @@ export class Session {
     })
     this.#options.onBytes(write.byteLength)
     return write.byteLength
+  }
+
+  #writeHeader(): void {
+    if (this.#headerWritten) return
+    this.#headerWritten = true
+    this.#duplex.write(this.header.bytes)
+    this.#options.onBytes(this.header.bytes.byteLength)
   }
 
   /**
@@ -245,6 +269,9 @@ export class Session {
   #close(cause: unknown): void {
     if (this.state === 'closed') return
     this.state = 'closed'
+    this.#closeCause = cause
+    const closedBeforeResponse = cause ?? new Error('the session ended before the service answered')
+    for (const waiter of this.#responseWaiters.splice(0)) waiter.reject(closedBeforeResponse)
     clearTimeout(this.#timer)
     clearInterval(this.#timer)
     this.#awaiting = []

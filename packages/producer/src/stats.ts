@@ -34,6 +34,10 @@ export interface ProducerStats {
     acknowledged: number
     /** Skipped after a non-retriable ERROR ack or a violation, or dropped by `whenFull: 'drop-oldest'`. */
     skipped: number
+    /** Of the skipped, those dropped after being sent, with no answer on whether the service stored them. */
+    fateUnknown: number
+    /** Resends of a fragment of unknown fate without a ListFragments check (`possible-duplicate` events). */
+    possibleDuplicates: number
   }
   replayBuffer: {
     bytes: number

@@ -1,6 +1,6 @@
 import { KvsConnectionError, KvsHttpError, KvsTimeoutError } from '@kvs-streams/transport'
 import { describe, expect, test } from 'vitest'
-import { classifyFailure, decideErrorAck, isPermanentRefusal } from '../src/classify.ts'
+import { classifyFailure, classifyReconcileFailure, decideErrorAck } from '../src/classify.ts'
 import { ProducerError } from '../src/index.ts'
 
 const http = (status: number, errorType?: string) =>
@@ -80,13 +80,19 @@ describe('classifyFailure', () => {
   })
 })
 
-describe('isPermanentRefusal', () => {
-  test('a 4xx refusal turns reconciliation off; throttling, expired tokens and transport failures do not', () => {
-    expect(isPermanentRefusal(http(404, 'UnknownOperationException'))).toBe(true)
-    expect(isPermanentRefusal(http(403, 'AccessDeniedException'))).toBe(true)
-    expect(isPermanentRefusal(http(400, 'ClientLimitExceededException'))).toBe(false)
-    expect(isPermanentRefusal(http(403, 'ExpiredTokenException'))).toBe(false)
-    expect(isPermanentRefusal(http(503))).toBe(false)
-    expect(isPermanentRefusal(new KvsConnectionError('reset'))).toBe(false)
+describe('classifyReconcileFailure', () => {
+  test('a refusal asking again cannot change is resent unchecked; anything without an answer is retried', () => {
+    expect(classifyReconcileFailure(http(400, 'UnknownOperationException'))).toBe('unchecked')
+    expect(classifyReconcileFailure(http(403, 'AccessDeniedException'))).toBe('unchecked')
+    expect(classifyReconcileFailure(http(401, 'NotAuthorizedException'))).toBe('unchecked')
+    expect(classifyReconcileFailure(http(400, 'SerializationException'))).toBe('unchecked')
+    expect(classifyReconcileFailure(http(403))).toBe('unchecked')
+    expect(classifyReconcileFailure(http(400, 'ClientLimitExceededException'))).toBe('retry')
+    expect(classifyReconcileFailure(http(403, 'ExpiredTokenException'))).toBe('retry')
+    expect(classifyReconcileFailure(http(404, 'ResourceNotFoundException'))).toBe('retry')
+    expect(classifyReconcileFailure(http(408))).toBe('retry')
+    expect(classifyReconcileFailure(http(503))).toBe('retry')
+    expect(classifyReconcileFailure(new KvsConnectionError('reset'))).toBe('retry')
+    expect(classifyReconcileFailure(new Error('socket hang up'))).toBe('retry')
   })
 })

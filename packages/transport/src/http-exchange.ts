@@ -33,6 +33,11 @@ export interface HttpExchangeOptions {
   bodyTimeoutMs: number
   /** undici's timeout for the response headers; 0 disables. */
   headersTimeoutMs: number
+  /**
+   * Called once, synchronously, when the exchange fails or is aborted, before undici is told to abort (which
+   * closes the socket): the last moment to reset the connection instead.
+   */
+  onAbandon?: () => void
 }
 
 /**
@@ -136,6 +141,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.#reason = error
     clearTimeout(this.#connectTimer)
     this.#options.signal?.removeEventListener('abort', this.#onAbort)
+    if (error !== undefined) this.#options.onAbandon?.()
     const controller = this.#controller
     if (error !== undefined && controller !== undefined && !controller.aborted) controller.abort(error)
   }

@@ -13,6 +13,7 @@ import {
   resolveDataPlaneOptions,
   resolveStreamTarget,
 } from './options.ts'
+import { SessionConnection } from './session-connection.ts'
 import { StalenessTimer } from './staleness-timer.ts'
 import { USER_AGENT } from './user-agent.ts'
 
@@ -84,8 +85,15 @@ class PutMediaDuplex extends Duplex {
   readonly #queue: BodyQueue
   readonly #exchange: HttpExchange
   readonly #staleness: StalenessTimer
+  /** The session's own connection, when the caller gave no dispatcher (see `SessionConnection`). */
+  readonly #connection: SessionConnection | undefined
 
-  constructor(resolved: ResolvedDataPlaneOptions, highWaterMark: number, ackStalenessMs: number) {
+  constructor(
+    resolved: ResolvedDataPlaneOptions,
+    highWaterMark: number,
+    ackStalenessMs: number,
+    connection: SessionConnection | undefined,
+  ) {
     // Object mode (events are accepted) with a high-water mark of 2 writes: a write returns true unless an
     // earlier one is still waiting for the socket. Bytes are bounded by the BodyQueue's highWaterMark.
     super({ writableObjectMode: true, writableHighWaterMark: 2, decodeStrings: false, allowHalfOpen: true })
@@ -99,9 +107,10 @@ class PutMediaDuplex extends Duplex {
       )
     })
     this.#queue = new BodyQueue(highWaterMark, () => this.#staleness.noteSent())
+    this.#connection = connection
     this.#exchange = new HttpExchange(
       {
-        dispatcher: resolved.dispatcher,
+        dispatcher: connection?.dispatcher ?? resolved.dispatcher,
         url: operationUrl(resolved.endpoint, 'putMedia'),
         body: this.#queue,
         signal: resolved.signal,
@@ -109,6 +118,9 @@ class PutMediaDuplex extends Duplex {
         // Acks may legitimately pause while the upload runs flat out: ackStalenessMs is the only idle timer.
         headersTimeoutMs: 0,
         bodyTimeoutMs: 0,
+        // A session abandoned mid-request (stale, aborted, destroyed) is reset, so what it still had queued
+        // never reaches the service.
+        onAbandon: () => this.#connection?.reset(),
       },
       {
         onResponse: (status, headers) => {
@@ -175,8 +187,10 @@ class PutMediaDuplex extends Duplex {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#staleness.stop()
     const reason = error ?? new KvsAbortError('The PutMedia stream was destroyed')
-    this.#queue.destroy(reason)
+    // Aborting an exchange still in flight resets its connection (onAbandon); then the client is closed.
     this.#exchange.abort(reason)
+    this.#queue.destroy(reason)
+    this.#connection?.close()
     callback(error)
   }
 }
@@ -197,7 +211,10 @@ class PutMediaDuplex extends Duplex {
  * 2xx; `KvsTimeoutError` `ERR_KVS_CONNECT_TIMEOUT` / `ERR_KVS_ACK_STALE`; `KvsAbortError` through `signal`;
  * `KvsConnectionError` for socket failures, or when the service ends the response before the body is sent
  * (it does so after an ERROR ack: the error comes once the readable side has delivered every ack).
- * Destroying the stream aborts the request and destroys its socket.
+ * Destroying the stream aborts the request. Without a `dispatcher` option each session has a connection of its
+ * own, and destroying the stream before the response ended resets it (RST): bytes not yet sent are discarded
+ * rather than flushed, so an abandoned session cannot complete a fragment late. With a `dispatcher`, the
+ * dispatcher's socket is destroyed (closed gracefully).
  *
  * @throws {TypeError} on a bad option
  * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_PutMedia.html
@@ -227,7 +244,9 @@ export function putMedia(options: PutMediaOptions): Duplex {
     'user-agent': USER_AGENT,
   }
   const url = operationUrl(resolved.endpoint, 'putMedia')
-  const duplex = new PutMediaDuplex(resolved, highWaterMark, ackStalenessMs)
+  const connection =
+    options.dispatcher === undefined ? new SessionConnection(url, resolved.connectTimeoutMs) : undefined
+  const duplex = new PutMediaDuplex(resolved, highWaterMark, ackStalenessMs, connection)
   duplex.start(
     Promise.resolve()
       .then(() => resolved.signer.signPutMedia({ url, headers }))
