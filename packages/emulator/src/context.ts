@@ -12,7 +12,10 @@ export interface LiveConnection {
 
 /** A PutMedia connection, as its stream sees it. */
 export interface PutMediaWriter extends LiveConnection {
-  /** A newer PutMedia for the same stream arrived: end this one (newest wins). */
+  /**
+   * A newer PutMedia for the same stream was accepted: end this one (newest wins). Its unfinished fragment is
+   * discarded and nothing it sends afterwards is read; the fragments it completed are still stored.
+   */
   supersede(): void
   /** The stream was deleted: end this one with ERROR 4008. */
   streamDeleted(): void
@@ -22,6 +25,16 @@ export interface PutMediaWriter extends LiveConnection {
 export interface StreamRuntime {
   /** The PutMedia connection currently writing to the stream. */
   writer: PutMediaWriter | undefined
+  /**
+   * The start (SigV4 signing time, else arrival time) of the newest PutMedia accepted for the stream: an older
+   * request arriving later is refused rather than taking over (see `admitPutMediaStart`).
+   */
+  newestPutMediaStartMs: number | undefined
+  /**
+   * Stores in flight of fragments PutMedia connections acknowledged RECEIVED: a new connection's 200 waits for
+   * them, so a producer that lists fragments after that 200 sees every one an earlier connection completed.
+   */
+  readonly pendingStores: Set<Promise<void>>
   /** PutMedia connections accepted for the stream since start-up (the `connectionIndex` of faults). */
   putMediaConnections: number
   /** GetMedia connections accepted for the stream since start-up (the `connectionIndex` of GetMedia faults). */

@@ -61,6 +61,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           stream.streamARN,
           (runtime = {
             writer: undefined,
+            newestPutMediaStartMs: undefined,
+            pendingStores: new Set(),
             putMediaConnections: 0,
             getMediaConnections: 0,
             getMediaReaders: 0,

@@ -64,6 +64,7 @@ const coralErrors = new Set([
   'RequestHeaderFieldsTooLargeException',
   'RequestTimeoutException',
   'InternalFailure',
+  'ServiceUnavailable',
 ])
 
 /**
@@ -108,4 +109,25 @@ export function streamNotFound(): ServiceError {
 /** `InvalidArgumentException` (400). */
 export function invalidArgument(message: string): ServiceError {
   return new ServiceError('InvalidArgumentException', 400, message)
+}
+
+/**
+ * `ConnectionLimitExceededException` (400) for a PutMedia that started before the newest one accepted for its
+ * stream: only one connection writes to a stream, and the last one started is the one accepted.
+ */
+export function olderPutMedia(startMs: number, newestStartMs: number): ServiceError {
+  return new ServiceError(
+    'ConnectionLimitExceededException',
+    400,
+    `A newer PutMedia connection was accepted for this stream: this request started at ${new Date(startMs).toISOString()}, the newest accepted one at ${new Date(newestStartMs).toISOString()}.`,
+  )
+}
+
+/** `ConnectionLimitExceededException` (400) for a PutMedia replaced by a newer one before its 200 was sent. */
+export function supersededPutMedia(): ServiceError {
+  return new ServiceError(
+    'ConnectionLimitExceededException',
+    400,
+    'A newer PutMedia connection was accepted for this stream before this one was answered.',
+  )
 }

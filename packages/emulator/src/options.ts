@@ -17,6 +17,11 @@ export interface PutMediaFaults {
   errorAfterFragments?: { count: number; errorId: number }
   /** Delay every ack of the connection by this many milliseconds (their order is kept). */
   ackDelayMs?: number
+  /**
+   * Delay storing each fragment of the connection by this many milliseconds after its RECEIVED ack (a slow
+   * disk): the fragment is listed, readable and PERSISTED that much later.
+   */
+  storeDelayMs?: number
 }
 
 /** Faults injected into one GetMedia connection, for testing readers' recovery. */
@@ -160,6 +165,7 @@ function validateFaults(name: string, faults: EmulatorFaults): EmulatorFaults {
   nonNegative(`${name}.dropAfterBytes`, faults.dropAfterBytes, 0)
   nonNegative(`${name}.dropAfterFragments`, faults.dropAfterFragments, 0)
   nonNegative(`${name}.ackDelayMs`, faults.ackDelayMs, 0)
+  nonNegative(`${name}.storeDelayMs`, faults.storeDelayMs, 0)
   const error = faults.errorAfterFragments
   if (error !== undefined) {
     if (typeof error !== 'object' || error === null) {

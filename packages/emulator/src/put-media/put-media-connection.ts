@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { setTimeout as delay } from 'node:timers/promises'
 import { type Ack, describeAckError } from '@kvs-streams/acks'
 import type { EmulatorContext, PutMediaWriter, StreamRuntime } from '../context.ts'
+import { ServiceError, streamNotFound, supersededPutMedia } from '../errors.ts'
 import { formatFragmentNumber } from '../fragment-number.ts'
 import { faultsFor, type PutMediaFaults } from '../options.ts'
 import type { StoredFragment, StreamRecord } from '../storage/types.ts'
@@ -12,6 +14,8 @@ import { createPutMediaSession, type PutMediaSession, type SessionEvent } from '
 const MAX_PENDING_STORES = 16
 /** How long a closed connection may keep sending before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000
+/** Longest wait of a new connection's 200 for the stores of fragments earlier connections completed. */
+const EARLIER_STORES_TIMEOUT_MS = 10_000
 
 /** A fragment acknowledged BUFFERING and not yet complete. */
 interface OpenFragment {
@@ -68,7 +72,10 @@ export class PutMediaConnection implements PutMediaWriter {
   #error: PendingError | undefined
   /** Whether errors from the parser are dropped (closing an idle connection is not the producer's fault). */
   #quiet = false
-  #state: 'reading' | 'finishing' | 'done' = 'reading'
+  /** `starting` until the 200 is written (earlier connections' stores settle meanwhile). */
+  #state: 'starting' | 'reading' | 'finishing' | 'done' = 'starting'
+  /** Why the connection is refused instead of answered 200, when that happened while it was starting. */
+  #refusal: ServiceError | undefined
   readonly #timers: NodeJS.Timeout[] = []
   #idleAck: NodeJS.Timeout | undefined
   #idleClose: NodeJS.Timeout | undefined
@@ -100,14 +107,35 @@ export class PutMediaConnection implements PutMediaWriter {
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve))
   }
 
-  /** Answers 200 and processes the body; resolves when the connection is over. */
-  run(continueExpected: boolean): Promise<void> {
+  /**
+   * Becomes the stream's writer (superseding the previous one), waits until the fragments earlier connections
+   * of the stream completed are stored (listed by ListFragments, readable by GetMedia), then answers 200 and
+   * processes the body; resolves when the connection is over. Rejects with the `ServiceError` to answer when
+   * the connection is refused before its 200: superseded meanwhile, stream deleted, emulator closing, or the
+   * earlier stores not settled within 10 s (503 `ServiceUnavailable`).
+   */
+  async run(continueExpected: boolean): Promise<void> {
     const { options, log } = this.#context
     const runtime = this.#runtime
     const previous = runtime.writer
     runtime.writer = this
-    previous?.supersede()
     this.#context.connections.add(this)
+    previous?.supersede()
+    const settled = await this.#settleEarlierStores()
+    if (!settled && this.#refusal === undefined) {
+      this.#refusal = new ServiceError(
+        'ServiceUnavailable',
+        503,
+        'The fragments of an earlier PutMedia connection of this stream are still being stored; retry.',
+      )
+    }
+    if (this.#refusal !== undefined || this.#request.socket.destroyed) {
+      const refusal = this.#refusal
+      this.#complete()
+      if (refusal !== undefined) throw refusal
+      return
+    }
+    this.#state = 'reading'
     log.info('PutMedia connection opened', {
       streamName: this.#stream.streamName,
       connectionIndex: this.#connectionIndex,
@@ -146,16 +174,38 @@ export class PutMediaConnection implements PutMediaWriter {
   }
 
   supersede(): void {
-    void this.#finish('superseded')
+    if (this.#state === 'starting') this.#refusal ??= supersededPutMedia()
+    else void this.#finish('superseded')
   }
 
   streamDeleted(): void {
-    this.#failAt(4008, 'the stream was deleted', this.#session.openFragmentIndex)
+    if (this.#state === 'starting') this.#refusal ??= streamNotFound()
+    else this.#failAt(4008, 'the stream was deleted', this.#session.openFragmentIndex)
   }
 
   shutdown(): Promise<void> {
-    void this.#finish('shutdown')
+    if (this.#state === 'starting') {
+      this.#refusal ??= new ServiceError('ServiceUnavailable', 503, 'The emulator is shutting down.')
+    } else void this.#finish('shutdown')
     return this.#done
+  }
+
+  /**
+   * Waits for the stores in flight of fragments acknowledged RECEIVED by earlier connections of the stream
+   * (superseded, cut or dropped ones), at most `EARLIER_STORES_TIMEOUT_MS`; false when they did not settle.
+   */
+  async #settleEarlierStores(): Promise<boolean> {
+    const pending = [...this.#runtime.pendingStores]
+    if (pending.length === 0) return true
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), EARLIER_STORES_TIMEOUT_MS)
+    })
+    try {
+      return await Promise.race([Promise.all(pending).then(() => true as const), timedOut])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   readonly #onData = (chunk: Buffer): void => {
@@ -294,7 +344,9 @@ export class PutMediaConnection implements PutMediaWriter {
       cluster: event.cluster,
       tags: event.tags,
     }
-    const store = storage.putFragment(this.#stream, fragment, durable).then(
+    const storeDelayMs = this.#faults.storeDelayMs ?? 0
+    const put = () => storage.putFragment(this.#stream, fragment, durable)
+    const store = (storeDelayMs > 0 ? delay(storeDelayMs).then(put) : put()).then(
       (stored) => {
         if (stored && durable) {
           this.#acks.write({
@@ -315,8 +367,10 @@ export class PutMediaConnection implements PutMediaWriter {
       },
     )
     this.#pending.add(store)
+    this.#runtime.pendingStores.add(store)
     void store.then(() => {
       this.#pending.delete(store)
+      this.#runtime.pendingStores.delete(store)
       if (this.#state === 'reading' && this.#pending.size < MAX_PENDING_STORES) this.#request.resume()
     })
     if (this.#pending.size >= MAX_PENDING_STORES) this.#request.pause()
