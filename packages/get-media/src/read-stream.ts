@@ -12,7 +12,7 @@ import {
   type StartSelector,
   type StreamRef,
 } from '@kvs-streams/transport'
-import type { GetMediaServiceError } from './errors.ts'
+import { GetMediaParseError, type GetMediaServiceError } from './errors.ts'
 import type {
   FragmentEndEvent,
   FragmentEvent,
@@ -27,7 +27,10 @@ const brand = Symbol.for('kvs-streams.get-media-read-stream-error')
 
 /** Stable error codes of `readStream`. */
 export type ReadStreamErrorCode =
-  /** `maxFailures` consecutive connections failed without delivering anything: the iteration throws this. */
+  /**
+   * Connections kept failing without delivering anything for `retryForMs` (or `maxFailures` times in a row,
+   * when set): the iteration throws this.
+   */
   | 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED'
   /** No byte arrived for `idleTimeoutMs`: the connection was closed and reopened (a `reconnect` event's `cause`). */
   | 'ERR_KVS_GETMEDIA_IDLE_TIMEOUT'
@@ -40,6 +43,12 @@ export interface ReadStreamErrorOptions {
   failures?: number
   /** Where reading would resume: the continuation token of the last complete fragment, if any. */
   continuationToken?: string | undefined
+  /** The fragment number of the last complete fragment delivered, if any. */
+  lastFragmentNumber?: string | undefined
+  /** How long the failed connections went on, ms: from the start of the first one to the end of the last. */
+  retriedForMs?: number
+  /** Where a new reader starts to go on from here (what the next request would have asked for). */
+  startSelector?: StartSelector | undefined
 }
 
 /**
@@ -49,16 +58,28 @@ export interface ReadStreamErrorOptions {
 export class ReadStreamError extends Error {
   override name = 'ReadStreamError'
   readonly code: ReadStreamErrorCode
-  /** Consecutive failed connections without progress. */
+  /** Consecutive failed connections without progress (the attempts made since something was delivered). */
   readonly failures: number
   /** The continuation token of the last complete fragment delivered: pass it to a new reader to go on. */
   readonly continuationToken: string | undefined
+  /** The fragment number of the last complete fragment delivered (`undefined` when none was). */
+  readonly lastFragmentNumber: string | undefined
+  /** How long the failed connections went on before giving up, ms (0 for the other codes). */
+  readonly retriedForMs: number
+  /**
+   * The `startSelector` for a new reader to go on where this one stopped: the last complete fragment's
+   * continuation token, after a fragment that was not found, or the first selector when nothing was delivered.
+   */
+  readonly startSelector: StartSelector | undefined
 
   constructor(code: ReadStreamErrorCode, message: string, options: ReadStreamErrorOptions = {}) {
     super(message, options.cause === undefined ? {} : { cause: options.cause })
     this.code = code
     this.failures = options.failures ?? 0
     this.continuationToken = options.continuationToken
+    this.lastFragmentNumber = options.lastFragmentNumber
+    this.retriedForMs = options.retriedForMs ?? 0
+    this.startSelector = options.startSelector
   }
 
   get [brand](): ReadStreamErrorCode {
@@ -123,7 +144,18 @@ interface ReadStreamOwnOptions {
   dispatcher?: GetMediaOptions['dispatcher']
   /** Ends the iteration (it returns, no error) and closes the connection. */
   signal?: AbortSignal
-  /** Consecutive connections that fail without delivering anything before giving up. Default 5. */
+  /**
+   * How long to keep reconnecting while connections fail, ms: counted from the start of the first connection
+   * that failed after the last one that delivered something (or stayed open until `idleTimeoutMs` on a quiet
+   * stream). Once it has passed, the next failure ends the iteration with `ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED`;
+   * the backoff is shortened so that a last attempt is made when it runs out. Default 60,000.
+   */
+  retryForMs?: number
+  /**
+   * Also give up after this many connections in a row fail without delivering anything, whichever of this
+   * and `retryForMs` comes first. Default: no count limit (before `retryForMs` existed it was 5, which a fast
+   * backoff spends in under 3 s: prefer `retryForMs`).
+   */
   maxFailures?: number
   /**
    * A connection that receives no byte for this long is closed and reopened (GetMedia otherwise waits
@@ -141,6 +173,8 @@ interface ReadStreamOwnOptions {
   connectTimeoutMs?: number
   /** Random number in [0, 1) for the backoff jitter. Default `Math.random`. */
   random?: () => number
+  /** Milliseconds on a monotonic clock, for `retryForMs`. Default `performance.now`. */
+  clock?: () => number
 }
 
 /** Options of `readStream`: a stream by name or ARN, and how to reach and sign for it. */
@@ -156,6 +190,41 @@ const RETRIABLE_ERROR_TYPES = new Set([
   'InternalFailure',
   'RequestTimeoutException',
   'InvalidEndpointException',
+])
+
+/**
+ * Codes that mean the network failed, not the request: anywhere in an error's `cause` chain, they make it
+ * retriable even when the outer error is a `TypeError` (as undici's `fetch` wraps socket errors).
+ */
+const NETWORK_ERROR_CODES = new Set([
+  'ERR_KVS_CONNECTION',
+  'ERR_KVS_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+])
+
+/** Parser limits of this reader: the same bytes break them again on every connection. */
+const LIMIT_ERROR_CODES = new Set([
+  'ERR_KVS_GETMEDIA_FRAME_TOO_LARGE',
+  'ERR_KVS_GETMEDIA_FRAGMENT_TOO_LARGE',
+  'ERR_KVS_GETMEDIA_TOO_MANY_TAGS',
+  'ERR_KVS_GETMEDIA_TAG_TOO_LARGE',
+  'ERR_KVS_GETMEDIA_TOO_MANY_TRACKS',
 ])
 
 /** How many fragment numbers (and error chunks) are remembered to drop repeats after a reconnection. */
@@ -181,11 +250,14 @@ function integerOption(name: string, value: unknown, fallback: number, min: numb
  * `fragment-end` with `complete: false`. Raw mode delivers whole fragments only, each once. Error chunks are
  * delivered once; after a `4000` (fragment not found) reading resumes after that fragment.
  *
- * Between connections comes a `reconnect` event. `maxFailures` connections in a row that fail without
- * delivering anything end the iteration with `ReadStreamError` `ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED` (the last
- * failure as `cause`); errors no retry can fix (`ResourceNotFoundException`, `NotAuthorizedException`, a bad
- * argument, …) are thrown at once. `signal` ends the iteration promptly, closing the connection; so does
- * leaving the loop. Offsets in events (`documentOffset`) count from the start of each connection's body.
+ * Between connections comes a `reconnect` event. Connections that keep failing without delivering anything
+ * are retried, with backoff, for `retryForMs` (default 60 s; also at most `maxFailures` of them, when set);
+ * then the iteration throws `ReadStreamError` `ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED`, with the last failure as
+ * `cause`, how long it tried, and where a new reader would resume. Whatever the network does (refused,
+ * reset or half-closed connections, a response cut short) is retried; errors no retry can fix
+ * (`ResourceNotFoundException`, `NotAuthorizedException`, a bad argument, a limit of the parser) are thrown at
+ * once. `signal` ends the iteration promptly, closing the connection; so does leaving the loop. Offsets in
+ * events (`documentOffset`) count from the start of each connection's body.
  *
  * @throws TypeError synchronously on a bad option.
  * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_GetMedia.html
@@ -209,7 +281,8 @@ interface ResolvedOptions {
   invalidateEndpoint: () => void
   dispatcher: GetMediaOptions['dispatcher']
   signal: AbortSignal | undefined
-  maxFailures: number
+  retryForMs: number
+  maxFailures: number | undefined
   idleTimeoutMs: number
   initialDelayMs: number
   maxDelayMs: number
@@ -217,6 +290,7 @@ interface ResolvedOptions {
   parser: GetMediaParserOptions
   connectTimeoutMs: number | undefined
   random: () => number
+  clock: () => number
 }
 
 function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
@@ -307,6 +381,8 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
   const maxDelayMs = integerOption('backoff.maxDelayMs', backoff.maxDelayMs, 5000, 0)
   const random = options.random ?? Math.random
   if (typeof random !== 'function') throw invalidOption('random', 'a function returning [0, 1)', random)
+  const clock = options.clock ?? (() => performance.now())
+  if (typeof clock !== 'function') throw invalidOption('clock', 'a function returning milliseconds', clock)
   return {
     stream,
     startSelector: selector,
@@ -315,7 +391,9 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
     invalidateEndpoint,
     dispatcher: options.dispatcher,
     signal,
-    maxFailures: integerOption('maxFailures', options.maxFailures, 5, 1),
+    retryForMs: integerOption('retryForMs', options.retryForMs, 60_000, 0),
+    maxFailures:
+      options.maxFailures === undefined ? undefined : integerOption('maxFailures', options.maxFailures, 0, 1),
     idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 30_000, 1),
     initialDelayMs,
     maxDelayMs,
@@ -326,18 +404,43 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
         ? undefined
         : integerOption('connectTimeoutMs', options.connectTimeoutMs, 0, 0),
     random,
+    clock,
   }
 }
 
-/** A failure a new request may get past (not a bad argument, a missing stream or a refused identity). */
-function isRetriable(error: unknown): boolean {
+/** `error` and its `cause`s, outermost first. */
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = []
+  for (let current = error; current !== undefined && chain.length < 10; ) {
+    if (chain.includes(current)) break
+    chain.push(current)
+    current = typeof current === 'object' && current !== null ? (current as Error).cause : undefined
+  }
+  return chain
+}
+
+/**
+ * A failure a new request may get past: not a bad argument, a missing stream, a refused identity or a limit of
+ * this reader. Whatever the network did (a refused, reset or half-closed connection, a response cut short)
+ * is retriable, whatever the outer error.
+ */
+export function isRetriable(error: unknown): boolean {
+  const network = causeChain(error).some((item) => {
+    const code = typeof item === 'object' && item !== null ? (item as { code?: unknown }).code : undefined
+    return typeof code === 'string' && NETWORK_ERROR_CODES.has(code)
+  })
+  if (network) return true
   if (error instanceof TypeError || error instanceof RangeError) return false
+  if (GetMediaParseError.is(error) && LIMIT_ERROR_CODES.has(error.code)) return false
   if (KvsHttpError.is(error)) {
     return (
       error.status >= 500 ||
       error.status === 408 ||
       error.status === 429 ||
-      (error.errorType !== undefined && RETRIABLE_ERROR_TYPES.has(error.errorType))
+      (error.errorType !== undefined && RETRIABLE_ERROR_TYPES.has(error.errorType)) ||
+      // No exception name and no body: not the service's answer but what reached us of it (a connection
+      // closed right after the status line, a proxy's empty reply). A request the service refused names why.
+      (error.errorType === undefined && (error.body ?? '').trim() === '')
     )
   }
   // AWS SDK errors (GetDataEndpoint): server faults and throttling are retried, other service errors are not.
@@ -382,6 +485,8 @@ class Delivery {
   #resume: StartSelector | undefined
   /** The continuation token of the last complete fragment. */
   continuationToken: string | undefined
+  /** The fragment number of the last complete fragment, for the message of a reader that gives up. */
+  lastFragmentNumber: string | undefined
 
   /** The selector of the next request. */
   startSelector(initial: StartSelector): StartSelector {
@@ -404,7 +509,7 @@ class Delivery {
           if (this.#completed.has(event.fragmentNumber)) return []
           this.#completed.add(event.fragmentNumber)
         }
-        this.#complete(event.continuationToken, event.complete)
+        this.#complete(event.fragmentNumber, event.continuationToken, event.complete)
         return [event]
       case 'fragment-start':
         return this.#fragmentStart(event)
@@ -423,7 +528,7 @@ class Delivery {
         }
         this.#open = undefined
         if (event.fragmentNumber !== undefined) this.#completed.add(event.fragmentNumber)
-        this.#complete(event.continuationToken, event.complete)
+        this.#complete(event.fragmentNumber, event.continuationToken, event.complete)
         return [event]
       }
     }
@@ -466,8 +571,10 @@ class Delivery {
     }
   }
 
-  #complete(token: string | undefined, complete: boolean): void {
-    if (!complete || token === undefined) return
+  #complete(fragmentNumber: string | undefined, token: string | undefined, complete: boolean): void {
+    if (!complete) return
+    if (fragmentNumber !== undefined) this.lastFragmentNumber = fragmentNumber
+    if (token === undefined) return
     this.continuationToken = token
     this.#resume = { StartSelectorType: 'CONTINUATION_TOKEN', ContinuationToken: token }
   }
@@ -525,12 +632,20 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, void, undefined> {
-  const { signal, idleTimeoutMs } = options
+  const { signal, idleTimeoutMs, clock } = options
   const delivery = new Delivery()
+  /** Connections in a row that failed without delivering anything (the backoff exponent). */
   let failures = 0
+  /** When the first of those connections started (`clock()`), for `retryForMs`; undefined while none failed. */
+  let failingSince: number | undefined
   while (!signal?.aborted) {
+    const startedAt = clock()
+    // Every wait of the attempt ends through this controller, which this frame holds: the idle timer below and
+    // the caller's signal abort it. (No AbortSignal.any or AbortSignal.timeout: on Node 20 a GC can collect
+    // such signals before they fire, nodejs/node#57736, and the wait would never end.)
     const attempt = new AbortController()
-    const linked = signal === undefined ? attempt.signal : AbortSignal.any([signal, attempt.signal])
+    const onAbort = () => attempt.abort(signal?.reason)
+    signal?.addEventListener('abort', onAbort, { once: true })
     let idle: NodeJS.Timeout | undefined
     let idleFired = false
     const armIdle = () => {
@@ -551,13 +666,13 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
     let lastError: GetMediaServiceError | undefined
     try {
       armIdle()
-      const endpoint = await abortable(options.endpoint(), linked)
+      const endpoint = await abortable(options.endpoint(), attempt.signal)
       body = await getMedia({
         ...options.stream,
         endpoint,
         signer: options.signer,
         startSelector: delivery.startSelector(options.startSelector),
-        signal: linked,
+        signal: attempt.signal,
         ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
         ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
       })
@@ -599,26 +714,31 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
       if (isEndpointError(cause)) options.invalidateEndpoint()
     } finally {
       clearTimeout(idle)
+      signal?.removeEventListener('abort', onAbort)
       body?.destroy()
       attempt.abort()
     }
-    // A caught-up reader of a quiet stream times out too: after the response started, that is no failure.
+    // A caught-up reader of a quiet stream times out too: after the response started, that is no failure, and
+    // the service was reachable.
     const quiet = idleFired && body !== undefined
-    failures = progressed ? 0 : quiet ? failures : failures + 1
-    if (failures >= options.maxFailures) {
-      throw new ReadStreamError(
-        'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED',
-        `GetMedia failed ${failures} times in a row without progress: ${describeError(cause)}`,
-        { cause, failures, continuationToken: delivery.continuationToken },
-      )
+    let delayMs = 0
+    if (progressed || quiet) {
+      failures = 0
+      failingSince = undefined
+    } else {
+      failures++
+      failingSince ??= startedAt
+      const retriedForMs = Math.max(0, clock() - failingSince)
+      const outOfTime = retriedForMs >= options.retryForMs
+      if (outOfTime || (options.maxFailures !== undefined && failures >= options.maxFailures)) {
+        throw retriesExhausted(options, delivery, { cause, failures, retriedForMs, outOfTime })
+      }
+      const backoffMs =
+        Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (failures - 1)) *
+        (0.5 + options.random() / 2)
+      // The last attempt is made when the time runs out, not a backoff later.
+      delayMs = Math.round(Math.min(backoffMs, options.retryForMs - retriedForMs))
     }
-    const delayMs =
-      failures === 0
-        ? 0
-        : Math.round(
-            Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (failures - 1)) *
-              (0.5 + options.random() / 2),
-          )
     yield {
       type: 'reconnect',
       cause,
@@ -627,6 +747,54 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
       startSelector: delivery.startSelector(options.startSelector),
     }
     if (!(await sleep(delayMs, signal))) return
+  }
+}
+
+/** The error that ends a reader whose connections kept failing: what was tried, why it failed, where to resume. */
+function retriesExhausted(
+  options: ResolvedOptions,
+  delivery: Delivery,
+  run: { cause: unknown; failures: number; retriedForMs: number; outOfTime: boolean },
+): ReadStreamError {
+  const { cause, failures, retriedForMs } = run
+  const seconds = (retriedForMs / 1000).toFixed(1)
+  const connections = `${failures} connection${failures === 1 ? '' : 's'}`
+  const what = run.outOfTime
+    ? `GetMedia gave up after retrying for ${seconds} s (retryForMs ${options.retryForMs}): ${connections} in a row failed without delivering anything`
+    : `GetMedia gave up after ${connections} in a row failed without delivering anything (maxFailures ${options.maxFailures}, ${seconds} s)`
+  const startSelector = delivery.startSelector(options.startSelector)
+  const where =
+    delivery.lastFragmentNumber === undefined
+      ? `no fragment was delivered whole; a new reader starts from ${describeSelector(startSelector)}`
+      : `the last fragment delivered whole is ${delivery.lastFragmentNumber}; a new reader resumes after it from ${describeSelector(startSelector)}`
+  return new ReadStreamError(
+    'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED',
+    `${what}. Last error: ${describeError(cause)}. Resume: ${where}`,
+    {
+      cause,
+      failures,
+      retriedForMs,
+      continuationToken: delivery.continuationToken,
+      lastFragmentNumber: delivery.lastFragmentNumber,
+      startSelector,
+    },
+  )
+}
+
+function describeSelector(selector: StartSelector): string {
+  switch (selector.StartSelectorType) {
+    case 'CONTINUATION_TOKEN':
+      return `continuation token ${selector.ContinuationToken}`
+    case 'FRAGMENT_NUMBER':
+      return `after fragment ${selector.AfterFragmentNumber}`
+    case 'SERVER_TIMESTAMP':
+    case 'PRODUCER_TIMESTAMP': {
+      const time = selector.StartTimestamp
+      const date = time instanceof Date ? time : new Date(Number(time) * 1000)
+      return `${selector.StartSelectorType} ${Number.isFinite(date.getTime()) ? date.toISOString() : String(time)}`
+    }
+    default:
+      return selector.StartSelectorType
   }
 }
 

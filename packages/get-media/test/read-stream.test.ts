@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import {
   concatBytes,
   ElementId,
@@ -31,14 +33,21 @@ import {
   type ResponseBody,
 } from '@kvs-streams/transport'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { createGetMediaParser, type GetMediaEvent, GetMediaServiceError } from '../src/index.ts'
 import {
+  createGetMediaParser,
+  type GetMediaEvent,
+  GetMediaParseError,
+  GetMediaServiceError,
+} from '../src/index.ts'
+import {
+  isRetriable,
   ReadStreamError,
   type ReadStreamEvent,
   type ReadStreamOptions,
   type ReconnectEvent,
   readStream,
 } from '../src/read-stream.ts'
+import { type FaultProxy, type ProxyFault, startFaultProxy } from './fault-proxy.ts'
 
 const credentials = { ...DEFAULT_CREDENTIALS }
 const CLUSTERS = readFixture('kvs-getmedia', 'clusters.mkv')
@@ -179,6 +188,29 @@ function base(emulator: Emulator, streamName: string) {
   return { streamName, dataEndpoint: emulator.url, signer: signerFor(emulator) }
 }
 
+async function proxyFor(emulator: Emulator, choose: (index: number) => ProxyFault): Promise<FaultProxy> {
+  const proxy = await startFaultProxy(emulator.url, choose)
+  onTestFinished(() => proxy.close())
+  return proxy
+}
+
+/** Runs `source` to its end or its error; the events delivered and the error thrown, if any. */
+async function drain<T>(source: AsyncIterable<T>): Promise<{ events: T[]; thrown: unknown }> {
+  const events: T[] = []
+  try {
+    for await (const event of source) events.push(event)
+  } catch (error) {
+    return { events, thrown: error }
+  }
+  return { events, thrown: undefined }
+}
+
+/** The collector, callable from here: `--expose-gc` set at run time, `gc` read from a new context. */
+function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc')
+  return runInNewContext('gc') as () => void
+}
+
 describe('readStream', () => {
   it('reads every fragment from EARLIEST in frame mode, then follows fragments put later', async () => {
     const emulator = await emulatorFor()
@@ -299,8 +331,243 @@ describe('readStream', () => {
       failures: 3,
     })
     expect(KvsConnectionError.is((thrown as Error).cause)).toBe(true)
+    expect((thrown as Error).message).toMatch(
+      /^GetMedia gave up after 3 connections in a row failed without delivering anything \(maxFailures 3, \d+\.\d s\)\. Last error: KvsConnectionError: /,
+    )
     expect(reconnects(events).map((event) => event.failures)).toEqual([1, 2])
     expect(reconnects(events).every((event) => event.delayMs >= 1 && event.delayMs <= 4)).toBe(true)
+  })
+
+  it('keeps reconnecting through a 2 s outage of dropped, reset, half-closed and cut-short connections, then delivers every fragment exactly once', async () => {
+    const emulator = await emulatorFor()
+    await createStream(emulator, 'outage')
+    await put(emulator, 'outage', mkv(10))
+    const numbers = emulator.storage.listFragments('outage').map((fragment) => fragment.fragmentNumber)
+    // Time as the reader sees it: it passes 150 ms per failed connection, and the outage lasts 2 s of it.
+    let now = 0
+    const outage: ProxyFault[] = ['drop', 'reset', 'half-close', 'status-only', 'empty-400']
+    let failed = 0
+    const proxy = await proxyFor(emulator, (index) =>
+      // The first connection is cut inside the fourth fragment; then the endpoint is down for 2 s.
+      index === 0 ? { cutAfterBytes: 10_000 } : now < 2000 ? outage[failed++ % outage.length]! : 'pass',
+    )
+    const events: ReadStreamEvent[] = []
+    for await (const event of readStream({
+      ...base(emulator, 'outage'),
+      dataEndpoint: proxy.url,
+      startSelector: { StartSelectorType: 'EARLIEST' },
+      retryForMs: 5000,
+      backoff: { initialDelayMs: 1, maxDelayMs: 5 },
+      clock: () => now,
+    })) {
+      events.push(event)
+      if (event.type === 'reconnect' && event.failures > 0) now += 150
+      if (fragmentEnds(events).length === numbers.length) break
+    }
+    expectWellFormed(events)
+    expect(fragmentEnds(events).map((event) => event.fragmentNumber)).toEqual(numbers)
+    const direct = createGetMediaParser().push(mkv(10))
+    expect(frameHash(events)).toBe(frameHash(direct))
+    const first = reconnects(events)[0]!
+    expect(first.failures).toBe(0)
+    expect(first.startSelector).toEqual({
+      StartSelectorType: 'CONTINUATION_TOKEN',
+      ContinuationToken: numbers[2],
+    })
+    // The cut came inside the fourth fragment: its start went out before, its end after the outage.
+    const cutAt = events.indexOf(first)
+    expect(events.slice(0, cutAt).filter((event) => event.type === 'fragment-start')).toHaveLength(4)
+    // Each kind of cut connection was met, and 14 failures in a row did not end the reader (5 used to).
+    expect(new Set(proxy.faults.slice(1, 1 + failed))).toEqual(new Set(outage))
+    expect(Math.max(...reconnects(events).map((event) => event.failures))).toBe(14)
+    for (const reconnect of reconnects(events).slice(1)) {
+      expect(
+        KvsConnectionError.is(reconnect.cause) ||
+          (KvsHttpError.is(reconnect.cause) && reconnect.cause.status === 400),
+      ).toBe(true)
+    }
+  })
+
+  it('gives up once retryForMs has passed without delivery, saying for how long, how many attempts, the last error and where to resume', async () => {
+    const emulator = await emulatorFor({
+      faults: { getMedia: (_name, index) => (index === 0 ? { dropInFragment: 3 } : undefined) },
+    })
+    await createStream(emulator, 'dead')
+    await put(emulator, 'dead', mkv(5))
+    const numbers = emulator.storage.listFragments('dead').map((fragment) => fragment.fragmentNumber)
+    // Two whole fragments, then the endpoint is gone for good.
+    const proxy = await proxyFor(emulator, (index) => (index === 0 ? 'pass' : 'drop'))
+    let now = 0
+    const stream = readStream({
+      ...base(emulator, 'dead'),
+      dataEndpoint: proxy.url,
+      mode: 'raw',
+      startSelector: { StartSelectorType: 'EARLIEST' },
+      retryForMs: 100,
+      backoff: { initialDelayMs: 20, maxDelayMs: 80 },
+      random: () => 0,
+      clock: () => now,
+    })
+    const events: ReadStreamEvent[] = []
+    let thrown: unknown
+    try {
+      for await (const event of stream) {
+        events.push(event)
+        // The reader's time passes as it waits.
+        if (event.type === 'reconnect') now += event.delayMs
+      }
+    } catch (error) {
+      thrown = error
+    }
+    expect(fragmentEnds(events).map((event) => event.fragmentNumber)).toEqual(numbers.slice(0, 2))
+    // Backoff 10, 20, 40 ms (jitter 0.5×), then 30: the last attempt is made when the 100 ms run out.
+    expect(reconnects(events).map((event) => [event.failures, event.delayMs])).toEqual([
+      [0, 0],
+      [1, 10],
+      [2, 20],
+      [3, 40],
+      [4, 30],
+    ])
+    expect(ReadStreamError.is(thrown)).toBe(true)
+    const error = thrown as ReadStreamError
+    expect(error).toMatchObject({
+      code: 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED',
+      failures: 5,
+      retriedForMs: 100,
+      lastFragmentNumber: numbers[1],
+      continuationToken: numbers[1],
+      startSelector: { StartSelectorType: 'CONTINUATION_TOKEN', ContinuationToken: numbers[1] },
+    })
+    expect(KvsConnectionError.is(error.cause)).toBe(true)
+    expect(error.message).toBe(
+      'GetMedia gave up after retrying for 0.1 s (retryForMs 100): 5 connections in a row failed without ' +
+        `delivering anything. Last error: KvsConnectionError: ${(error.cause as Error).message}. Resume: the ` +
+        `last fragment delivered whole is ${numbers[1]}; a new reader resumes after it from continuation ` +
+        `token ${numbers[1]}`,
+    )
+  })
+
+  it('on an endpoint that never answers, keeps trying for retryForMs of real time, then gives up', async () => {
+    const emulator = await startEmulator()
+    const url = emulator.url
+    await emulator.close()
+    const started = performance.now()
+    const { events, thrown } = await drain(
+      readStream({
+        streamName: 'gone',
+        dataEndpoint: url,
+        signer: signerFor(emulator),
+        startSelector: { StartSelectorType: 'NOW' },
+        retryForMs: 200,
+        backoff: { initialDelayMs: 5, maxDelayMs: 20 },
+      }),
+    )
+    expect(thrown).toMatchObject({
+      code: 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED',
+      lastFragmentNumber: undefined,
+    })
+    const error = thrown as ReadStreamError
+    expect(error.retriedForMs).toBeGreaterThanOrEqual(200)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(200)
+    expect(error.failures).toBe(reconnects(events).length + 1)
+    expect(error.failures).toBeGreaterThanOrEqual(2)
+    expect(error.startSelector).toEqual({ StartSelectorType: 'NOW' })
+    expect(error.message).toMatch(
+      /^GetMedia gave up after retrying for \d+\.\d s \(retryForMs 200\): \d+ connections in a row failed without delivering anything\. Last error: KvsConnectionError: .*ECONNREFUSED.*\. Resume: no fragment was delivered whole; a new reader starts from NOW$/,
+    )
+  })
+
+  it('throws a request the service refused at once, whatever the retry budget', async () => {
+    const emulator = await emulatorFor()
+    const proxy = await proxyFor(emulator, () => 'invalid-argument')
+    const { events, thrown } = await drain(
+      readStream({
+        ...base(emulator, 'refused'),
+        dataEndpoint: proxy.url,
+        startSelector: { StartSelectorType: 'NOW' },
+        retryForMs: 60_000,
+      }),
+    )
+    expect(events).toEqual([])
+    expect(KvsHttpError.is(thrown) && thrown.errorType).toBe('InvalidArgumentException')
+    expect(proxy.faults).toHaveLength(1)
+  })
+
+  it('tells what the network did (retried) from what no new request can fix (thrown)', () => {
+    const socket = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })
+    const retried = [
+      new KvsConnectionError('Connection failed: read ECONNRESET'),
+      new TypeError('fetch failed', { cause: socket }),
+      new TypeError('terminated', { cause: new KvsConnectionError('x', { cause: socket }) }),
+      Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }),
+      new KvsHttpError('HTTP 400', { status: 400, body: '' }),
+      new KvsHttpError('HTTP 500', { status: 500 }),
+      new KvsHttpError('x', { status: 400, errorType: 'ConnectionLimitExceededException', body: '{}' }),
+      new ReadStreamError('ERR_KVS_GETMEDIA_IDLE_TIMEOUT', 'no bytes'),
+      new GetMediaParseError('ERR_KVS_GETMEDIA_NOT_MKV', 'not MKV', { offset: 0 }),
+    ]
+    const thrown = [
+      new TypeError('startSelector must be an object'),
+      new KvsHttpError('no', { status: 400, errorType: 'InvalidArgumentException', body: '{}' }),
+      new KvsHttpError('HTTP 400: bad', { status: 400, body: 'bad' }),
+      new KvsHttpError('no', { status: 404, errorType: 'ResourceNotFoundException', body: '{}' }),
+      new KvsHttpError('no', { status: 403, errorType: 'NotAuthorizedException', body: '{}' }),
+      new GetMediaParseError('ERR_KVS_GETMEDIA_FRAME_TOO_LARGE', 'too large', { offset: 9 }),
+      Object.assign(new Error('Stream not found'), { name: 'ResourceNotFoundException', $fault: 'client' }),
+    ]
+    expect(retried.map(isRetriable)).toEqual(retried.map(() => true))
+    expect(thrown.map(isRetriable)).toEqual(thrown.map(() => false))
+  })
+
+  it('ends its waits while the garbage collector runs: idle timeouts, backoff, and the caller aborting', async () => {
+    const gc = exposeGc()
+    const emulator = await emulatorFor()
+    const proxy = await proxyFor(emulator, () => 'silent')
+    const collecting = setInterval(gc, 2)
+    onTestFinished(() => clearInterval(collecting))
+    const controller = new AbortController()
+    // Every connection stays silent: each attempt ends only by its idle timer, each pause by the backoff timer.
+    // The reader's clock moves 50 ms per failed connection: the fourth one uses up the 150 ms.
+    let now = 0
+    const events: ReadStreamEvent[] = []
+    let thrown: unknown
+    try {
+      for await (const event of readStream({
+        ...base(emulator, 'silent'),
+        dataEndpoint: proxy.url,
+        startSelector: { StartSelectorType: 'NOW' },
+        idleTimeoutMs: 20,
+        retryForMs: 150,
+        backoff: { initialDelayMs: 5, maxDelayMs: 10 },
+        signal: controller.signal,
+        clock: () => now,
+      })) {
+        events.push(event)
+        now += 50
+      }
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toMatchObject({ code: 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED', failures: 4 })
+    expect((thrown as Error).cause).toMatchObject({ code: 'ERR_KVS_GETMEDIA_IDLE_TIMEOUT' })
+    expect(reconnects(events).map((event) => event.failures)).toEqual([1, 2, 3])
+    // A reader waiting on a silent connection ends when the caller aborts, collected or not.
+    const waiting = drain(
+      readStream({
+        ...base(emulator, 'silent'),
+        dataEndpoint: proxy.url,
+        startSelector: { StartSelectorType: 'NOW' },
+        signal: controller.signal,
+      }),
+    )
+    const accepted = proxy.faults.length
+    while (proxy.faults.length === accepted) await new Promise((resolve) => setTimeout(resolve, 5))
+    for (let round = 0; round < 5; round++) {
+      gc()
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    controller.abort()
+    expect(await waiting).toEqual({ events: [], thrown: undefined })
   })
 
   it('reconnects after idleTimeoutMs of silence with the continuation token, and goes on without repeating', async () => {
@@ -549,6 +816,10 @@ describe('readStream', () => {
       /^startSelector.StartSelectorType must be/,
     )
     expect(() => readStream({ ...ok, maxFailures: 0 })).toThrow('maxFailures must be an integer >= 1, got 0')
+    expect(() => readStream({ ...ok, retryForMs: -1 })).toThrow('retryForMs must be an integer >= 0, got -1')
+    expect(() => readStream({ ...ok, clock: 5 as unknown as () => number })).toThrow(
+      'clock must be a function returning milliseconds, got 5',
+    )
     expect(() => readStream({ ...ok, idleTimeoutMs: -1 })).toThrow(TypeError)
     expect(() => readStream({ ...ok, mode: 'events' as 'raw' })).toThrow(
       `mode must be 'frames' or 'raw', got "events"`,
