@@ -64,6 +64,16 @@ export function producerEventJson(event: ProducerEvent): Record<string, unknown>
         errorId: event.errorId,
         errorCode: event.errorCode,
         message: event.message,
+        fate: event.fate,
+      }
+    case 'possible-duplicate':
+      return {
+        type: 'possible-duplicate',
+        index: event.fragment.index,
+        timecode: event.fragment.timecode,
+        producerTimestamp: formatTime(event.fragment.producerTimestampMs),
+        reason: event.reason,
+        ...(event.error === undefined ? {} : { error: causeMessage(event.error) }),
       }
     case 'state':
       return {

@@ -274,9 +274,21 @@ export async function putCommand(context: CommandContext): Promise<number> {
           }
           break
         case 'reconciliation':
-          if (event.found > 0)
+          if (event.error !== undefined)
+            notice(
+              `warning: could not check which of ${event.checked} unacknowledged fragments were stored (ListFragments: ${
+                explainError(event.error, context.errorContext).message
+              }); resending them, so some may be stored twice`,
+            )
+          else if (event.found > 0)
             notice(
               `${event.found} of ${event.checked} unacknowledged fragments were stored anyway; not resending them`,
+            )
+          break
+        case 'possible-duplicate':
+          if (event.reason === 'reconciliation-off')
+            notice(
+              `warning: fragment ${event.fragment.index} (timecode ${event.fragment.timecode}) resent without checking whether it was stored: it may be stored twice`,
             )
           break
         default:
@@ -309,6 +321,8 @@ export async function putCommand(context: CommandContext): Promise<number> {
       received: stats.fragments.received,
       persisted: stats.fragments.persisted,
       skipped: stats.fragments.skipped,
+      fateUnknown: stats.fragments.fateUnknown,
+      possibleDuplicates: stats.fragments.possibleDuplicates,
       sessions: stats.sessions,
       reconnects: stats.reconnects,
       elapsedMs: Date.now() - started,
@@ -326,7 +340,15 @@ export async function putCommand(context: CommandContext): Promise<number> {
         acknowledgeOn === 'PERSISTED'
           ? `${formatInteger(stats.fragments.persisted)} persisted`
           : `${formatInteger(stats.fragments.received)} received`
-      const line = `${interrupted ? 'interrupted: ' : ''}${formatInteger(stats.fragments.accepted)} fragment${stats.fragments.accepted === 1 ? '' : 's'}, ${formatBytes(stats.bytesSent)} sent to ${streamName} in ${formatDuration(summary.elapsedMs)}: ${stored}${stats.fragments.skipped > 0 ? `, ${formatInteger(stats.fragments.skipped)} not stored` : ''}`
+      const line = `${interrupted ? 'interrupted: ' : ''}${formatInteger(stats.fragments.accepted)} fragment${stats.fragments.accepted === 1 ? '' : 's'}, ${formatBytes(stats.bytesSent)} sent to ${streamName} in ${formatDuration(summary.elapsedMs)}: ${stored}${stats.fragments.skipped > 0 ? `, ${formatInteger(stats.fragments.skipped)} not stored` : ''}${
+        stats.fragments.fateUnknown > 0
+          ? ` (${formatInteger(stats.fragments.fateUnknown)} of them sent and dropped before an answer: stored or not, unknown)`
+          : ''
+      }${
+        stats.fragments.possibleDuplicates > 0
+          ? `, ${formatInteger(stats.fragments.possibleDuplicates)} resent unchecked (possibly stored twice)`
+          : ''
+      }`
       await write(io.stderr, `${line}\n`)
     }
     if (failure !== undefined) {
