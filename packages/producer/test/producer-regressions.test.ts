@@ -9,7 +9,7 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { createProducer, type ProducerEvent } from '../src/index.ts'
 import { listFragmentsLister, type StoredFragmentLister } from '../src/reconcile.ts'
 import { feed } from './support/feed.ts'
-import { LateBytesProxy } from './support/late-bytes-proxy.ts'
+import { DelayedHeadProxy, LateBytesProxy } from './support/late-bytes-proxy.ts'
 import { makeSource } from './support/media.ts'
 import { createStream, credentials } from './support/services.ts'
 import { expectExactlyOnce, storedClusterHashes } from './support/verify.ts'
@@ -121,6 +121,41 @@ describe("bug 2: an abandoned session's late bytes", () => {
       })
       expect(stats.fragments.reconciled).toBeGreaterThan(0)
       expect(events).toEqual([])
+    } finally {
+      await proxy.close()
+    }
+  }, 30_000)
+})
+
+describe("bug 2, variant: the abandoned session's request head arrives after the new session's", () => {
+  test('the new session is signed in a later second, so the service takes it as the newer: the late one stores nothing', async () => {
+    const kvs = await emulator()
+    await createStream(kvs.url, kvs.region, 'late-head')
+    const proxy = await DelayedHeadProxy.start({ targetPort: kvs.port, lateByMs: 300 })
+    // Start on a whole second, so the first session and its replacement (half a second later) would share
+    // their x-amz-date second if nothing kept them apart.
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000)))
+    try {
+      const producer = createProducer({
+        streamName: 'late-head',
+        region: kvs.region,
+        credentials: credentials(),
+        endpoint: kvs.url,
+        dataEndpoint: proxy.url,
+        acknowledgeOn: 'PERSISTED',
+        ackStalenessMs: 400,
+        retry: { initialDelayMs: 10, maxDelayMs: 50, maxAttempts: 20 },
+        reconcile: { settleMs: 0 },
+        statsIntervalMs: 0,
+      })
+      const media = makeSource({ fragments: 20, seed: 44 })
+      await feed(producer.writable, media, { paceMs: 50 })
+      const stats = await producer.close()
+      await proxy.delivered
+      expectExactlyOnce(await storedClusterHashes(kvs, 'late-head'), media)
+      expect(proxy.lateBytes).toBeGreaterThan(0)
+      expect(proxy.lateStatus).toMatch(/^HTTP\/1\.1 400/)
+      expect(stats.fragments).toMatchObject({ accepted: 20, acknowledged: 20, skipped: 0 })
     } finally {
       await proxy.close()
     }

@@ -136,3 +136,98 @@ export class LateBytesProxy {
     })
   }
 }
+
+/**
+ * A scripted hostile network for the delayed-head case: the first PutMedia connection's bytes, request head
+ * included, are held (the client never hears back and gives the session up); once the next PutMedia session
+ * has been answered and has run for `lateByMs`, the held bytes are delivered on a connection of their own, so
+ * the old request's head reaches the server after the newer one's. Everything else passes untouched.
+ */
+export class DelayedHeadProxy {
+  /** The status line the server answered the late request with, once it did. */
+  lateStatus: string | undefined
+  lateBytes = 0
+  /** Resolves once the late request was delivered and its connection ended. */
+  readonly delivered: Promise<void>
+  #resolveDelivered!: () => void
+  readonly #server: Server
+  readonly #targetPort: number
+  readonly #lateByMs: number
+  readonly #sockets = new Set<Socket>()
+  readonly #held: Buffer[] = []
+  #putMediaConnections = 0
+
+  private constructor(server: Server, targetPort: number, lateByMs: number) {
+    this.#server = server
+    this.#targetPort = targetPort
+    this.#lateByMs = lateByMs
+    this.delivered = new Promise((resolve) => (this.#resolveDelivered = resolve))
+    server.on('connection', (client) => this.#accept(client))
+  }
+
+  static async start(options: { targetPort: number; lateByMs: number }): Promise<DelayedHeadProxy> {
+    const server = createServer()
+    const proxy = new DelayedHeadProxy(server, options.targetPort, options.lateByMs)
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    return proxy
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy()
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+
+  #track(socket: Socket): void {
+    this.#sockets.add(socket)
+    socket.on('error', () => {})
+    socket.on('close', () => this.#sockets.delete(socket))
+  }
+
+  #accept(client: Socket): void {
+    this.#track(client)
+    client.once('data', (first: Buffer) => {
+      const putMedia = first.subarray(0, 64).toString('latin1').startsWith('POST /putMedia')
+      if (putMedia && ++this.#putMediaConnections === 1) {
+        // The dark path: everything is held, nothing is answered.
+        this.#held.push(first)
+        client.on('data', (chunk: Buffer) => this.#held.push(chunk))
+        return
+      }
+      const upstream = createConnection({ port: this.#targetPort, host: '127.0.0.1' })
+      this.#track(upstream)
+      upstream.write(first)
+      client.on('data', (chunk: Buffer) => upstream.write(chunk))
+      let answered = false
+      upstream.on('data', (chunk: Buffer) => {
+        client.write(chunk)
+        if (putMedia && !answered && this.#putMediaConnections === 2) {
+          answered = true
+          setTimeout(() => this.#deliverLate(), this.#lateByMs)
+        }
+      })
+      client.on('end', () => upstream.end())
+      upstream.on('end', () => client.end())
+      client.on('close', () => upstream.destroy())
+      upstream.on('close', () => client.destroy())
+    })
+  }
+
+  #deliverLate(): void {
+    const late = createConnection({ port: this.#targetPort, host: '127.0.0.1' })
+    this.#track(late)
+    late.once('data', (chunk: Buffer) => {
+      this.lateStatus = chunk.toString('latin1').split('\r\n', 1)[0]
+    })
+    for (const chunk of this.#held) {
+      this.lateBytes += chunk.length
+      late.write(chunk)
+    }
+    late.on('close', () => this.#resolveDelivered())
+    setTimeout(() => late.end(), 300)
+  }
+}
