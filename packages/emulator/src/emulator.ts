@@ -92,7 +92,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   router.add(putMediaRoutes(context))
   router.add(getMediaRoutes(context))
 
-  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 })
+  const server = createServer({
+    // PutMedia and GetMedia bodies are endless streams: no total request deadline. JSON bodies have their own
+    // (bodyTimeoutMs, in readBody) and PutMedia a minimum rate (idleTimeoutMs, minBodyBytes).
+    requestTimeout: 0,
+    headersTimeout: resolved.headersTimeoutMs,
+    // Node checks the head deadline on this period only: keep the overshoot a small part of the deadline.
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.round(resolved.headersTimeoutMs / 4))),
+    keepAliveTimeout: 5000,
+  })
   const dispatch = (request: IncomingMessage, response: ServerResponse, continueExpected: boolean) => {
     router.dispatch(request, response, continueExpected).catch((error: unknown) => {
       log.error('request handling failed', { error: String(error) })

@@ -81,8 +81,31 @@ export interface EmulatorOptions {
   streamActivationDelayMs?: number
   /** Interval of `IDLE` acks while a PutMedia body is silent. Default 3000. */
   idleAckIntervalMs?: number
-  /** A PutMedia connection silent this long is closed. Default 30,000. */
+  /**
+   * A PutMedia connection without progress for this long is closed (its last complete fragment is stored
+   * first), as the service closes a body silent for 30 s. Progress is `minBodyBytes` body bytes. Default 30,000.
+   */
   idleTimeoutMs?: number
+  /**
+   * The body bytes that count as progress for `idleTimeoutMs`: the idle deadline restarts each time this many
+   * bytes arrived since it last restarted, so a client trickling a few bytes at a time is closed like a silent
+   * one. Default 1024: with the default `idleTimeoutMs`, a floor of about 34 bytes/s, the order of the
+   * low-speed limit the KVS C producer itself applies (curl, 30 bytes/s over 30 s). A producer sends frames far
+   * above it; IDLE acks still follow any byte.
+   */
+  minBodyBytes?: number
+  /**
+   * Longest time a client may take to send a request's head (request line and headers), whatever it trickles;
+   * then `408 RequestTimeoutException` and the connection is closed. Default 10,000.
+   */
+  headersTimeoutMs?: number
+  /**
+   * Longest time a client may take to send the whole body of a JSON request (control plane, ListFragments,
+   * GetMedia, GetMediaForFragmentList) once its head arrived, whatever it trickles; then
+   * `408 RequestTimeoutException` and the connection is closed. Not for PutMedia, whose body is a stream
+   * (see `idleTimeoutMs`). Default 10,000.
+   */
+  bodyTimeoutMs?: number
   /** A PutMedia connection this old gets ERROR 4003 and is closed. Default 45 minutes. */
   maxConnectionDurationMs?: number
   /** Longest fragment accepted (ERROR 4002 beyond). Default 10,000. */
@@ -115,6 +138,9 @@ export interface ResolvedOptions {
   streamActivationDelayMs: number
   idleAckIntervalMs: number
   idleTimeoutMs: number
+  minBodyBytes: number
+  headersTimeoutMs: number
+  bodyTimeoutMs: number
   maxConnectionDurationMs: number
   maxFragmentDurationMs: number
   maxFragmentBytes: number
@@ -143,6 +169,14 @@ function positive(name: string, value: unknown, fallback: number): number {
   const result = nonNegative(name, value, fallback)
   if (result === 0) throw invalidOption(name, 'a finite number > 0', value)
   return result
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw invalidOption(name, 'an integer >= 1', value)
+  }
+  return value
 }
 
 function validateGetMediaFaults(name: string, faults: GetMediaFaults): GetMediaFaults {
@@ -265,6 +299,9 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     streamActivationDelayMs: nonNegative('streamActivationDelayMs', options.streamActivationDelayMs, 0),
     idleAckIntervalMs: positive('idleAckIntervalMs', options.idleAckIntervalMs, 3000),
     idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, 30_000),
+    minBodyBytes: positiveInteger('minBodyBytes', options.minBodyBytes, 1024),
+    headersTimeoutMs: positiveInteger('headersTimeoutMs', options.headersTimeoutMs, 10_000),
+    bodyTimeoutMs: positive('bodyTimeoutMs', options.bodyTimeoutMs, 10_000),
     maxConnectionDurationMs: positive(
       'maxConnectionDurationMs',
       options.maxConnectionDurationMs,

@@ -215,7 +215,7 @@ describe('malformed and oversized requests', () => {
   })
 
   it('times out a client that stalls in the middle of a JSON body (408)', async () => {
-    const emulator = await testEmulator({ idleTimeoutMs: 200, verifySignatures: false })
+    const emulator = await testEmulator({ bodyTimeoutMs: 200, verifySignatures: false })
     const response = await rawExchange(
       emulator,
       'POST /createStream HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"Stream',

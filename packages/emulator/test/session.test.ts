@@ -150,6 +150,10 @@ describe('startEmulator options', () => {
       'credentials must be a non-empty array of { accessKeyId, secretAccessKey }, got an array',
     ],
     [{ idleTimeoutMs: 0 }, 'idleTimeoutMs must be a finite number > 0, got 0'],
+    [{ minBodyBytes: 0 }, 'minBodyBytes must be an integer >= 1, got 0'],
+    [{ headersTimeoutMs: 1.5 }, 'headersTimeoutMs must be an integer >= 1, got 1.5'],
+    [{ bodyTimeoutMs: 0 }, 'bodyTimeoutMs must be a finite number > 0, got 0'],
+    [{ faults: { storeDelayMs: -1 } }, 'faults.storeDelayMs must be a finite number >= 0, got -1'],
     [
       { faults: { errorAfterFragments: { count: 1, errorId: 1.5 } } },
       'faults.errorAfterFragments.errorId must be an integer ErrorId, got 1.5',

@@ -8,7 +8,9 @@ export class ClientGoneError extends Error {
 
 /**
  * Reads a whole request body of at most `maxBytes` (else 413 `RequestEntityTooLargeException`, without
- * reading the rest), failing with 408 `RequestTimeoutException` when the client sends nothing for `timeoutMs`.
+ * reading the rest), failing with 408 `RequestTimeoutException` when the body has not ended `timeoutMs` after
+ * the call, however steadily the client trickles it. A body the client cuts short (the connection closes or
+ * resets first) rejects with `ClientGoneError`: there is nothing to answer.
  */
 export function readBody(request: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Uint8Array> {
   const declared = Number(request.headers['content-length'])
@@ -24,7 +26,6 @@ export function readBody(request: IncomingMessage, maxBytes: number, timeoutMs: 
         return
       }
       parts.push(chunk)
-      timer.refresh()
     }
     const onEnd = () => finish(undefined)
     const onClose = () =>
@@ -60,6 +61,6 @@ function timeout(timeoutMs: number): ServiceError {
   return new ServiceError(
     'RequestTimeoutException',
     408,
-    `No request body bytes received for ${timeoutMs} ms.`,
+    `The request body was not received within ${timeoutMs} ms.`,
   )
 }

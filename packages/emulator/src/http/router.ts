@@ -103,7 +103,7 @@ export class Router {
         const body = await readBody(
           request,
           this.#context.options.maxJsonBodyBytes,
-          this.#context.options.idleTimeoutMs,
+          this.#context.options.bodyTimeoutMs,
         )
         bodyRead = true
         accessKeyId = this.#verify(request, body)

@@ -66,6 +66,8 @@ export class PutMediaConnection implements PutMediaWriter {
   #received = 0
   /** Body bytes consumed. */
   #bytes = 0
+  /** Body bytes since the idle deadline last restarted: it restarts once they reach `minBodyBytes`. */
+  #bytesSinceProgress = 0
   /** Stores in flight; their PERSISTED acks are written when they settle. */
   readonly #pending = new Set<Promise<void>>()
   /** The ERROR that ends the connection, once there is one. */
@@ -211,7 +213,11 @@ export class PutMediaConnection implements PutMediaWriter {
   readonly #onData = (chunk: Buffer): void => {
     if (this.#state !== 'reading') return
     this.#idleAck?.refresh()
-    this.#idleClose?.refresh()
+    this.#bytesSinceProgress += chunk.length
+    if (this.#bytesSinceProgress >= this.#context.options.minBodyBytes) {
+      this.#bytesSinceProgress = 0
+      this.#idleClose?.refresh()
+    }
     let data: Uint8Array = chunk
     const dropAt = this.#faults.dropAfterBytes
     const drop = dropAt !== undefined && this.#bytes + data.length >= dropAt
