@@ -920,7 +920,11 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       (this.#skippedCount > 0
         ? new ProducerError(
             'ERR_KVS_PRODUCER_INCOMPLETE',
-            `${this.#skippedCount} of ${this.#accepted} fragments were not stored (see skipped)`,
+            this.#fateUnknown === 0
+              ? `${this.#skippedCount} of ${this.#accepted} fragments were not stored (see skipped)`
+              : `${this.#skippedCount} of ${this.#accepted} fragments were skipped (see skipped): ${
+                  this.#skippedCount - this.#fateUnknown
+                } not stored, ${this.#fateUnknown} sent and dropped before an answer, stored or not is unknown`,
             { skipped: this.#skipped.slice() },
           )
         : undefined)

@@ -172,10 +172,47 @@ describe('createProducer', () => {
     expect(ofType(events, 'fragment-skipped').map((event) => [event.fragment.index, event.reason])).toEqual(
       [0, 1, 2, 3, 4, 5, 6].map((index) => [index, 'buffer-full']),
     )
-    expect(producer.stats().fragments).toMatchObject({ accepted: 9, buffered: 2, skipped: 7 })
+    expect(producer.stats().fragments).toMatchObject({ accepted: 9, buffered: 2, skipped: 7, fateUnknown: 0 })
+    // Never sent: known not stored.
+    expect(new Set(ofType(events, 'fragment-skipped').map((event) => event.fate))).toEqual(
+      new Set(['not-stored']),
+    )
     producer.abort(new Error('test over'))
     await expect(producer.close()).rejects.toMatchObject({ code: 'ERR_KVS_PRODUCER_ABORTED' })
   })
+
+  test("whenFull 'drop-oldest': a fragment dropped after it was sent is reported with fate 'unknown', never as not stored", async () => {
+    // Acks come 2 s late: fragments are sent, then dropped from the full buffer before any answer.
+    const emulator = await testEmulator({ faults: { ackDelayMs: 2_000 } })
+    await createStream(emulator.url, emulator.region, 'drop-sent')
+    const producer = createProducer({
+      streamName: 'drop-sent',
+      region: emulator.region,
+      credentials: credentials(),
+      endpoint: emulator.url,
+      ...FAST,
+      ackStalenessMs: 10_000,
+      replayBuffer: { maxBytes: 50_000 },
+      whenFull: 'drop-oldest',
+    })
+    const events = record(producer)
+    const media = makeSource({ fragments: 10 })
+    await feed(producer.writable, media, { paceMs: 20 })
+    const error = await producer.close().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    )
+    const skipped = ofType(events, 'fragment-skipped')
+    expect(skipped.length).toBeGreaterThan(0)
+    expect(skipped.every((event) => event.fate === 'unknown')).toBe(true)
+    const { fragments } = producer.stats()
+    expect(fragments.fateUnknown).toBe(skipped.length)
+    expect(error).toMatchObject({ code: 'ERR_KVS_PRODUCER_INCOMPLETE' })
+    expect((error as Error).message).toContain(`${skipped.length} sent and dropped before an answer`)
+    // What the stream holds: every fragment, the dropped ones included (they were sent whole): "unknown" was
+    // the exact report.
+    expect(emulator.storage.listFragments('drop-sent')).toHaveLength(10)
+  }, 20_000)
 
   test('a write waits while the endpoint is unreachable and the buffer is full; abort() fails it', async () => {
     const emulator = await testEmulator()
