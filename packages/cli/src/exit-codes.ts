@@ -7,6 +7,11 @@ export const ExitCode = {
   Ok: 0,
   /** The media was rejected: an ERROR acknowledgement, or MKV the chunker refused before sending. */
   MediaRejected: 1,
+  /**
+   * `kvs get` gave up: GetMedia connections kept failing for `--retry-for`. What was written ends on a whole
+   * fragment; run again later from the `--start` it printed. 75 is `EX_TEMPFAIL` of sysexits.h (try again later).
+   */
+  RetriesExhausted: 75,
   /** `kvs put` was interrupted (Ctrl-C, SIGTERM) before its input ended; what was sent is kept. */
   Interrupted: 130,
   /** The command line is wrong: unknown command or option, missing or invalid argument. */

@@ -1,6 +1,7 @@
 import { adviseAckError } from './ack-advice.ts'
 import { CliError } from './errors.ts'
 import { ExitCode, type ExitCodeValue } from './exit-codes.ts'
+import { formatDuration } from './format.ts'
 
 /** What the command was doing when it failed, for the message. */
 export interface ErrorContext {
@@ -139,12 +140,29 @@ export function explainError(error: unknown, context: ErrorContext = {}): Explai
     return result(exitCode, error.message, [...error.hints], error.code)
   }
 
+  // GetMedia kept failing for --retry-for (kvs get printed what it wrote and where to resume): the last failure,
+  // how long it was retried, and a status of its own, since the output is whole and the read can go on later.
+  if (top.code === 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED' && top.cause !== undefined) {
+    const last = explainError(top.cause, context)
+    const { failures, retriedForMs } = top as { failures?: unknown; retriedForMs?: unknown }
+    const during = typeof retriedForMs === 'number' ? ` for ${formatDuration(retriedForMs)}` : ''
+    const count = typeof failures === 'number' ? ` (${failures} failed connections)` : ''
+    return {
+      ...last,
+      message: `Gave up reconnecting to GetMedia after retrying${during}${count}. Last error: ${last.message}`,
+      hints: [
+        'What was written ends on a whole fragment: go on with the "resume with" command above.',
+        '--retry-for sets how long kvs get keeps reconnecting (default 60s).',
+        // The advice of a service error still applies (throttling, permissions); a connection's is the above.
+        ...(last.exitCode === ExitCode.Service ? last.hints : []),
+      ],
+      exitCode: ExitCode.RetriesExhausted,
+      name: 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED',
+    }
+  }
+
   // The producer gave up after repeated failures: explain the last one.
-  if (
-    (top.code === 'ERR_KVS_PRODUCER_TOO_MANY_FAILURES' ||
-      top.code === 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED') &&
-    top.cause !== undefined
-  ) {
+  if (top.code === 'ERR_KVS_PRODUCER_TOO_MANY_FAILURES' && top.cause !== undefined) {
     const last = explainError(top.cause, context)
     const { attempts, failures } = top as { attempts?: unknown; failures?: unknown }
     const count =

@@ -77,6 +77,7 @@ export const ENVIRONMENT: readonly (readonly [string, string])[] = [
 export const EXIT_STATUS: readonly (readonly [string, string])[] = [
   ['0', 'success (kvs get stopped by Ctrl-C or --until included)'],
   ['1', 'media rejected: an ERROR acknowledgement, or input that breaks a KVS rule'],
+  ['75', 'kvs get gave up: GetMedia kept failing for --retry-for (the output ends on a whole fragment)'],
   ['130', 'kvs put interrupted (Ctrl-C) before its input ended'],
   ['252', 'usage error: unknown command or option, bad argument'],
   ['253', 'configuration error: no region, no credentials, unknown profile'],
@@ -179,6 +180,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       'output: each fragment is a self-contained MKV document, and the concatenation plays in ffmpeg, ffprobe',
       'and mpv. Follows the live stream until Ctrl-C (the file is left complete, ending on a whole fragment) or',
       'until --until is reached. Prints one line per fragment on stderr (a JSON object with --json).',
+      'A dropped connection is resumed after the last fragment written; when connections keep failing for',
+      '--retry-for, kvs get stops (exit status 75), the output still ending on a whole fragment, and prints',
+      'the --start to resume with.',
     ],
     positionals: [{ name: '<stream>', description: 'stream name' }],
     options: [
@@ -215,6 +219,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         value: '<duration>',
         description:
           'stop when no fragment arrived for this long, e.g. 10s (default: wait; 3s once an --until time has passed)',
+      },
+      {
+        name: 'retry-for',
+        type: 'string',
+        value: '<duration>',
+        description:
+          'keep reconnecting for this long while GetMedia connections fail, e.g. 30s or 10m (default 60s); then exit 75',
       },
     ],
     sections: [

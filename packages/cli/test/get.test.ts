@@ -2,9 +2,10 @@ import type { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Emulator, startEmulator } from '@kvs-streams/emulator'
+import { type Emulator, type GetMediaFaults, startEmulator } from '@kvs-streams/emulator'
+import { createGetMediaParser, type FragmentEvent } from '@kvs-streams/get-media'
 import { ffprobeCounts } from '@kvs-streams/test-utils'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { emulatorEnv, ensureBuilt, fixture, jsonLines, kvs } from './support.ts'
 
 let emulator: Emulator
@@ -23,6 +24,28 @@ afterAll(async () => {
   await emulator?.close()
   rmSync(dir, { recursive: true, force: true })
 })
+
+/** An emulator whose GetMedia connections to each stream get `faults(connectionIndex)`, with `clusters.mkv` put into `streamName`. */
+async function faultyEmulator(
+  streamName: string,
+  faults: (connectionIndex: number) => GetMediaFaults | undefined,
+): Promise<{ emulator: Emulator; env: Record<string, string>; fragmentNumbers: string[] }> {
+  const faulty = await startEmulator({ port: 0, faults: { getMedia: (_name, index) => faults(index) } })
+  onTestFinished(() => faulty.close())
+  const faultyEnv = emulatorEnv(faulty.url)
+  const put = await kvs(['put', streamName, clustersMkv, '--create'], { env: faultyEnv })
+  expect(put.code).toBe(0)
+  const fragmentNumbers = faulty.storage.listFragments(streamName).map((fragment) => fragment.fragmentNumber)
+  expect(fragmentNumbers).toHaveLength(8)
+  return { emulator: faulty, env: faultyEnv, fragmentNumbers }
+}
+
+/** The GetMedia fragments of an output file; throws if it ends inside one (a cut cluster). */
+function fragmentsOf(file: string): FragmentEvent[] {
+  const parser = createGetMediaParser({ mode: 'raw' })
+  const events = [...parser.push(readFileSync(file)), ...parser.end()]
+  return events.filter((event): event is FragmentEvent => event.type === 'fragment')
+}
 
 describe('kvs get', () => {
   it('writes the stream from the earliest fragment to an MKV file that ffprobe reads', async () => {
@@ -97,6 +120,98 @@ describe('kvs get', () => {
       /wrote 8 fragments, .* \(interrupted\)\nresume with: kvs get archive --start \d{40,}\n$/,
     )
     expect((await ffprobeCounts(out)).streams).toHaveLength(1)
+  })
+
+  it('keeps reconnecting while GetMedia connections fail, then writes every fragment exactly once', async () => {
+    // Cut inside the third fragment, then five connections in a row die before a byte (5 used to end kvs get).
+    const { env: faultyEnv, fragmentNumbers } = await faultyEmulator('flaky', (index) =>
+      index === 0 ? { dropInFragment: 3 } : index <= 5 ? { dropAfterBytes: 0 } : undefined,
+    )
+    const out = join(dir, 'flaky.mkv')
+    const result = await kvs(['get', 'flaky', '--start', 'earliest', '--until', '8', '-o', out], {
+      env: faultyEnv,
+    })
+    expect(result.code).toBe(0)
+    expect(result.stderr.match(/^GetMedia connection ended \(/gm)).toHaveLength(6)
+    expect(result.stderr).toMatch(/^wrote 8 fragments, .* \(reached --until\)$/m)
+    expect(fragmentsOf(out).map((fragment) => [fragment.fragmentNumber, fragment.complete])).toEqual(
+      fragmentNumbers.map((number) => [number, true]),
+    )
+    expect((await ffprobeCounts(out)).packetsPerStream).toEqual([444])
+  })
+
+  it('gives up after --retry-for with status 75, a file of whole fragments, and the --start to resume with', async () => {
+    let dead = true
+    // Two whole fragments, a cut inside the third, then a GetMedia endpoint that drops every connection.
+    const { env: faultyEnv, fragmentNumbers } = await faultyEmulator('dying', (index) =>
+      index === 0 ? { dropInFragment: 3 } : dead ? { dropAfterBytes: 0 } : undefined,
+    )
+    const out = join(dir, 'dying.mkv')
+    const result = await kvs(['get', 'dying', '--start', 'earliest', '-o', out, '--retry-for', '1s'], {
+      env: faultyEnv,
+    })
+    expect(result.code).toBe(75)
+    const lines = result.stderr.trim().split('\n')
+    expect(lines.filter((line) => line.startsWith('fragment '))).toHaveLength(2)
+    const wrote = lines.findIndex((line) => line.startsWith('wrote '))
+    expect(lines[wrote]).toMatch(
+      /^wrote 2 fragments, [\d.]+ kB to .*dying\.mkv \(gave up after retrying for 1\.\d s, \d+ failed connections\)$/,
+    )
+    expect(lines[wrote + 1]).toBe(`resume with: kvs get dying --start ${fragmentNumbers[1]}`)
+    expect(lines[wrote + 2]).toMatch(
+      /^kvs: error: Gave up reconnecting to GetMedia after retrying for 1\.\d s \(\d+ failed connections\)\. Last error: The connection failed \(region us-east-1, endpoint http:\/\/127\.0\.0\.1:\d+\): Connection failed: other side closed$/,
+    )
+    expect(lines.slice(wrote + 3)).toEqual([
+      '  What was written ends on a whole fragment: go on with the "resume with" command above.',
+      '  --retry-for sets how long kvs get keeps reconnecting (default 60s).',
+    ])
+    // The file holds the two whole fragments, nothing of the third.
+    const written = fragmentsOf(out)
+    expect(written.map((fragment) => [fragment.fragmentNumber, fragment.complete])).toEqual([
+      [fragmentNumbers[0], true],
+      [fragmentNumbers[1], true],
+    ])
+    const frames = written.reduce((sum, fragment) => sum + fragment.frameCount, 0)
+    expect((await ffprobeCounts(out)).packetsPerStream).toEqual([frames])
+    // Resumed as printed once the endpoint is back, the rest follows: every fragment once across both files.
+    dead = false
+    const rest = join(dir, 'dying-rest.mkv')
+    const resumed = await kvs(['get', 'dying', '--start', fragmentNumbers[1]!, '--until', '6', '-o', rest], {
+      env: faultyEnv,
+    })
+    expect(resumed.code).toBe(0)
+    expect([...written, ...fragmentsOf(rest)].map((fragment) => fragment.fragmentNumber)).toEqual(
+      fragmentNumbers,
+    )
+  })
+
+  it('reports giving up in the --json summary and on an endpoint that never delivered, resumes from the start', async () => {
+    const { env: faultyEnv } = await faultyEmulator('never', () => ({ dropAfterBytes: 0 }))
+    const result = await kvs(
+      ['get', 'never', '--start', 'earliest', '-o', join(dir, 'never.mkv'), '--retry-for', '500ms', '--json'],
+      { env: faultyEnv },
+    )
+    expect(result.code).toBe(75)
+    const summary = jsonLines(result.stderr).find((event) => event.type === 'summary')
+    expect(summary).toMatchObject({
+      fragments: 0,
+      stoppedBy: 'gave-up',
+      resumeCommand: 'kvs get never --start earliest',
+    })
+    expect(summary!.retriedForMs).toBeGreaterThanOrEqual(500)
+    expect(summary!.failedConnections).toBeGreaterThanOrEqual(2)
+    expect(summary!.lastError).toMatch(/^KvsConnectionError: /)
+    expect(jsonLines(result.stdout).at(-1)).toMatchObject({
+      type: 'error',
+      name: 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED',
+      exitCode: 75,
+    })
+  })
+
+  it('rejects a --retry-for that is not a duration', async () => {
+    const result = await kvs(['get', 'archive', '--retry-for', 'soon', '-o', join(dir, 'x.mkv')], { env })
+    expect(result.code).toBe(252)
+    expect(result.stderr).toContain('--retry-for must be a duration such as 30s or 10m, got "soon"')
   })
 
   it('says how to create a stream that does not exist', async () => {

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs'
 import type { Writable } from 'node:stream'
-import { type FragmentEvent, readStream } from '@kvs-streams/get-media'
+import { type FragmentEvent, ReadStreamError, readStream } from '@kvs-streams/get-media'
 import type { StartSelector } from '@kvs-streams/transport'
 import { type AwsSession, openAwsSession } from '../aws.ts'
 import { type CommandContext, stringOption } from '../command.ts'
@@ -12,8 +12,11 @@ import { parseDuration, parseStart, parseUntil, type StartPosition, type UntilCo
 /** Idle time that ends `kvs get` once an `--until` time has passed (no later fragment came). */
 const IDLE_AFTER_UNTIL_MS = 3000
 
-/** Why `kvs get` stopped. */
-export type GetStopReason = 'until' | 'interrupted' | 'idle' | 'end'
+/** How long `kvs get` keeps reconnecting while GetMedia connections fail, without `--retry-for`. */
+const DEFAULT_RETRY_FOR_MS = 60_000
+
+/** Why `kvs get` stopped. `gave-up`: GetMedia connections kept failing for `--retry-for`. */
+export type GetStopReason = 'until' | 'interrupted' | 'idle' | 'end' | 'gave-up'
 
 /** The GetMedia StartSelector for a `--start` position. */
 export function startSelector(start: StartPosition, timestampType: 'server' | 'producer'): StartSelector {
@@ -41,6 +44,7 @@ async function* readFragments(
   session: AwsSession,
   streamName: string,
   selector: StartSelector,
+  retryForMs: number,
   signal: AbortSignal,
   notice: (line: string) => void,
   debug: (line: string) => void,
@@ -52,6 +56,7 @@ async function* readFragments(
     resolver: session.resolver,
     signal,
     mode: 'raw',
+    retryForMs,
   })
   for await (const event of events) {
     if (event.type === 'fragment') yield event
@@ -108,6 +113,12 @@ export async function getCommand(context: CommandContext): Promise<number> {
   if (idleText !== undefined && (idleTimeoutMs === undefined || idleTimeoutMs <= 0)) {
     throw usageError(`--idle-timeout must be a duration such as 10s or 2m, got ${JSON.stringify(idleText)}`)
   }
+  const retryText = stringOption(context, 'retry-for')
+  const retryFor = retryText === undefined ? DEFAULT_RETRY_FOR_MS : parseDuration(retryText)
+  if (retryFor === undefined || !Number.isSafeInteger(Math.round(retryFor))) {
+    throw usageError(`--retry-for must be a duration such as 30s or 10m, got ${JSON.stringify(retryText)}`)
+  }
+  const retryForMs = Math.round(retryFor)
   const target = stringOption(context, 'out') ?? (context.io.stdout.isTTY === true ? undefined : '-')
   if (target === undefined) {
     throw usageError('not writing video to a terminal', [
@@ -135,6 +146,9 @@ export async function getCommand(context: CommandContext): Promise<number> {
     stoppedBy: 'end' as GetStopReason,
     lastFragmentNumber: undefined as string | undefined,
   }
+  const startedAt = Date.now()
+  /** Why reading stopped when GetMedia connections kept failing for --retry-for. */
+  let gaveUp: ReadStreamError | undefined
 
   // Stopping: Ctrl-C, --until, or the idle timer abort the GetMedia request; what was written stays whole.
   const stop = new AbortController()
@@ -171,6 +185,7 @@ export async function getCommand(context: CommandContext): Promise<number> {
         session,
         streamName,
         selector,
+        retryForMs,
         stop.signal,
         notice,
         context.debug,
@@ -195,7 +210,15 @@ export async function getCommand(context: CommandContext): Promise<number> {
         }
       }
     } catch (error) {
-      if (reason === undefined) throw error
+      // Whole fragments only were written (raw mode delivers no part of one), so the output stays valid.
+      if (
+        reason === undefined &&
+        ReadStreamError.is(error) &&
+        error.code === 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED'
+      ) {
+        gaveUp = error
+        reason = 'gave-up'
+      } else if (reason === undefined) throw error
     }
     result.stoppedBy = reason ?? 'end'
   } finally {
@@ -205,6 +228,10 @@ export async function getCommand(context: CommandContext): Promise<number> {
     session.close()
     if (!toStdout) await new Promise<void>((resolve) => output.end(() => resolve()))
   }
+  // Where a new kvs get goes on: after the last fragment written, else (after giving up) where this one started.
+  const resume =
+    result.lastFragmentNumber ??
+    (gaveUp === undefined ? undefined : startArgument(start, startedAt, timestampType))
   const summary = {
     type: 'summary',
     fragments: result.fragments,
@@ -212,6 +239,14 @@ export async function getCommand(context: CommandContext): Promise<number> {
     output: outputName,
     stoppedBy: result.stoppedBy,
     lastFragmentNumber: result.lastFragmentNumber,
+    ...(gaveUp === undefined
+      ? {}
+      : {
+          retriedForMs: Math.round(gaveUp.retriedForMs),
+          failedConnections: gaveUp.failures,
+          lastError: describeError(gaveUp.cause),
+          resumeCommand: `kvs get ${streamName} --start ${resume}`,
+        }),
   }
   if (context.global.json) log(JSON.stringify(summary))
   else {
@@ -220,15 +255,42 @@ export async function getCommand(context: CommandContext): Promise<number> {
       interrupted: 'interrupted',
       idle: 'no fragment for a while',
       end: 'the service ended the response',
+      'gave-up': `gave up after retrying for ${formatDuration(gaveUp?.retriedForMs ?? 0)}, ${gaveUp?.failures} failed connections`,
     }[result.stoppedBy]
     log(
       `wrote ${formatInteger(result.fragments)} fragment${result.fragments === 1 ? '' : 's'}, ${formatBytes(result.bytes)} to ${outputName} (${why})`,
     )
-    if (result.lastFragmentNumber !== undefined && result.stoppedBy !== 'until') {
-      log(`resume with: kvs get ${streamName} --start ${result.lastFragmentNumber}`)
+    if (resume !== undefined && result.stoppedBy !== 'until') {
+      log(`resume with: kvs get ${streamName} --start ${resume}`)
     }
   }
+  // Explained as the other failures are (kvs: error: …), with its own exit status.
+  if (gaveUp !== undefined) throw gaveUp
   return 0
+}
+
+/** The `--start` (and `--timestamp-type`) arguments of a new `kvs get` that starts where this one did. */
+function startArgument(
+  start: StartPosition,
+  startedAt: number,
+  timestampType: 'server' | 'producer',
+): string {
+  const type = timestampType === 'producer' ? ' --timestamp-type producer' : ''
+  switch (start.kind) {
+    case 'now':
+      // Later, "now" would skip what came in meanwhile: start from the time this one started instead.
+      return `${formatTime(startedAt)}${type}`
+    case 'earliest':
+      return 'earliest'
+    case 'after-fragment':
+      return start.fragmentNumber
+    case 'time':
+      return `${formatTime(start.epochMs)}${type}`
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
 }
 
 function reachedTime(
