@@ -18,11 +18,11 @@ interface RawServer {
   ending: Promise<{ code: string | undefined; received: number }>
 }
 
-const servers: Server[] = []
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
+const servers: RawServer[] = []
+afterEach(() => {
+  for (const { server, sockets } of servers.splice(0)) {
+    for (const socket of sockets) socket.destroy()
     server.close()
-    server.closeAllConnections?.()
   }
 })
 
@@ -44,11 +44,12 @@ async function rawServer(): Promise<RawServer> {
     })
     socket.on('close', () => resolveEnding({ code, received }))
   })
-  servers.push(server)
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, server, sockets, received: () => received, ending }
+  const raw = { url: `http://127.0.0.1:${port}`, server, sockets, received: () => received, ending }
+  servers.push(raw)
+  return raw
 }
 
 /** Starts a session, writes 16 MiB while the server has stopped reading, then destroys the session. */
