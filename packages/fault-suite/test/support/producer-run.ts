@@ -1,0 +1,67 @@
+import { performance } from 'node:perf_hooks'
+import { createProducer, type ProducerOptions, type ProducerStats } from '@kvs-streams/producer'
+import { type SourceMedia, within } from '../../src/index.ts'
+import { feed } from './feed.ts'
+import { credentials, REGION } from './services.ts'
+
+/** Test-sized timers: faults are detected and retried in milliseconds, not seconds. */
+export const PRODUCER_TIMERS = {
+  ackStalenessMs: 300,
+  connectTimeoutMs: 2_000,
+  retry: { initialDelayMs: 10, maxDelayMs: 100, maxAttempts: 200 },
+  reconcile: { settleMs: 50 },
+  statsIntervalMs: 0,
+} satisfies Partial<ProducerOptions>
+
+/** Bound on one producer run (feeding every fragment and `close()`), ms: beyond it the run is a hang. */
+export const PRODUCER_BOUND_MS = 60_000
+
+export interface ProducerRunOptions {
+  streamName: string
+  /** Control plane (DescribeStream), straight at the emulator. */
+  endpoint: string
+  /** PutMedia and ListFragments: the proxy. */
+  dataEndpoint: string
+  media: SourceMedia
+  paceMs?: number
+  overrides?: Partial<ProducerOptions>
+  boundMs?: number
+}
+
+export interface ProducerRun {
+  stats: ProducerStats | undefined
+  /** `performance.now()` of every acknowledged fragment, in order. */
+  progressMs: number[]
+  error: unknown
+}
+
+/** Feeds `media` to a producer and closes it, within a bound; never throws (the error is returned). */
+export async function runProducer(options: ProducerRunOptions): Promise<ProducerRun> {
+  const producer = createProducer({
+    streamName: options.streamName,
+    region: REGION,
+    credentials: credentials(),
+    endpoint: options.endpoint,
+    dataEndpoint: options.dataEndpoint,
+    ...PRODUCER_TIMERS,
+    ...options.overrides,
+  })
+  const progressMs: number[] = []
+  producer.on('fragment-acknowledged', () => progressMs.push(performance.now()))
+  // Errors are reported through close(); the listener keeps an 'error' event from throwing.
+  producer.on('error', () => {})
+  try {
+    const stats = await within(
+      `producer on ${options.streamName}`,
+      options.boundMs ?? PRODUCER_BOUND_MS,
+      (async () => {
+        await feed(producer.writable, options.media, { paceMs: options.paceMs ?? 2 })
+        return producer.close()
+      })(),
+    )
+    return { stats, progressMs, error: undefined }
+  } catch (error) {
+    producer.abort()
+    return { stats: undefined, progressMs, error }
+  }
+}
