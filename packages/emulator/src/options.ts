@@ -118,6 +118,13 @@ export interface EmulatorOptions {
   maxJsonBodyBytes?: number
   /** Faults injected into PutMedia and GetMedia connections. Default none. */
   faults?: FaultsOption
+  /**
+   * A GetMedia response that has sent every stored fragment ends (terminating chunk) when no new fragment is
+   * stored for this long, as the service ends a caught-up response after a few seconds: clients that read the
+   * payload to its end (boto3 `Payload.read()`, `aws kinesis-video-media get-media`) finish, and followers
+   * re-issue GetMedia with the last continuation token. Each stored fragment restarts the wait. Default 3000.
+   */
+  getMediaIdleTimeoutMs?: number
   /** Receives the emulator's log lines. Default silent. */
   logger?: EmulatorLogger
   /** Current time in epoch milliseconds. Default `Date.now`. */
@@ -147,6 +154,7 @@ export interface ResolvedOptions {
   futureTimestampToleranceMs: number
   maxJsonBodyBytes: number
   faults: FaultsOption | undefined
+  getMediaIdleTimeoutMs: number
   logger: EmulatorLogger | undefined
   clock: () => number
 }
@@ -316,6 +324,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     ),
     maxJsonBodyBytes: positive('maxJsonBodyBytes', options.maxJsonBodyBytes, 1024 * 1024),
     faults,
+    getMediaIdleTimeoutMs: positive('getMediaIdleTimeoutMs', options.getMediaIdleTimeoutMs, 3000),
     logger: options.logger,
     clock,
   }
