@@ -1,5 +1,74 @@
 import { once } from 'node:events'
-import { type AddressInfo, createConnection, createServer, type Server, type Socket } from 'node:net'
+import { type AddressInfo, createConnection, createServer, type Socket } from 'node:net'
+
+/**
+ * The plumbing of a scripted proxy on 127.0.0.1: listens, tracks sockets, classifies each connection by its
+ * first bytes (PutMedia or not) and leaves what to do with it to `route`.
+ */
+abstract class ScriptedProxy {
+  readonly #server = createServer()
+  readonly #sockets = new Set<Socket>()
+  protected readonly targetPort: number
+  /** PutMedia connections seen so far. */
+  protected putMediaConnections = 0
+
+  protected constructor(targetPort: number) {
+    this.targetPort = targetPort
+    this.#server.on('connection', (client) => {
+      this.track(client)
+      client.once('data', (first: Buffer) => {
+        const putMedia = first.subarray(0, 64).toString('latin1').startsWith('POST /putMedia')
+        if (putMedia) this.putMediaConnections++
+        this.route(client, first, putMedia)
+      })
+    })
+  }
+
+  protected async listen(): Promise<this> {
+    this.#server.listen(0, '127.0.0.1')
+    await once(this.#server, 'listening')
+    return this
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy()
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+
+  /** Handles a connection whose first bytes are `first`. */
+  protected abstract route(client: Socket, first: Buffer, putMedia: boolean): void
+
+  protected track(socket: Socket): void {
+    this.#sockets.add(socket)
+    socket.on('error', () => {})
+    socket.on('close', () => this.#sockets.delete(socket))
+  }
+
+  protected connectUpstream(): Socket {
+    const upstream = createConnection({ port: this.targetPort, host: '127.0.0.1' })
+    this.track(upstream)
+    return upstream
+  }
+
+  /** Forwards both ways untouched; `onAnswer` sees each server→client chunk. */
+  protected pass(client: Socket, first: Buffer, onAnswer?: () => void): void {
+    const upstream = this.connectUpstream()
+    upstream.write(first)
+    client.on('data', (chunk: Buffer) => upstream.write(chunk))
+    upstream.on('data', (chunk: Buffer) => {
+      client.write(chunk)
+      onAnswer?.()
+    })
+    client.on('end', () => upstream.end())
+    upstream.on('end', () => client.end())
+    client.on('close', () => upstream.destroy())
+    upstream.on('close', () => client.destroy())
+  }
+}
 
 export interface LateBytesProxyOptions {
   targetPort: number
@@ -19,81 +88,40 @@ export interface LateBytesProxyOptions {
  * bytes queue behind the late ones, as they would on one congested route. Every other connection
  * (ListFragments, control plane) passes untouched.
  */
-export class LateBytesProxy {
+export class LateBytesProxy extends ScriptedProxy {
   /** Bytes held on the dark path and delivered late. */
   lateBytes = 0
   /** Whether the late delivery happened. */
   delivered = false
-  readonly #server: Server
   readonly #options: LateBytesProxyOptions
-  readonly #sockets = new Set<Socket>()
-  #putMediaConnections = 0
   /** Resolves once the late bytes were written to the server (newer PutMedia connections wait for it). */
   #lateDone: Promise<void> | undefined
 
-  private constructor(server: Server, options: LateBytesProxyOptions) {
-    this.#server = server
+  private constructor(options: LateBytesProxyOptions) {
+    super(options.targetPort)
     this.#options = options
-    server.on('connection', (client) => this.#accept(client))
   }
 
-  static async start(options: LateBytesProxyOptions): Promise<LateBytesProxy> {
-    const server = createServer()
-    const proxy = new LateBytesProxy(server, options)
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    return proxy
+  static start(options: LateBytesProxyOptions): Promise<LateBytesProxy> {
+    return new LateBytesProxy(options).listen()
   }
 
-  get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+  protected route(client: Socket, first: Buffer, putMedia: boolean): void {
+    if (!putMedia) this.pass(client, first)
+    else if (this.putMediaConnections === 1) this.#darkPath(client, first)
+    else if (this.#lateDone === undefined) this.pass(client, first)
+    else {
+      // FIFO behind the late bytes.
+      client.pause()
+      void this.#lateDone.then(() => {
+        client.resume()
+        this.pass(client, first)
+      })
+    }
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy()
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
-  }
-
-  #accept(client: Socket): void {
-    const upstream = createConnection({ port: this.#options.targetPort, host: '127.0.0.1' })
-    this.#sockets.add(client)
-    this.#sockets.add(upstream)
-    client.on('error', () => {})
-    upstream.on('error', () => {})
-    client.on('close', () => this.#sockets.delete(client))
-    upstream.on('close', () => this.#sockets.delete(upstream))
-    client.once('data', (first: Buffer) => {
-      const putMedia = first.subarray(0, 64).toString('latin1').startsWith('POST /putMedia')
-      if (!putMedia) {
-        this.#pass(client, upstream, first)
-        return
-      }
-      this.#putMediaConnections++
-      if (this.#putMediaConnections === 1) this.#darkPath(client, upstream, first)
-      else {
-        // FIFO behind the late bytes, if any are still on their way.
-        client.pause()
-        const go = (): void => {
-          client.resume()
-          this.#pass(client, upstream, first)
-        }
-        if (this.#lateDone === undefined) go()
-        else void this.#lateDone.then(go)
-      }
-    })
-  }
-
-  #pass(client: Socket, upstream: Socket, first: Buffer): void {
-    upstream.write(first)
-    client.on('data', (chunk: Buffer) => upstream.write(chunk))
-    upstream.on('data', (chunk: Buffer) => client.write(chunk))
-    client.on('end', () => upstream.end())
-    upstream.on('end', () => client.end())
-    client.on('close', () => upstream.destroy())
-    upstream.on('close', () => client.destroy())
-  }
-
-  #darkPath(client: Socket, upstream: Socket, first: Buffer): void {
+  #darkPath(client: Socket, first: Buffer): void {
+    const upstream = this.connectUpstream()
     let budget = this.#options.holdAfterBytes
     const held: Buffer[] = []
     let dark = false
@@ -143,83 +171,44 @@ export class LateBytesProxy {
  * has been answered and has run for `lateByMs`, the held bytes are delivered on a connection of their own, so
  * the old request's head reaches the server after the newer one's. Everything else passes untouched.
  */
-export class DelayedHeadProxy {
+export class DelayedHeadProxy extends ScriptedProxy {
   /** The status line the server answered the late request with, once it did. */
   lateStatus: string | undefined
   lateBytes = 0
   /** Resolves once the late request was delivered and its connection ended. */
   readonly delivered: Promise<void>
   #resolveDelivered!: () => void
-  readonly #server: Server
-  readonly #targetPort: number
   readonly #lateByMs: number
-  readonly #sockets = new Set<Socket>()
   readonly #held: Buffer[] = []
-  #putMediaConnections = 0
+  #scheduled = false
 
-  private constructor(server: Server, targetPort: number, lateByMs: number) {
-    this.#server = server
-    this.#targetPort = targetPort
-    this.#lateByMs = lateByMs
+  private constructor(options: { targetPort: number; lateByMs: number }) {
+    super(options.targetPort)
+    this.#lateByMs = options.lateByMs
     this.delivered = new Promise((resolve) => (this.#resolveDelivered = resolve))
-    server.on('connection', (client) => this.#accept(client))
   }
 
-  static async start(options: { targetPort: number; lateByMs: number }): Promise<DelayedHeadProxy> {
-    const server = createServer()
-    const proxy = new DelayedHeadProxy(server, options.targetPort, options.lateByMs)
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    return proxy
+  static start(options: { targetPort: number; lateByMs: number }): Promise<DelayedHeadProxy> {
+    return new DelayedHeadProxy(options).listen()
   }
 
-  get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy()
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
-  }
-
-  #track(socket: Socket): void {
-    this.#sockets.add(socket)
-    socket.on('error', () => {})
-    socket.on('close', () => this.#sockets.delete(socket))
-  }
-
-  #accept(client: Socket): void {
-    this.#track(client)
-    client.once('data', (first: Buffer) => {
-      const putMedia = first.subarray(0, 64).toString('latin1').startsWith('POST /putMedia')
-      if (putMedia && ++this.#putMediaConnections === 1) {
-        // The dark path: everything is held, nothing is answered.
-        this.#held.push(first)
-        client.on('data', (chunk: Buffer) => this.#held.push(chunk))
-        return
-      }
-      const upstream = createConnection({ port: this.#targetPort, host: '127.0.0.1' })
-      this.#track(upstream)
-      upstream.write(first)
-      client.on('data', (chunk: Buffer) => upstream.write(chunk))
-      let answered = false
-      upstream.on('data', (chunk: Buffer) => {
-        client.write(chunk)
-        if (putMedia && !answered && this.#putMediaConnections === 2) {
-          answered = true
-          setTimeout(() => this.#deliverLate(), this.#lateByMs)
-        }
-      })
-      client.on('end', () => upstream.end())
-      upstream.on('end', () => client.end())
-      client.on('close', () => upstream.destroy())
-      upstream.on('close', () => client.destroy())
+  protected route(client: Socket, first: Buffer, putMedia: boolean): void {
+    if (putMedia && this.putMediaConnections === 1) {
+      // The dark path: everything is held, nothing is answered.
+      this.#held.push(first)
+      client.on('data', (chunk: Buffer) => this.#held.push(chunk))
+      return
+    }
+    const second = putMedia && this.putMediaConnections === 2
+    this.pass(client, first, () => {
+      if (!second || this.#scheduled) return
+      this.#scheduled = true
+      setTimeout(() => this.#deliverLate(), this.#lateByMs)
     })
   }
 
   #deliverLate(): void {
-    const late = createConnection({ port: this.#targetPort, host: '127.0.0.1' })
-    this.#track(late)
+    const late = this.connectUpstream()
     late.once('data', (chunk: Buffer) => {
       this.lateStatus = chunk.toString('latin1').split('\r\n', 1)[0]
     })
