@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@kvs-streams\/([a-z-]+)\/node$/, replacement: `${packages}$1/src/node.ts` },
+      { find: /^@kvs-streams\/transport\/web$/, replacement: `${packages}transport/src/web.ts` },
       { find: /^@kvs-streams\/get-media\/parser$/, replacement: `${packages}get-media/src/parse.ts` },
       { find: /^@kvs-streams\/([a-z-]+)$/, replacement: `${packages}$1/src/index.ts` },
     ],

@@ -355,6 +355,11 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'accept requests without checking their signatures',
       },
       {
+        name: 'no-cors',
+        type: 'boolean',
+        description: 'do not answer CORS preflights (by default pages on any origin may call it with fetch)',
+      },
+      {
         name: 'access-key-id',
         type: 'string',
         value: '<id>',

@@ -65,4 +65,36 @@ describe('kvs emulator', () => {
     second.child.kill('SIGINT')
     expect(await second.exited).toBe(0)
   })
+
+  it('answers CORS preflights for the control and data plane, unless --no-cors', async () => {
+    const preflight = (url: string, path: string) =>
+      fetch(`${url}${path}`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'http://127.0.0.1:9',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,x-amz-date,x-amzn-stream-name',
+        },
+      })
+    const on = await startKvsEmulator([])
+    expect(on.listening).toMatchObject({ cors: true })
+    for (const path of ['/createStream', '/putMedia', '/getMedia']) {
+      const response = await preflight(String(on.listening.url), path)
+      expect(response.status).toBe(204)
+      expect(response.headers.get('access-control-allow-origin')).toBe('*')
+      expect(response.headers.get('access-control-allow-headers')).toBe(
+        'authorization,x-amz-date,x-amzn-stream-name',
+      )
+    }
+    on.child.kill('SIGINT')
+    expect(await on.exited).toBe(0)
+
+    const off = await startKvsEmulator(['--no-cors'])
+    expect(off.listening).toMatchObject({ cors: false })
+    const refused = await preflight(String(off.listening.url), '/putMedia')
+    expect(refused.status).toBe(404)
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull()
+    off.child.kill('SIGINT')
+    expect(await off.exited).toBe(0)
+  })
 })

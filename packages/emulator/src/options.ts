@@ -116,6 +116,11 @@ export interface EmulatorOptions {
   futureTimestampToleranceMs?: number
   /** Largest JSON request body accepted (413 beyond). Default 1 MiB. */
   maxJsonBodyBytes?: number
+  /**
+   * Answer CORS preflights and allow any origin on every response (control and data plane), so a page on
+   * another origin can call the emulator with `fetch`. Default false (`kvs emulator` turns it on).
+   */
+  cors?: boolean
   /** Faults injected into PutMedia and GetMedia connections. Default none. */
   faults?: FaultsOption
   /**
@@ -153,6 +158,7 @@ export interface ResolvedOptions {
   maxFragmentBytes: number
   futureTimestampToleranceMs: number
   maxJsonBodyBytes: number
+  cors: boolean
   faults: FaultsOption | undefined
   getMediaIdleTimeoutMs: number
   logger: EmulatorLogger | undefined
@@ -286,6 +292,8 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   if (typeof accountId !== 'string' || !/^[0-9]+$/.test(accountId)) {
     throw invalidOption('accountId', 'a string of digits', options.accountId)
   }
+  const cors = options.cors ?? false
+  if (typeof cors !== 'boolean') throw invalidOption('cors', 'a boolean', cors)
   const faults = options.faults
   if (faults !== undefined && typeof faults !== 'function') validateFaults('faults', faults)
   const clock = options.clock ?? Date.now
@@ -323,6 +331,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
       60_000,
     ),
     maxJsonBodyBytes: positive('maxJsonBodyBytes', options.maxJsonBodyBytes, 1024 * 1024),
+    cors,
     faults,
     getMediaIdleTimeoutMs: positive('getMediaIdleTimeoutMs', options.getMediaIdleTimeoutMs, 3000),
     logger: options.logger,

@@ -12,6 +12,7 @@ export type TransportErrorCode =
   | 'ERR_KVS_ABORTED'
   | 'ERR_KVS_CONNECTION'
   | 'ERR_KVS_PROTOCOL'
+  | 'ERR_KVS_ERROR_ACK'
 
 export interface TransportErrorOptions {
   cause?: unknown
@@ -173,6 +174,54 @@ export class KvsProtocolError extends Error {
   }
 }
 
+export interface KvsErrorAckErrorOptions extends TransportErrorOptions {
+  /** The ack's `ErrorId` (see `ACK_ERRORS` in `@kvs-streams/acks`). */
+  errorId: number
+  /** The ack's `ErrorCode`, e.g. `FRAGMENT_TIMECODE_LESSER_THAN_PREVIOUS`, when it carried one. */
+  errorCode?: string | undefined
+  /** The `FragmentTimecode` of the fragment the ack is about, when it named one. */
+  fragmentTimecode?: number | undefined
+  /** Whether sending the same fragment again may succeed (from the ErrorId table). */
+  retriable: boolean
+  /** `x-amzn-RequestId` of the response that carried the ack. */
+  requestId?: string | undefined
+}
+
+/**
+ * The service answered a PutMedia request with an `ERROR` acknowledgement instead of storing the fragment
+ * (raised by the fetch-based `putFragment` of `@kvs-streams/transport/web`, which sends one fragment per
+ * request and so can name the failed fragment).
+ *
+ * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_PutMedia.html
+ */
+export class KvsErrorAckError extends Error {
+  override name = 'KvsErrorAckError'
+  readonly code = 'ERR_KVS_ERROR_ACK'
+  readonly errorId: number
+  readonly errorCode: string | undefined
+  readonly fragmentTimecode: number | undefined
+  readonly retriable: boolean
+  readonly requestId: string | undefined
+
+  constructor(message: string, options: KvsErrorAckErrorOptions) {
+    super(message, superOptions(options))
+    this.errorId = options.errorId
+    this.errorCode = options.errorCode
+    this.fragmentTimecode = options.fragmentTimecode
+    this.retriable = options.retriable
+    this.requestId = options.requestId
+  }
+
+  get [brand](): TransportErrorCode {
+    return this.code
+  }
+
+  /** True for any `KvsErrorAckError`, also across duplicate installs of this package. */
+  static is(value: unknown): value is KvsErrorAckError {
+    return brandOf(value) === 'ERR_KVS_ERROR_ACK'
+  }
+}
+
 /** Any error raised by this package. */
 export type TransportError =
   | KvsHttpError
@@ -180,6 +229,7 @@ export type TransportError =
   | KvsAbortError
   | KvsConnectionError
   | KvsProtocolError
+  | KvsErrorAckError
 
 /** True for any error raised by `@kvs-streams/transport`. */
 export function isTransportError(value: unknown): value is TransportError {

@@ -26,12 +26,14 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
   const region =
     (await resolveRegion({ ...context.global, profile: undefined }, context.io.env))?.value ?? 'us-east-1'
   const verify = !flag(context, 'no-verify')
+  const cors = !flag(context, 'no-cors')
   const emulator = await startEmulator({
     port: port(context),
     host: stringOption(context, 'host') ?? '127.0.0.1',
     ...(dataDir === undefined ? { storage: 'memory' as const } : { storage: 'disk' as const, dataDir }),
     credentials: [credentials],
     verifySignatures: verify,
+    cors,
     region,
     logger: createConsoleLogger({ verbose: context.global.debug }),
   })
@@ -39,7 +41,7 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
   if (context.global.json) {
     await write(
       stdout,
-      `${JSON.stringify({ type: 'listening', url: emulator.url, region, storage: dataDir === undefined ? 'memory' : 'disk', dataDir, credentials, verifySignatures: verify })}\n`,
+      `${JSON.stringify({ type: 'listening', url: emulator.url, region, storage: dataDir === undefined ? 'memory' : 'disk', dataDir, credentials, verifySignatures: verify, cors })}\n`,
     )
   } else {
     const lines = [
@@ -47,6 +49,7 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
       `  region      ${region}`,
       `  storage     ${dataDir === undefined ? 'memory (lost on exit)' : `disk (${dataDir})`}`,
       `  signatures  ${verify ? 'checked (SigV4)' : 'not checked'}`,
+      `  CORS        ${cors ? 'any origin (pages may call it with fetch)' : 'off'}`,
       '',
       'Use it from another shell:',
       `  export AWS_ENDPOINT_URL=${emulator.url} AWS_REGION=${region}`,

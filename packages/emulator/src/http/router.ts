@@ -4,6 +4,7 @@ import { verifyRequestSync } from '@kvs-streams/signer'
 import type { EmulatorContext } from '../context.ts'
 import { ServiceError } from '../errors.ts'
 import { sendError, sendJson, toServiceError } from './aws-response.ts'
+import { handleCors } from './cors.ts'
 import { ClientGoneError, readBody } from './read-body.ts'
 
 /** A JSON object from a request body. */
@@ -78,6 +79,7 @@ export class Router {
     response: ServerResponse,
     continueExpected = false,
   ): Promise<void> {
+    if (this.#context.options.cors && handleCors(request, response)) return
     const requestId = randomUUID()
     response.setHeader('x-amzn-RequestId', requestId)
     // A client that resets the connection mid-body must not take the server down with an unhandled 'error'.
