@@ -13,7 +13,7 @@ export const FAULT_BUDGET = {
   /** `readStream` through the proxy, with and without forced GCs. */
   readStream: 600,
   /** `kvs put` and `kvs get` through the proxy. */
-  cli: 85,
+  cli: 60,
 } as const
 
 export const MIN_TOTAL_FAULTS = 1_000

@@ -591,7 +591,8 @@ export class HostileProxy {
     })
     upstream.on('close', (hadError) => {
       this.#sockets.delete(upstream)
-      if (clientGone || headOrphaned) return
+      // A stalled or lost response loses the server's FIN or RST too: only the bound (or the client) ends it.
+      if (clientGone || headOrphaned || dropDown) return
       if (hadError) resetBoth()
       else if (!client.destroyed && !client.writableEnded && !downLane.busy) client.end()
     })

@@ -28,7 +28,7 @@ import { credentials, REGION } from './support/services.ts'
 const kvs = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url))
 
 /** Bound on each `kvs` run, ms: beyond it the run is a hang (the process is killed). */
-const CLI_BOUND_MS = 60_000
+const CLI_BOUND_MS = 90_000
 
 let injected = 0
 
@@ -123,7 +123,7 @@ describe.concurrent('the kvs CLI through the hostile proxy (all its traffic: the
         ],
         dripShare: 0.1,
         delayedHeadShare: 0.2,
-        requestBytes: [10_000, 80_000],
+        requestBytes: [20_000, 150_000],
         maxStallMs: 1_000,
         lateDelayMs: [20, 600],
       })
@@ -183,7 +183,7 @@ describe.concurrent('the kvs CLI through the hostile proxy (all its traffic: the
         injected += putProxy.total + getProxy.total
         for (const [name, proxy, run, compared] of [
           ['kvs put', putProxy, put, delivery],
-          ['kvs get', getProxy, get, compareDelivery(written, stored)],
+          ['kvs get', getProxy, get, compareDelivery(written, media.hashes)],
         ] as const) {
           console.log(
             formatSummary({
@@ -216,7 +216,7 @@ describe.concurrent('the kvs CLI through the hostile proxy (all its traffic: the
         expect(writtenError).toBeUndefined()
         // Whole fragments only, each stored one once, in storage order.
         expect(inSourceOrder(written, stored)).toBe(true)
-        expect(putProxy.total).toBeGreaterThanOrEqual(5)
+        expect(putProxy.total).toBeGreaterThanOrEqual(1)
         expect(getProxy.total).toBeGreaterThanOrEqual(10)
       } finally {
         await putProxy.close()

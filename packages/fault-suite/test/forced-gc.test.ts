@@ -41,7 +41,7 @@ afterAll(() => {
 const timerFaults: FaultWeights = { stall: 2, 'lost-response': 2, 'half-close-response': 1, reset: 1 }
 
 describe.concurrent('forced GCs every 5 ms in the client process (a full one every 50 ms)', () => {
-  test.for([401, 402])(
+  test.for([401, 402, 403])(
     `the producer stores every fragment exactly once within ${PRODUCER_BOUND_MS / 1000} s through stalls and lost responses (seed %i)`,
     { timeout: PRODUCER_BOUND_MS + 30_000 },
     async (seed, { expect }) => {
@@ -54,7 +54,8 @@ describe.concurrent('forced GCs every 5 ms in the client process (a full one eve
         routes: [
           {
             match: /^POST \/listFragments/,
-            weights: { 'lost-response': 1, stall: 1, none: 2 },
+            // Most lookups never answer: only the producer's own bound on the call gets it out.
+            weights: { 'lost-response': 2, stall: 1, none: 1 },
             responseBytes: [1, 200],
           },
         ],
@@ -102,7 +103,7 @@ describe.concurrent('forced GCs every 5 ms in the client process (a full one eve
         expect(delivery).toEqual({ missing: [], duplicated: [], unknown: 0 })
         expect(run.stats?.fragments).toMatchObject({ accepted: 100, acknowledged: 100, skipped: 0 })
         expect(collections).toBeGreaterThan(100)
-        expect(proxy.total).toBeGreaterThanOrEqual(10)
+        expect(proxy.total).toBeGreaterThanOrEqual(5)
       } finally {
         await proxy.close()
         await emulator.close()
@@ -164,7 +165,7 @@ describe.concurrent('forced GCs every 5 ms in the client process (a full one eve
         expect(run.incomplete).toBe(0)
         expect(inSourceOrder(await storedHashes(emulator, streamName), media.hashes)).toBe(true)
         expect(collections).toBeGreaterThan(100)
-        expect(proxy.total).toBeGreaterThanOrEqual(8)
+        expect(proxy.total).toBeGreaterThanOrEqual(10)
       } finally {
         await proxy.close()
         await emulator.close()

@@ -30,7 +30,10 @@ interface Scenario {
   delayedHeadShare?: number
   routes?: FaultRoute[]
   requestBytes?: [number, number]
-  /** Faults this scenario must inject at least (the seed makes the count reproducible up to timing). */
+  /**
+   * Faults this scenario must inject at least: about half the fewest seen in runs, as the count depends on
+   * timing (a fault that lets a session carry many fragments leaves fewer connections to fault).
+   */
   minFaults: number
 }
 
@@ -59,16 +62,16 @@ const sometimes = (weights: FaultWeights): FaultRoute => ({
 
 const scenarios: Scenario[] = [
   { name: 'resets', seed: 101, weights: { reset: 1 }, minFaults: 30 },
-  { name: 'stalls', seed: 102, weights: { stall: 1 }, minFaults: 20 },
-  { name: 'slow drips, then resets', seed: 103, weights: { reset: 1 }, dripShare: 0.5, minFaults: 30 },
+  { name: 'stalls', seed: 102, weights: { stall: 1 }, minFaults: 30 },
+  { name: 'slow drips, then resets', seed: 103, weights: { reset: 1 }, dripShare: 0.3, minFaults: 50 },
   { name: 'half-closed requests', seed: 104, weights: { 'half-close-request': 1 }, minFaults: 30 },
-  { name: 'half-closed responses', seed: 105, weights: { 'half-close-response': 1 }, minFaults: 30 },
+  { name: 'half-closed responses', seed: 105, weights: { 'half-close-response': 1 }, minFaults: 8 },
   {
     name: 'lost responses, ListFragments answers cut after a few bytes',
     seed: 106,
     weights: { 'lost-response': 1 },
     routes: [cutListFragments],
-    minFaults: 8,
+    minFaults: 3,
   },
   { name: 'late bytes', seed: 107, weights: { 'late-bytes': 1 }, minFaults: 8 },
   {
@@ -76,7 +79,7 @@ const scenarios: Scenario[] = [
     seed: 108,
     weights: { 'late-bytes': 2, reset: 1 },
     delayedHeadShare: 0.6,
-    minFaults: 18,
+    minFaults: 10,
   },
   ...[201, 202, 203].map((seed) => ({
     name: 'every kind mixed',
@@ -85,7 +88,7 @@ const scenarios: Scenario[] = [
     dripShare: 0.2,
     delayedHeadShare: 0.3,
     routes: [cutListFragments],
-    minFaults: 12,
+    minFaults: 3,
   })),
 ].map((scenario) => ({ ...scenario, routes: scenario.routes ?? [sometimes(scenario.weights)] }))
 

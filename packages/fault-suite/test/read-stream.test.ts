@@ -40,29 +40,29 @@ interface Scenario {
 const FRAGMENTS = 120
 
 const scenarios: Scenario[] = [
-  { name: 'resets mid-response', seed: 301, weights: { reset: 1 }, triggerOn: 'response', minFaults: 20 },
+  { name: 'resets mid-response', seed: 301, weights: { reset: 1 }, triggerOn: 'response', minFaults: 30 },
   {
     name: 'stalls mid-response',
     seed: 302,
     weights: { stall: 1 },
     triggerOn: 'response',
     responseBytes: [5_000, 200_000],
-    minFaults: 8,
+    minFaults: 5,
   },
   {
     name: 'slow drips, then resets',
     seed: 303,
     weights: { reset: 1 },
-    dripShare: 0.7,
+    dripShare: 0.5,
     triggerOn: 'response',
-    minFaults: 20,
+    minFaults: 100,
   },
   {
     name: 'half-closed responses',
     seed: 304,
     weights: { 'half-close-response': 1 },
     triggerOn: 'response',
-    minFaults: 20,
+    minFaults: 30,
   },
   {
     name: 'lost responses',
@@ -70,14 +70,14 @@ const scenarios: Scenario[] = [
     weights: { 'lost-response': 1 },
     triggerOn: 'response',
     responseBytes: [5_000, 200_000],
-    minFaults: 8,
+    minFaults: 5,
   },
   {
     name: 'requests half-closed or reset inside their head, or responses cut',
     seed: 306,
     weights: { 'half-close-request': 1, reset: 1, 'half-close-response': 1, 'lost-response': 1 },
     triggerOn: 'request',
-    minFaults: 20,
+    minFaults: 40,
   },
   {
     name: 'delayed request heads, then resets',
@@ -85,7 +85,7 @@ const scenarios: Scenario[] = [
     weights: { reset: 1 },
     delayedHeadShare: 0.7,
     triggerOn: 'response',
-    minFaults: 20,
+    minFaults: 40,
   },
   ...[308, 309].map((seed) => ({
     name: 'every kind mixed',
@@ -94,7 +94,7 @@ const scenarios: Scenario[] = [
     dripShare: 0.2,
     delayedHeadShare: 0.2,
     triggerOn: 'response' as const,
-    minFaults: 20,
+    minFaults: 40,
   })),
   {
     name: 'every kind mixed, reading while the producer writes',
@@ -104,7 +104,7 @@ const scenarios: Scenario[] = [
     delayedHeadShare: 0.2,
     triggerOn: 'response',
     live: true,
-    minFaults: 20,
+    minFaults: 40,
   },
 ]
 
