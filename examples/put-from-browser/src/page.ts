@@ -49,7 +49,10 @@ async function record(config: PageConfig, streamName: string): Promise<PageResul
       : canvasSource()
   const mimeType = MIME_TYPES.find((type) => MediaRecorder.isTypeSupported(type))
   if (mimeType === undefined) throw new Error(`this browser records none of ${MIME_TYPES.join(', ')}`)
-  // A key frame (and so, with Chromium's muxer, a new Cluster: a fragment) about every keyFrameIntervalMs.
+  // Chromium's Matroska muxer starts a Cluster at each video key frame, so every fragment begins with one; the
+  // encoder also adds key frames of its own, so fragments last from a few hundred ms to keyFrameIntervalMs
+  // (Chromium 156). Without the interval, fragments could outgrow KVS's 10 s: the chunker reports any
+  // violation ('emit'), and the page lists them rather than sending a fragment KVS would refuse unnoticed.
   const recorder = new MediaRecorder(source.stream, {
     mimeType,
     videoBitsPerSecond: 400_000,
