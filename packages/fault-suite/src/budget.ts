@@ -9,7 +9,7 @@ export const FAULT_BUDGET = {
   /** The producer and readStream with forced GCs, through the proxy. */
   forcedGc: 60,
   /** The producer against an emulator process killed -9 and restarted, behind the proxy. */
-  producerRestart: 30,
+  producerRestart: 20,
   /** `readStream` through the proxy, with and without forced GCs. */
   readStream: 600,
   /** `kvs put` and `kvs get` through the proxy. */

@@ -321,6 +321,9 @@ export class HostileProxy {
     }
     const resetBoth = (): void => {
       for (const timer of timers) clearTimeout(timer)
+      // A held head goes nowhere now: it no longer counts as pending.
+      if (head !== undefined && headOrphaned) this.#pendingLate--
+      head = undefined
       if (!client.destroyed) client.resetAndDestroy()
       if (!upstream.destroyed) upstream.resetAndDestroy()
     }

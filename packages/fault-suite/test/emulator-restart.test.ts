@@ -69,9 +69,10 @@ describe.concurrent('the emulator process killed -9 and restarted on the same po
           done = true
         })
         const random = seededRandom(seed)
-        // Kills land while fragments are being fed and acknowledged.
-        for (let kill = 0; kill < 10 && !done; kill++) {
-          await sleep(150 + Math.floor(random() * 300))
+        // Kills land while fragments are being fed and acknowledged, with some uptime between them for the
+        // producer to get fragments through (a restart itself takes about a second).
+        for (let kill = 0; kill < 8 && !done; kill++) {
+          await sleep(300 + Math.floor(random() * 700))
           if (done) break
           await killHard(running)
           kills.push(performance.now())
