@@ -5,13 +5,13 @@
  */
 export const FAULT_BUDGET = {
   /** The producer API through the hostile proxy, one scenario per fault kind and mixed ones. */
-  producerProxy: 400,
+  producerProxy: 350,
   /** The producer and readStream with forced GCs, through the proxy. */
   forcedGc: 60,
   /** The producer against an emulator process killed -9 and restarted, behind the proxy. */
   producerRestart: 20,
   /** `readStream` through the proxy, with and without forced GCs. */
-  readStream: 600,
+  readStream: 650,
   /** `kvs put` and `kvs get` through the proxy. */
   cli: 60,
 } as const
