@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
-import { DEFAULT_CREDENTIALS, type Emulator, startEmulator } from '@kvs-streams/emulator'
+import { DEFAULT_CREDENTIALS, type Emulator, type FaultsOption, startEmulator } from '@kvs-streams/emulator'
 import { build, type Plugin } from 'esbuild'
 import { chromium } from 'playwright-core'
 import type { PageConfig, PageResult } from './protocol.ts'
@@ -96,6 +96,8 @@ export interface SiteOptions {
   keyFrameIntervalMs?: number
   /** Port of the page's server. Default 0 (any free one). */
   port?: number
+  /** Faults the emulator injects (to see the page resend). */
+  faults?: FaultsOption
 }
 
 /** The emulator and the page's server (another origin, so every call to the emulator is cross-origin). */
@@ -113,7 +115,11 @@ export interface Site {
 export async function startSite(options: SiteOptions = {}): Promise<Site> {
   const bundles = await bundle()
   const fixture = await readFile(fixtureFile)
-  const emulator = await startEmulator({ port: 0, cors: true })
+  const emulator = await startEmulator({
+    port: 0,
+    cors: true,
+    ...(options.faults === undefined ? {} : { faults: options.faults }),
+  })
   const credentials = { ...DEFAULT_CREDENTIALS }
   const client = new KinesisVideoClient({ region: emulator.region, credentials, endpoint: emulator.url })
   const config: PageConfig = {

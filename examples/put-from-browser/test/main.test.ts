@@ -12,7 +12,14 @@ import { bundle, type PageResult, runInChromium, type Site, startSite } from '..
 let site: Site
 let directory: string
 beforeAll(async () => {
-  site = await startSite({ fragments: 4 })
+  site = await startSite({
+    fragments: 4,
+    // On the stream 'worker-cut' only, the 3rd and 6th requests (fragments 2 and 4) are cut after 1,000 bytes.
+    faults: (streamName, connectionIndex) =>
+      streamName === 'worker-cut' && (connectionIndex === 2 || connectionIndex === 5)
+        ? { dropAfterBytes: 1000 }
+        : undefined,
+  })
   directory = mkdtempSync(join(tmpdir(), 'kvs-put-from-browser-'))
 })
 afterAll(async () => {
@@ -138,6 +145,22 @@ describe('put from a browser', { timeout: 120_000 }, () => {
     for await (const fragment of listAllFragments({
       endpoint: site.emulator.url,
       streamName: 'from-worker',
+      signer: createKvsSigner({ region: site.emulator.region, credentials: { ...DEFAULT_CREDENTIALS } }),
+    })) {
+      listed.push(fragment.FragmentNumber)
+    }
+    expect(listed.sort()).toEqual(result.acknowledged.map((item) => item.fragmentNumber).sort())
+  })
+
+  test('in the browser a request cut by the service fails the fetch and the fragment is sent again, stored once', async () => {
+    await site.createStream('worker-cut')
+    const result = await runInChromium(`${site.url}?mode=worker&stream=worker-cut`)
+    expect(result.acknowledged.map((item) => item.attempts)).toEqual([1, 1, 2, 1, 2, 1, 1, 1])
+    expect(result.retries).toBe(2)
+    const listed: string[] = []
+    for await (const fragment of listAllFragments({
+      endpoint: site.emulator.url,
+      streamName: 'worker-cut',
       signer: createKvsSigner({ region: site.emulator.region, credentials: { ...DEFAULT_CREDENTIALS } }),
     })) {
       listed.push(fragment.FragmentNumber)
