@@ -39,6 +39,13 @@ export interface ClusterChunkerOptions {
    * (what a server needs to acknowledge BUFFERING at the first bytes of a fragment). Default false.
    */
   fragmentStart?: boolean
+  /**
+   * Emit the header as sent: every level-1 element before the first Cluster (SeekHead, Void and CRC-32
+   * included) with its bytes unchanged, only the Segment size rewritten to the 8-byte unknown size. What the
+   * KVS service stores and returns in GetMedia. Default false: SeekHead, Void and CRC-32 are dropped, since
+   * their positions and padding no longer apply in a new PutMedia session.
+   */
+  headerAsSent?: boolean
 }
 
 /** An incremental cluster chunker: MKV bytes in, header, fragment and violation events out. */
@@ -102,6 +109,7 @@ class Chunker implements ClusterChunker {
   readonly #maxBufferedBytes: number
   readonly #maxHeaderBytes: number
   readonly #fragmentStart: boolean
+  readonly #headerAsSent: boolean
   readonly #reader: EbmlReader
   /** Input chunks from the earliest byte still needed (header element or open fragment) on. */
   readonly #store = new ChunkStore()
@@ -119,6 +127,8 @@ class Chunker implements ClusterChunker {
   #headerEmitted = false
   /** Absolute offset of the level-1 header element being read, or -1. */
   #headerElementStart = -1
+  /** With `headerAsSent`, the offset of the Segment's first child until the header is emitted: kept whole. */
+  #segmentDataStart = -1
   #timecodeScale = 1_000_000
   #tracks: TrackInfo[] = []
   /** Track number → TrackType, for the declared tracks. */
@@ -181,6 +191,9 @@ class Chunker implements ClusterChunker {
     const fragmentStart = options.fragmentStart ?? false
     if (typeof fragmentStart !== 'boolean') throw invalidOption('fragmentStart', 'a boolean', fragmentStart)
     this.#fragmentStart = fragmentStart
+    const headerAsSent = options.headerAsSent ?? false
+    if (typeof headerAsSent !== 'boolean') throw invalidOption('headerAsSent', 'a boolean', headerAsSent)
+    this.#headerAsSent = headerAsSent
     this.#reader = createEbmlReader({ dataMode: skipBlocks, maxElementSize: this.#maxHeaderBytes })
   }
 
@@ -234,7 +247,7 @@ class Chunker implements ClusterChunker {
       }
       for (const event of events) this.#handle(event, out)
       if (this.#phase === Phase.AfterCluster) this.#finishFragment(out)
-      if (this.#segments > 0 && !this.#headerEmitted) this.#emitHeader(out)
+      if (this.#segments > 0 && !this.#headerEmitted) this.#emitHeader(out, this.#reader.offset)
     } catch (error) {
       this.#fail(error, out)
       throw error
@@ -314,11 +327,12 @@ class Chunker implements ClusterChunker {
       }
       this.#segments++
       this.#phase = Phase.Header
+      if (this.#headerAsSent) this.#segmentDataStart = event.offset + event.headerSize
       return
     }
     if (event.type === 'element-end' && event.id === ElementId.Segment) {
       if (this.#phase === Phase.AfterCluster) this.#finishFragment(out)
-      if (!this.#headerEmitted) this.#emitHeader(out)
+      if (!this.#headerEmitted) this.#emitHeader(out, event.end)
       this.#phase = Phase.Between
       return
     }
@@ -341,7 +355,7 @@ class Chunker implements ClusterChunker {
         this.#finishFragment(out)
       }
       if (event.id === ElementId.Cluster) {
-        if (!this.#headerEmitted) this.#emitHeader(out)
+        if (!this.#headerEmitted) this.#emitHeader(out, event.offset)
         this.#startFragment(event.offset)
       } else if (phase === Phase.Header && event.id !== ElementId.SeekHead) {
         this.#headerElementStart = event.offset
@@ -359,7 +373,9 @@ class Chunker implements ClusterChunker {
         else ranges.push(this.#tagsStart, event.end)
         this.#tagsStart = -1
       } else if (phase === Phase.Header && this.#headerElementStart === event.offset) {
-        this.#addHeaderPart(this.#store.copy(event.offset, event.end), event.offset)
+        if (this.#segmentDataStart < 0) {
+          this.#addHeaderPart(this.#store.copy(event.offset, event.end), event.offset)
+        }
         this.#headerElementStart = -1
       }
       return
@@ -609,8 +625,16 @@ class Chunker implements ClusterChunker {
     }
   }
 
-  #emitHeader(out: ChunkerEvent[]): void {
+  /** Emits the header; `end` is where the Segment's header elements end (the first Cluster, or the input's end). */
+  #emitHeader(out: ChunkerEvent[], end: number): void {
     this.#headerEmitted = true
+    if (this.#segmentDataStart >= 0) {
+      // As sent: the Segment's children before `end`, one range, whatever their ids.
+      const start = this.#segmentDataStart
+      this.#segmentDataStart = -1
+      this.#checkHeaderBytes(this.#headerBytes + end - start, start)
+      this.#segmentParts = [this.#store.copy(start, end).slice()]
+    }
     if (this.#tracks.length > this.#maxTracks) {
       this.#violation(
         out,
@@ -640,6 +664,7 @@ class Chunker implements ClusterChunker {
     this.#headerBytes = 0
     this.#headerEmitted = false
     this.#headerElementStart = -1
+    this.#segmentDataStart = -1
     this.#timecodeScale = 1_000_000
     this.#tracks = []
     this.#trackTypes = new Map()
@@ -676,6 +701,7 @@ class Chunker implements ClusterChunker {
     const inFragment = this.#phase === Phase.Cluster || this.#phase === Phase.AfterCluster
     let keep: number
     if (inFragment) keep = this.#clusterOffset
+    else if (this.#segmentDataStart >= 0) keep = this.#segmentDataStart
     else if (this.#headerElementStart >= 0) keep = this.#headerElementStart
     else keep = this.#reader.offset
     this.#store.release(keep)
@@ -686,6 +712,11 @@ class Chunker implements ClusterChunker {
   #checkBounds(): void {
     if (this.#phase === Phase.Cluster || this.#phase === Phase.AfterCluster) {
       this.#checkFragmentBytes(this.#openFragmentBytes())
+    } else if (this.#segmentDataStart >= 0) {
+      this.#checkHeaderBytes(
+        this.#headerBytes + this.#reader.offset - this.#segmentDataStart,
+        this.#segmentDataStart,
+      )
     } else if (this.#headerElementStart >= 0) {
       this.#checkHeaderBytes(
         this.#headerBytes + this.#reader.offset - this.#headerElementStart,

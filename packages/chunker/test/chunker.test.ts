@@ -85,6 +85,16 @@ const muxerLayout = buildMkv({
     { timecode: 33, blocks: [{ track: 1, timecode: 0, keyframe: true }] },
   ],
 })
+const muxerWithTags = buildMkv({
+  segmentSize: 'known',
+  seekHead: true,
+  tagsBefore: [{ name: 'ENCODER', value: 'test' }],
+  trailer: true,
+  clusters: [
+    { timecode: 0, blocks: [{ track: 1, timecode: 0, keyframe: true }] },
+    { timecode: 33, blocks: [{ track: 1, timecode: 0, keyframe: true }] },
+  ],
+})
 const scaled = buildMkv({
   timecodeScale: 100_000,
   tracks: [{ ...VIDEO, defaultDurationNs: 40_000_000 }],
@@ -213,6 +223,32 @@ const cases: Case[] = [
     layout: muxerLayout,
     expected: (layout) => [
       headerOf(layout, [videoTrack]),
+      fragmentAt(layout, 0, {
+        timecode: 0,
+        startMs: 0,
+        endMs: 0,
+        durationMs: 0,
+        keyframe: true,
+        tracks: [1],
+        blockCount: 1,
+      }),
+      fragmentAt(layout, 1, {
+        timecode: 33,
+        startMs: 33,
+        endMs: 33,
+        durationMs: 0,
+        keyframe: true,
+        tracks: [1],
+        blockCount: 1,
+      }),
+    ],
+  },
+  {
+    name: 'with headerAsSent, SeekHead, Void and Tags before the Clusters stay in the header as written',
+    layout: muxerWithTags,
+    options: { headerAsSent: true },
+    expected: (layout) => [
+      { ...headerOf(layout, [videoTrack]), bytes: hex(layout.sentHeader) },
       fragmentAt(layout, 0, {
         timecode: 0,
         startMs: 0,
@@ -387,6 +423,23 @@ describe('when fragments are emitted', () => {
     const { events, error } = chunkAll([layout.bytes])
     expect(error).toBeUndefined()
     expect(headers(events).map((header) => header.bytes)).toEqual([layout.expectedHeader])
+  })
+
+  it('emits the header as sent at end() and at the end of a known-size Segment without Clusters, however split', () => {
+    for (const segmentSize of ['unknown', 'known'] as const) {
+      const layout = buildMkv({ segmentSize, seekHead: true, clusters: [] })
+      for (const chunks of splits(layout.bytes)) {
+        const { events, error } = chunkAll(chunks, { headerAsSent: true })
+        expect(error).toBeUndefined()
+        expect(headers(events).map((header) => hex(header.bytes))).toEqual([hex(layout.sentHeader)])
+      }
+    }
+  })
+
+  it('rejects a headerAsSent that is not a boolean', () => {
+    expect(() => createClusterChunker({ headerAsSent: 'yes' as unknown as boolean })).toThrow(
+      /headerAsSent must be a boolean, got/,
+    )
   })
 
   it('emits a fragment-start event with the Cluster Timecode before the frames, with the fragmentStart option', () => {

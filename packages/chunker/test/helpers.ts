@@ -139,6 +139,8 @@ export interface MkvLayout {
   bytes: Uint8Array
   /** EBML header + unknown-size Segment start + the level-1 header elements a session resends. */
   expectedHeader: Uint8Array
+  /** EBML header + unknown-size Segment start + every level-1 element before the first Cluster, as written. */
+  sentHeader: Uint8Array
   /** Per cluster: where it starts, where it ends, and where the Tags after it end. */
   clusters: { start: number; end: number; tagsEnd: number }[]
 }
@@ -232,6 +234,7 @@ export function buildMkv(spec: MkvSpec): MkvLayout {
   return {
     bytes: concatBytes([ebml, segment]),
     expectedHeader: concatBytes([ebml, writeUnknownSizeStart(ElementId.Segment, 8), ...resent]),
+    sentHeader: concatBytes([ebml, writeUnknownSizeStart(ElementId.Segment, 8), ...before]),
     clusters: layout.map(({ start, end, tagsEnd }) => ({
       start: start + bodyStart,
       end: end + bodyStart,
