@@ -9,8 +9,15 @@ import { createGetMediaParser, type FragmentEvent } from '@kvs-streams/get-media
 import { ffprobeCounts, fixturePath, perDocument, run } from '@kvs-streams/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Emulator } from '../src/index.ts'
-import { createStream, putMedia, testEmulator } from './support/client.ts'
-import { CLUSTERS, clustersOf, documentLayout, openGetMedia, putClusters } from './support/media-reader.ts'
+import { createStream, testEmulator } from './support/client.ts'
+import {
+  CLUSTERS,
+  clustersOf,
+  type DocumentElement,
+  documentLayout,
+  openGetMedia,
+  putClusters,
+} from './support/media-reader.ts'
 
 /** The Debian AWS CLI v2 (the `aws` first on PATH may be a v1). Tests fail, not skip, without it. */
 const AWS = '/usr/bin/aws'
@@ -30,72 +37,137 @@ function fragmentsOf(bytes: Uint8Array): FragmentEvent[] {
     .filter((event): event is FragmentEvent => event.type === 'fragment' && event.complete)
 }
 
-/** Puts clusters.mkv a second time (a second PutMedia session): output past the first 8 fragments. */
-async function putMore(emulator: Emulator, streamName: string): Promise<void> {
-  const result = await putMedia(emulator, CLUSTERS, {
-    streamName,
-    timecodeType: 'RELATIVE',
-    producerStartMs: Date.now(),
-    chunkSize: 64 * 1024,
+/**
+ * Every fragment of a whole media body, which must end on a fragment boundary (no cluster cut short), each
+ * complete: with its continuation token (GetMedia), or without (GetMediaForFragmentList: `tokens` false).
+ */
+function wholeFragmentsOf(bytes: Uint8Array, tokens = true): FragmentEvent[] {
+  const parser = createGetMediaParser({ mode: 'raw' })
+  const fragments = [...parser.push(bytes), ...parser.end()].filter(
+    (event): event is FragmentEvent => event.type === 'fragment',
+  )
+  if (tokens) expect(fragments.every((fragment) => fragment.complete)).toBe(true)
+  return fragments
+}
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+
+/** The clusters of the fragments are those of clusters.mkv, byte for byte, in order. */
+function expectClustersOfInput(fragments: readonly FragmentEvent[]): void {
+  const clusters = fragments.map((fragment) => hex(clustersOf(concatBytes(fragment.parts))[0]!))
+  expect(clusters).toEqual(clustersOf(CLUSTERS).map(hex))
+}
+
+/** The environment of a client run against the emulator: its first key pair, no config or profile. */
+function clientEnv(emulator: Emulator): Record<string, string> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => !entry[0].startsWith('AWS_') && entry[1] !== undefined,
+    ),
+  )
+  return {
+    ...clean,
+    AWS_ACCESS_KEY_ID: emulator.credentials[0]!.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: emulator.credentials[0]!.secretAccessKey,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_MAX_ATTEMPTS: '1',
+  }
+}
+
+/** Runs a client to its exit (killed after 60 s: a response that never ends would hang it). */
+function runClient(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(command, args, { env, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({
+        code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
+        stdout,
+        stderr,
+      }),
+    )
+    child.stdin?.end(input)
   })
-  expect(result.acks.filter((ack) => ack.eventType === 'PERSISTED')).toHaveLength(8)
 }
 
 describe('GetMedia output read by clients nobody here wrote', () => {
-  it('is read by the AWS CLI v2 (get-media to a file), with the fragments and clusters that were put', async () => {
+  it('is read to its end by the AWS CLI v2 (get-media to a file): exit 0, every fragment, clusters byte-identical', async () => {
     const emulator = await testEmulator()
     await createStream(emulator, 'cli')
     const numbers = await putClusters(emulator, 'cli')
     const out = join(directory, 'cli.mkv')
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')))
-    // GetMedia never ends, so the CLI stops on its read timeout once the emulator has nothing more to send. It
-    // writes the payload in fixed-size blocks and loses the last partial one then: the second batch of
-    // fragments pushes the first eight through.
-    const cli = new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(
-        AWS,
-        [
-          'kinesis-video-media',
-          'get-media',
-          '--endpoint-url',
-          emulator.url,
-          '--region',
-          emulator.region,
-          '--stream-name',
-          'cli',
-          '--start-selector',
-          'StartSelectorType=EARLIEST',
-          '--cli-read-timeout',
-          '3',
-          out,
-        ],
-        {
-          env: {
-            ...clean,
-            AWS_ACCESS_KEY_ID: emulator.credentials[0]!.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: emulator.credentials[0]!.secretAccessKey,
-            AWS_CONFIG_FILE: '/dev/null',
-            AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-            AWS_MAX_ATTEMPTS: '1',
-          },
-          timeout: 30_000,
-        },
-        (error, _stdout, stderr) =>
-          resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stderr }),
-      )
-    })
-    await putMore(emulator, 'cli')
-    const result = await cli
-    // The read timeout is how it ends: an error exit, after the payload was written.
-    expect(result.stderr).toMatch(/Read timeout/)
-    const fragments = fragmentsOf(new Uint8Array(await readFile(out)))
-    expect(fragments.length).toBeGreaterThanOrEqual(8)
-    expect(fragments.slice(0, 8).map((fragment) => fragment.fragmentNumber)).toEqual(numbers)
+    // The response ends once it has caught up and no fragment comes for the idle window: the CLI returns.
+    const result = await runClient(
+      AWS,
+      [
+        'kinesis-video-media',
+        'get-media',
+        '--endpoint-url',
+        emulator.url,
+        '--region',
+        emulator.region,
+        '--stream-name',
+        'cli',
+        '--start-selector',
+        'StartSelectorType=EARLIEST',
+        out,
+      ],
+      clientEnv(emulator),
+    )
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual({ ContentType: 'video/webm' })
+    const fragments = wholeFragmentsOf(new Uint8Array(await readFile(out)))
+    expect(fragments.map((fragment) => fragment.fragmentNumber)).toEqual(numbers)
+    expectClustersOfInput(fragments)
+  })
+
+  it('is read to its end by boto3 (Payload.read()): every fragment, clusters byte-identical, and so is GetMediaForFragmentList', async () => {
+    const emulator = await testEmulator()
+    await createStream(emulator, 'boto3')
+    const numbers = await putClusters(emulator, 'boto3')
+    const media = join(directory, 'boto3.mkv')
+    const list = join(directory, 'boto3-list.mkv')
+    // The way AWS's Python examples read GetMedia: the whole payload, with a read timeout far above the
+    // emulator's idle window (a response that never ended would fail on it, after dropping the partial block).
+    const script = [
+      'import json, sys, boto3',
+      'from botocore.config import Config',
+      'endpoint, region, stream, media, listed = sys.argv[1:6]',
+      "config = Config(read_timeout=30, retries={'max_attempts': 1})",
+      "client = boto3.client('kinesis-video-media', endpoint_url=endpoint, region_name=region, config=config)",
+      "response = client.get_media(StreamName=stream, StartSelector={'StartSelectorType': 'EARLIEST'})",
+      "open(media, 'wb').write(response['Payload'].read())",
+      "archived = boto3.client('kinesis-video-archived-media', endpoint_url=endpoint, region_name=region, config=config)",
+      'numbers = json.load(sys.stdin)',
+      'response = archived.get_media_for_fragment_list(StreamName=stream, Fragments=numbers)',
+      "open(listed, 'wb').write(response['Payload'].read())",
+      "print(response['ContentType'])",
+    ].join('\n')
+    const result = await runClient(
+      '/usr/bin/python3',
+      ['-c', script, emulator.url, emulator.region, 'boto3', media, list],
+      clientEnv(emulator),
+      JSON.stringify([numbers[5], numbers[1]]),
+    )
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toBe('video/webm\n')
+    const fragments = wholeFragmentsOf(new Uint8Array(await readFile(media)))
+    expect(fragments.map((fragment) => fragment.fragmentNumber)).toEqual(numbers)
+    expectClustersOfInput(fragments)
+    // GetMediaForFragmentList ends after its list, in the order asked.
+    const listed = wholeFragmentsOf(new Uint8Array(await readFile(list)), false)
+    expect(listed.map((fragment) => fragment.fragmentNumber)).toEqual([numbers[5], numbers[1]])
     const originals = clustersOf(CLUSTERS)
-    const clusters = fragments.slice(0, 8).map((fragment) => clustersOf(concatBytes(fragment.parts))[0]!)
-    expect(
-      clusters.map((cluster, index) => Buffer.from(cluster).equals(Buffer.from(originals[index]!))),
-    ).toEqual(originals.map(() => true))
+    expect(listed.map((fragment) => hex(clustersOf(concatBytes(fragment.parts))[0]!))).toEqual([
+      hex(originals[5]!),
+      hex(originals[1]!),
+    ])
   })
 
   it('is read by @aws-sdk/client-kinesis-video-media GetMediaCommand', async () => {
@@ -163,20 +235,38 @@ describe('GetMedia output read by clients nobody here wrote', () => {
       expect(result.stdout).not.toMatch(/Error|Warning|Resync/i)
       expect(result.stdout).toMatch(/AWS_KINESISVIDEO_CONTINUATION_TOKEN/)
     }
-    // The same documents as the service wrote for this input, apart from the SeekHead and Void of its header and
-    // the Cues it passed on after the last cluster (the emulator stores Tags after a cluster, not Cues).
+    // The same documents as the service wrote for this input: the EBML header and Segment start (8-byte unknown
+    // size), Info and Tracks byte for byte, a SeekHead and a Void in the same span before them (as sent: the
+    // file that producer sent had its Tags elsewhere, so their contents differ). Then this capture lacks the
+    // producer's header Tags, which the service returned in every chunk of output_get_media.mkv and the emulator
+    // keeps, and has the Cues passed on after the last cluster (the emulator stores Tags after a cluster, not Cues).
     const realDocuments = fragmentsOf(
       new Uint8Array(
         await readFile(fixturePath('kvs-getmedia', 'kinesis_video_renderer_example_output.mkv')),
       ),
     )
+    expect(realDocuments).toHaveLength(fragments.length)
     for (const [index, fragment] of fragments.entries()) {
-      const shape = (document: Uint8Array) =>
-        documentLayout(document)
-          .map((element) => element.id)
-          .filter((id) => id !== ElementId.Cues)
-      expect(shape(concatBytes(fragment.parts)).slice(2)).toEqual(
-        shape(concatBytes(realDocuments[index]!.parts)).slice(4),
+      const document = concatBytes(fragment.parts)
+      const real = concatBytes(realDocuments[index]!.parts)
+      const layout = documentLayout(document)
+      const realLayout = documentLayout(real)
+      expect(layout.slice(0, 6).map((element) => element.id)).toEqual([
+        ElementId.EBML,
+        ElementId.Segment,
+        ElementId.SeekHead,
+        ElementId.Void,
+        ElementId.Info,
+        ElementId.Tracks,
+      ])
+      const bytes = (of: Uint8Array, from: DocumentElement, to: DocumentElement) =>
+        Buffer.from(of.subarray(from.start, to.end)).toString('hex')
+      expect(bytes(document, layout[0]!, layout[1]!)).toBe(bytes(real, realLayout[0]!, realLayout[1]!))
+      expect(layout[4]!.start).toBe(realLayout[4]!.start)
+      expect(bytes(document, layout[4]!, layout[5]!)).toBe(bytes(real, realLayout[4]!, realLayout[5]!))
+      expect(layout[6]!.tags).toHaveProperty('COMPATIBLE_BRANDS')
+      expect(layout.filter((_, at) => at !== 6).map((element) => element.id)).toEqual(
+        realLayout.map((element) => element.id).filter((id) => id !== ElementId.Cues),
       )
     }
   })

@@ -8,6 +8,7 @@ import {
   writeSimpleTags,
   writeUnknownSizeStart,
 } from '@kvs-streams/ebml'
+import { createGetMediaParser } from '@kvs-streams/get-media'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Emulator, GetMediaFaults } from '../src/index.ts'
 import { callJson, createStream, openPutMedia, putMedia, signerFor, testEmulator } from './support/client.ts'
@@ -17,6 +18,7 @@ import {
   documentLayout,
   type MediaReader,
   openGetMedia,
+  openMedia,
   putClusters,
 } from './support/media-reader.ts'
 import { mkvCluster, mkvHeader, videoCluster, videoStream } from './support/mkv.ts'
@@ -58,23 +60,25 @@ describe('GetMedia', () => {
       expect(fragment.continuationToken).toBe(numbers[index])
       const document = bytesOf(fragment.parts)
       const layout = documentLayout(document)
+      // The producer's header as sent, in every chunk: SeekHead, Void, Info, Tracks and its Tags (Lavf's).
       expect(layout.map((element) => element.id)).toEqual([
         ElementId.EBML,
         ElementId.Segment,
+        ElementId.SeekHead,
+        ElementId.Void,
         ElementId.Info,
         ElementId.Tracks,
+        ElementId.Tags,
         ElementId.Tags,
         ElementId.Cluster,
         ElementId.Tags,
       ])
-      // The producer's header as sent (the chunker's form of it), without its header Tags.
+      expect(layout[6]!.tags).toHaveProperty('COMPATIBLE_BRANDS')
       const stored = await emulator.storage.readFragment('round-trip', numbers[index]!)
-      expect(
-        Buffer.from(document.subarray(0, layout[3]!.end)).equals(
-          Buffer.from(stored!.header.subarray(0, layout[3]!.end)),
-        ),
-      ).toBe(true)
-      const [, , , , before, cluster, after] = layout
+      expect(Buffer.from(document.subarray(0, layout[6]!.end)).toString('hex')).toBe(
+        Buffer.from(stored!.header).toString('hex'),
+      )
+      const [, , , , , , , before, cluster, after] = layout
       expect(
         Buffer.from(document.subarray(cluster!.start, cluster!.end)).equals(Buffer.from(originals[index]!)),
       ).toBe(true)
@@ -149,7 +153,8 @@ describe('GetMedia', () => {
 
     /** Eight fragments written one at a time, a few ms apart, so their server timestamps differ. */
     async function prepare() {
-      emulator = await testEmulator()
+      // Readers here wait for fragments put after they opened: the responses stay open meanwhile.
+      emulator = await testEmulator({ getMediaIdleTimeoutMs: 60_000 })
       await createStream(emulator, 'selectors')
       const upload = await openPutMedia(emulator, {
         streamName: 'selectors',
@@ -279,7 +284,7 @@ describe('GetMedia', () => {
   })
 
   it('reads the host buffer of a stream without retention, stored and live', async () => {
-    const emulator = await testEmulator()
+    const emulator = await testEmulator({ getMediaIdleTimeoutMs: 60_000 })
     await createStream(emulator, 'no-retention', 0)
     await putMedia(emulator, videoStream(2), { streamName: 'no-retention' })
     const reader = await open(emulator, 'no-retention', { StartSelectorType: 'EARLIEST' })
@@ -290,7 +295,8 @@ describe('GetMedia', () => {
   })
 
   it('refuses a fourth concurrent reader of a stream with ConnectionLimitExceededException, and accepts one again after a reader left', async () => {
-    const emulator = await testEmulator()
+    // The three readers stay open (caught up on an empty stream) until one leaves.
+    const emulator = await testEmulator({ getMediaIdleTimeoutMs: 60_000 })
     await createStream(emulator, 'limit')
     const three = await Promise.all(
       [0, 1, 2].map(() => open(emulator, 'limit', { StartSelectorType: 'NOW' })),
@@ -435,7 +441,16 @@ describe('GetMedia', () => {
   })
 
   it('ends open responses when the stream is deleted and when the emulator closes', async () => {
-    const emulator = await testEmulator()
+    // Not by the idle window: the responses are open when the stream goes and the emulator closes.
+    const finished: unknown[] = []
+    const emulator = await testEmulator({
+      getMediaIdleTimeoutMs: 60_000,
+      logger: {
+        info(message, fields) {
+          if (message === 'GetMedia connection finished') finished.push(fields?.reason)
+        },
+      },
+    })
     const arn = await createStream(emulator, 'going')
     await createStream(emulator, 'staying')
     const going = await open(emulator, 'going', { StartSelectorType: 'NOW' })
@@ -445,6 +460,92 @@ describe('GetMedia', () => {
     expect(await going.ended).toEqual({ complete: true })
     await emulator.close()
     expect(await staying.ended).toEqual({ complete: true })
+    expect(finished).toEqual(['stream-deleted', 'shutdown'])
+  })
+
+  describe('a caught-up response', () => {
+    /** An emulator with a short idle window that records why each GetMedia response finished. */
+    async function idleEmulator(getMediaIdleTimeoutMs: number) {
+      const finished: { reason: unknown; fragments: unknown }[] = []
+      const emulator = await testEmulator({
+        getMediaIdleTimeoutMs,
+        logger: {
+          info(message, fields) {
+            if (message === 'GetMedia connection finished')
+              finished.push({ reason: fields?.reason, fragments: fields?.fragments })
+          },
+        },
+      })
+      return { emulator, finished }
+    }
+
+    it('ends with its terminating chunk once no fragment is stored for getMediaIdleTimeoutMs after the last one', async () => {
+      const { emulator, finished } = await idleEmulator(200)
+      await createStream(emulator, 'archive')
+      const numbers = await putClusters(emulator, 'archive')
+      const reader = await open(emulator, 'archive', { StartSelectorType: 'EARLIEST' })
+      expect(await reader.ended).toEqual({ complete: true })
+      expect(reader.fragments.map((fragment) => fragment.fragmentNumber)).toEqual(numbers)
+      expect(reader.fragments.every((fragment) => fragment.complete)).toBe(true)
+      expect(finished).toEqual([{ reason: 'caught-up', fragments: 8 }])
+    })
+
+    it('ends with an empty body when nothing comes: NOW on a quiet stream', async () => {
+      const { emulator, finished } = await idleEmulator(200)
+      await createStream(emulator, 'quiet')
+      await putMedia(emulator, videoStream(2), { streamName: 'quiet' })
+      const reader = await open(emulator, 'quiet', { StartSelectorType: 'NOW' })
+      expect(reader.status).toBe(200)
+      expect(await reader.ended).toEqual({ complete: true })
+      expect(reader.body()).toHaveLength(0)
+      expect(finished).toEqual([{ reason: 'caught-up', fragments: 0 }])
+    })
+
+    it('stays open while a producer keeps storing fragments, each within the idle window, and ends after the last', async () => {
+      const { emulator, finished } = await idleEmulator(1500)
+      await createStream(emulator, 'steady')
+      const reader = await open(emulator, 'steady', { StartSelectorType: 'NOW' })
+      const upload = await openPutMedia(emulator, { streamName: 'steady' })
+      await upload.write(mkvHeader())
+      await upload.write(mkvCluster(videoCluster(0)))
+      // Eight fragments 400 ms apart: 2.8 s in all, longer than the window, on one response.
+      for (let index = 1; index <= 8; index++) {
+        await new Promise((resolve) => setTimeout(resolve, 400))
+        await upload.write(mkvCluster(videoCluster(index * 1000)))
+        await reader.waitForFragments(index)
+      }
+      upload.end()
+      await upload.result
+      expect(await reader.ended).toEqual({ complete: true })
+      expect(reader.fragments.map((fragment) => fragment.producerTimestampMs)).toEqual(
+        Array.from({ length: 9 }, (_, index) => index * 1000),
+      )
+      expect(finished).toEqual([{ reason: 'caught-up', fragments: 9 }])
+    })
+
+    it('does not end GetMediaForFragmentList early or late: it ends after its list', async () => {
+      const { emulator, finished } = await idleEmulator(60_000)
+      await createStream(emulator, 'listed')
+      const numbers = await putClusters(emulator, 'listed')
+      const reader = await openMedia(emulator, '/getMediaForFragmentList', {
+        StreamName: 'listed',
+        Fragments: [numbers[3], numbers[0]],
+      })
+      // Long before the idle window: the list is what ends it.
+      expect(await reader.ended).toEqual({ complete: true })
+      const parser = createGetMediaParser({ mode: 'raw' })
+      const fragments = [...parser.push(reader.body()), ...parser.end()].filter(
+        (event) => event.type === 'fragment',
+      )
+      expect(fragments.map((fragment) => fragment.fragmentNumber)).toEqual([numbers[3], numbers[0]])
+      expect(finished).toEqual([])
+    })
+
+    it('rejects an idle window that is not a positive number', async () => {
+      await expect(testEmulator({ getMediaIdleTimeoutMs: 0 })).rejects.toThrow(
+        /getMediaIdleTimeoutMs must be a finite number > 0, got 0/,
+      )
+    })
   })
 
   describe('fault injection', () => {

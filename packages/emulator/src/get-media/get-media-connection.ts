@@ -10,14 +10,21 @@ import type { StartPosition } from './start-selector.ts'
 /** Concurrent GetMedia connections per stream; more are refused with `ConnectionLimitExceededException`. */
 export const MAX_GET_MEDIA_CONNECTIONS = 3
 
-/** Why a GetMedia response stops. */
-type StopReason = 'client-gone' | 'stream-deleted' | 'storage-closed' | 'shutdown' | 'error-chunk'
+/** Why a GetMedia response stops. `caught-up`: every fragment was sent and none came for the idle window. */
+type StopReason =
+  | 'client-gone'
+  | 'stream-deleted'
+  | 'storage-closed'
+  | 'shutdown'
+  | 'error-chunk'
+  | 'caught-up'
 
 /**
  * One GetMedia response: the stream's fragments from the start selector on, one MKV chunk each, then every
- * fragment PutMedia stores afterwards, as soon as it is stored, for as long as the client stays. It ends
- * (terminating chunk) when the stream is deleted, the emulator closes, or a fragment cannot be read (after
- * the error chunk, as the service's "error that caused GetMedia to stop").
+ * fragment PutMedia stores afterwards, as soon as it is stored. Once it has caught up (every fragment sent), it
+ * ends (terminating chunk) when no new fragment is stored for `getMediaIdleTimeoutMs`, as the service does; it
+ * also ends when the stream is deleted, the emulator closes, or a fragment cannot be read (after the error
+ * chunk, as the service's "error that caused GetMedia to stop").
  */
 export class GetMediaConnection implements LiveConnection {
   readonly #context: EmulatorContext
@@ -96,8 +103,7 @@ export class GetMediaConnection implements LiveConnection {
       while (this.#stop === undefined && !this.#media.gone) {
         const info = this.#queue.shift()
         if (info === undefined) {
-          await new Promise<void>((resolve) => (this.#wake = resolve))
-          this.#wake = undefined
+          if (!(await this.#waitForFragment())) this.#stopWith('caught-up')
           continue
         }
         if (info.sequence <= this.#lastSequence) continue
@@ -154,6 +160,24 @@ export class GetMediaConnection implements LiveConnection {
     }
     const millisBehindNow = this.#context.options.clock() - fragment.serverTimestampMs
     return this.#media.writeChunk(getMediaChunk(fragment, millisBehindNow))
+  }
+
+  /**
+   * Waits, caught up, for a stored fragment or a stop: false when `getMediaIdleTimeoutMs` passed without either.
+   * Any fragment stored on the stream restarts the wait, even one the start selector does not take yet.
+   */
+  #waitForFragment(): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined
+        resolve(false)
+      }, this.#context.options.getMediaIdleTimeoutMs)
+      this.#wake = () => {
+        clearTimeout(timer)
+        this.#wake = undefined
+        resolve(true)
+      }
+    })
   }
 
   #stopWith(reason: StopReason): void {

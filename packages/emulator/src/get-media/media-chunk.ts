@@ -40,7 +40,7 @@ export function formatTagTimestamp(ms: number): string {
 
 /** The parts of a stored producer header that every chunk repeats, and the pre-Info Tags only the first gets. */
 interface ChunkHeader {
-  /** EBML header, Segment start and the level-1 elements except Tags, in their order. */
+  /** EBML header, Segment start and the level-1 elements except Tags before Info, in their order. */
   repeated: Uint8Array
   /** The same with the Tags that preceded Info/Tracks kept in place (PIC's metadata at stream start). */
   first: Uint8Array
@@ -50,10 +50,10 @@ interface ChunkHeader {
 const headerCache = new WeakMap<Uint8Array, ChunkHeader>()
 
 /**
- * Splits a stored header (EBML header, unknown-size Segment start, level-1 elements before the first Cluster)
- * into what each GetMedia chunk repeats. Header Tags after Info/Tracks are dropped, as the service did with the
- * producer Tags of `clusters.mkv` in the 2018 renderer capture; Tags before Info stay in the session's first
- * chunk only, as in `test_mixed_tags.mkv`.
+ * Splits a stored header (EBML header, unknown-size Segment start, level-1 elements before the first Cluster,
+ * as the producer sent them) into what each GetMedia chunk repeats: every element as stored (SeekHead, Void,
+ * Info, Tracks, header Tags after them, as in every chunk of `output_get_media.mkv`), except Tags before Info,
+ * which are fragment metadata and stay in the session's first chunk only, as in `test_mixed_tags.mkv`.
  */
 export function chunkHeader(header: Uint8Array): ChunkHeader {
   const cached = headerCache.get(header)
@@ -63,7 +63,7 @@ export function chunkHeader(header: Uint8Array): ChunkHeader {
   const first: Uint8Array[] = []
   /** End of the bytes already assigned to a part. */
   let position = 0
-  /** Whether Info or Tracks was seen: later Tags are header Tags, earlier ones fragment metadata. */
+  /** Whether Info or Tracks was seen: later Tags are header Tags (repeated), earlier ones fragment metadata. */
   let afterInfo = false
   /** Start of the level-1 master element being read. */
   let openAt = -1
@@ -75,9 +75,8 @@ export function chunkHeader(header: Uint8Array): ChunkHeader {
       first.push(header.subarray(position, start))
     }
     const bytes = header.subarray(start, end)
-    if (id === ElementId.Tags) {
-      if (!afterInfo) first.push(bytes)
-    } else {
+    if (id === ElementId.Tags && !afterInfo) first.push(bytes)
+    else {
       if (id === ElementId.Info || id === ElementId.Tracks) afterInfo = true
       repeated.push(bytes)
       first.push(bytes)

@@ -124,6 +124,8 @@ class Session implements PutMediaSession {
     this.#chunker = createClusterChunker({
       onViolation: 'emit',
       fragmentStart: true,
+      // The service keeps the producer's header as sent (SeekHead, Void…), the Segment size made unknown.
+      headerAsSent: true,
       requireKeyframe: false,
       maxFragmentDurationMs: options.maxFragmentDurationMs,
       maxFragmentBytes: options.maxFragmentBytes,
