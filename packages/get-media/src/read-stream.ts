@@ -34,8 +34,17 @@ export type ReadStreamErrorCode =
   | 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED'
   /** No byte arrived for `idleTimeoutMs`: the connection was closed and reopened (a `reconnect` event's `cause`). */
   | 'ERR_KVS_GETMEDIA_IDLE_TIMEOUT'
-  /** The service ended the GetMedia response: reading goes on with a new request (a `reconnect` event's `cause`). */
+  /**
+   * The service ended the GetMedia response in the middle of a fragment, or right after an error chunk that did
+   * not say why: reading goes on with a new request (a `reconnect` event's `cause`).
+   */
   | 'ERR_KVS_GETMEDIA_ENDED'
+  /**
+   * The service ended a response that had caught up with the stream (it does so when no new fragment arrives
+   * for a few seconds): not a failure. With `follow` (the default) reading goes on with a new request from the
+   * last continuation token (a `reconnect` event's `cause`); with `follow: false` the iteration ends.
+   */
+  | 'ERR_KVS_GETMEDIA_CAUGHT_UP'
 
 export interface ReadStreamErrorOptions {
   cause?: unknown
@@ -102,7 +111,8 @@ export interface ReconnectEvent {
   /**
    * Why: the transport's or the parser's error, an HTTP error the service may recover from (e.g.
    * `ConnectionLimitExceededException`), the `GetMediaServiceError` of an error chunk that ended the response,
-   * or a `ReadStreamError` (`ERR_KVS_GETMEDIA_IDLE_TIMEOUT`, `ERR_KVS_GETMEDIA_ENDED`).
+   * or a `ReadStreamError` (`ERR_KVS_GETMEDIA_IDLE_TIMEOUT`, `ERR_KVS_GETMEDIA_ENDED`,
+   * `ERR_KVS_GETMEDIA_CAUGHT_UP`: the response ended after the last fragment, which is no failure).
    */
   cause: unknown
   /** Consecutive failed connections without progress, this one included (0 when it delivered something). */
@@ -144,6 +154,14 @@ interface ReadStreamOwnOptions {
   dispatcher?: GetMediaOptions['dispatcher']
   /** Ends the iteration (it returns, no error) and closes the connection. */
   signal?: AbortSignal
+  /**
+   * `true` (default): follow the stream, for as long as the caller iterates. When the service ends a response
+   * that has caught up with the stream (it does when no new fragment arrives for a few seconds), a new request
+   * goes on from the last continuation token: a `reconnect` event with `ERR_KVS_GETMEDIA_CAUGHT_UP`, which is
+   * no failure and spends none of `retryForMs`. `false`: the iteration returns there instead, once everything
+   * stored from the start selector on was delivered.
+   */
+  follow?: boolean
   /**
    * How long to keep reconnecting while connections fail, ms: counted from the start of the first connection
    * that failed after the last one that delivered something (or stayed open until `idleTimeoutMs` on a quiet
@@ -250,6 +268,10 @@ function integerOption(name: string, value: unknown, fallback: number, min: numb
  * `fragment-end` with `complete: false`. Raw mode delivers whole fragments only, each once. Error chunks are
  * delivered once; after a `4000` (fragment not found) reading resumes after that fragment.
  *
+ * The service ends a response that has caught up with the stream when no new fragment arrives for a few
+ * seconds. That is no failure: with `follow` (the default) a new request goes on after the last fragment, and
+ * with `follow: false` the iteration returns there.
+ *
  * Between connections comes a `reconnect` event. Connections that keep failing without delivering anything
  * are retried, with backoff, for `retryForMs` (default 60 s; also at most `maxFailures` of them, when set);
  * then the iteration throws `ReadStreamError` `ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED`, with the last failure as
@@ -281,6 +303,7 @@ interface ResolvedOptions {
   invalidateEndpoint: () => void
   dispatcher: GetMediaOptions['dispatcher']
   signal: AbortSignal | undefined
+  follow: boolean
   retryForMs: number
   maxFailures: number | undefined
   idleTimeoutMs: number
@@ -373,6 +396,8 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
   const signal = options.signal
   if (signal !== undefined && !(signal instanceof AbortSignal))
     throw invalidOption('signal', 'an AbortSignal', signal)
+  const follow = options.follow ?? true
+  if (typeof follow !== 'boolean') throw invalidOption('follow', 'a boolean', follow)
   const mode = options.mode ?? 'frames'
   if (mode !== 'frames' && mode !== 'raw') throw invalidOption('mode', "'frames' or 'raw'", mode)
   const backoff = options.backoff ?? {}
@@ -391,6 +416,7 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
     invalidateEndpoint,
     dispatcher: options.dispatcher,
     signal,
+    follow,
     retryForMs: integerOption('retryForMs', options.retryForMs, 60_000, 0),
     maxFailures:
       options.maxFailures === undefined ? undefined : integerOption('maxFailures', options.maxFailures, 0, 1),
@@ -662,6 +688,8 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
     let body: ResponseBody | undefined
     let progressed = false
     let cause: unknown
+    /** The response ended cleanly at a fragment boundary, not after an error chunk: the reader caught up. */
+    let caughtUp = false
     /** The error chunk the connection's last event carried: the cause when the response ends right after it. */
     let lastError: GetMediaServiceError | undefined
     try {
@@ -701,12 +729,22 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
         if (signal?.aborted) return
         armIdle()
       }
-      // An error chunk is how the service says why it stopped.
+      // An error chunk is how the service says why it stopped. Otherwise, a response that ended between
+      // fragments has caught up with the stream: the service ends it when no new fragment comes for a while.
+      caughtUp = lastError === undefined && endsBetweenFragments(parser)
       cause =
         lastError ??
-        new ReadStreamError('ERR_KVS_GETMEDIA_ENDED', 'the service ended the GetMedia response', {
-          continuationToken: delivery.continuationToken,
-        })
+        (caughtUp
+          ? new ReadStreamError(
+              'ERR_KVS_GETMEDIA_CAUGHT_UP',
+              'the service ended the GetMedia response after the last fragment (caught up)',
+              { continuationToken: delivery.continuationToken },
+            )
+          : new ReadStreamError(
+              'ERR_KVS_GETMEDIA_ENDED',
+              'the service ended the GetMedia response inside a fragment',
+              { continuationToken: delivery.continuationToken },
+            ))
     } catch (error) {
       if (signal?.aborted) return
       cause = idleFired ? attempt.signal.reason : error
@@ -718,13 +756,16 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
       body?.destroy()
       attempt.abort()
     }
+    if (caughtUp && !options.follow) return
     // A caught-up reader of a quiet stream times out too: after the response started, that is no failure, and
     // the service was reachable.
     const quiet = idleFired && body !== undefined
     let delayMs = 0
-    if (progressed || quiet) {
+    if (progressed || quiet || caughtUp) {
       failures = 0
       failingSince = undefined
+      // A caught-up response that delivered nothing ended on a quiet stream: ask again, but not in a tight loop.
+      if (caughtUp && !progressed) delayMs = options.initialDelayMs
     } else {
       failures++
       failingSince ??= startedAt
@@ -747,6 +788,18 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
       startSelector: delivery.startSelector(options.startSelector),
     }
     if (!(await sleep(delayMs, signal))) return
+  }
+}
+
+/**
+ * Whether a response that ended cleanly stopped between fragments: the parser has no fragment open and no
+ * element cut short. A fragment cut short is not delivered: the next connection sends it again.
+ */
+function endsBetweenFragments(parser: { end(): readonly GetMediaEvent[] }): boolean {
+  try {
+    return parser.end().length === 0
+  } catch {
+    return false
   }
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable, Writable } from 'node:stream'
+import { PassThrough, Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -129,6 +129,15 @@ function mkv(count: number, firstTimecode = 0, frames = 4, frameBytes = 600): Ui
   return concatBytes([header, ...clusters])
 }
 
+/** Offset of the `index`-th (0-based) Cluster of an MKV body written by `mkv()`. */
+function indexOfCluster(body: Uint8Array, index: number): number {
+  const id = Buffer.from([0x1f, 0x43, 0xb6, 0x75])
+  let at = -1
+  for (let found = 0; found <= index; found++) at = Buffer.from(body).indexOf(id, at + 1)
+  if (at < 0) throw new Error(`no cluster ${index}`)
+  return at
+}
+
 /** Collects events until `until` says stop (then leaves the loop, which closes the connection). */
 async function collect<T extends ReadStreamEvent>(
   source: AsyncIterable<T>,
@@ -213,7 +222,8 @@ function exposeGc(): () => void {
 
 describe('readStream', () => {
   it('reads every fragment from EARLIEST in frame mode, then follows fragments put later', async () => {
-    const emulator = await emulatorFor()
+    // The response stays open between the two puts: no caught-up end comes in between.
+    const emulator = await emulatorFor({ getMediaIdleTimeoutMs: 60_000 })
     await createStream(emulator, 'follow')
     await put(emulator, 'follow', CLUSTERS)
     const stream = readStream({
@@ -571,7 +581,8 @@ describe('readStream', () => {
   })
 
   it('reconnects after idleTimeoutMs of silence with the continuation token, and goes on without repeating', async () => {
-    const emulator = await emulatorFor()
+    // A service that keeps a caught-up response open (the emulator ends it only after a minute here).
+    const emulator = await emulatorFor({ getMediaIdleTimeoutMs: 60_000 })
     await createStream(emulator, 'idle')
     await put(emulator, 'idle', mkv(2))
     const stream = readStream({
@@ -597,6 +608,85 @@ describe('readStream', () => {
       emulator.storage.listFragments('idle').map((fragment) => fragment.fragmentNumber),
     )
     expectWellFormed([...before, ...after])
+  })
+
+  it('follows a producer that pauses longer than the idle window: each fragment once, caught-up ends no failure', async () => {
+    const emulator = await emulatorFor({ getMediaIdleTimeoutMs: 250 })
+    await createStream(emulator, 'pause')
+    // One PutMedia connection: two clusters, a pause of several idle windows, two more.
+    const body = new PassThrough()
+    const acks: Buffer[] = []
+    const producing = pipeline(
+      body,
+      putMedia({
+        endpoint: emulator.url,
+        streamName: 'pause',
+        signer: signerFor(emulator),
+        producerStartTimestamp: Date.now(),
+      }),
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          acks.push(chunk)
+          callback()
+        },
+      }),
+    )
+    const media = mkv(4)
+    const third = indexOfCluster(media, 2)
+    body.write(media.subarray(0, third))
+    // Any failure ends the iteration at once: a caught-up end counted as one would throw.
+    const stream = readStream({
+      ...base(emulator, 'pause'),
+      startSelector: { StartSelectorType: 'EARLIEST' },
+      retryForMs: 0,
+      maxFailures: 1,
+    })
+    const caughtUp = (event: ReadStreamEvent) =>
+      event.type === 'reconnect' && (event.cause as { code?: unknown }).code === 'ERR_KVS_GETMEDIA_CAUGHT_UP'
+    // The first fragment (the second stays open until the third cluster comes), then the response ends caught
+    // up, and so do the next ones, which deliver nothing: the pause outlasts the idle window three times.
+    const before = await take(stream, (events) => events.filter(caughtUp).length === 3)
+    body.end(media.subarray(third))
+    const after = await take(stream, (events) => fragmentEnds(events).length === 3)
+    await producing
+    await stream.return()
+    expect(Buffer.concat(acks).toString('utf8')).not.toContain('"ERROR"')
+    const events = [...before, ...after]
+    expectWellFormed(events)
+    const stored = emulator.storage.listFragments('pause').map((fragment) => fragment.fragmentNumber)
+    expect(stored).toHaveLength(4)
+    expect(fragmentEnds(events).map((event) => event.fragmentNumber)).toEqual(stored)
+    expect(fragmentEnds(before)).toHaveLength(1)
+    const waits = reconnects(events)
+    expect(waits.length).toBeGreaterThanOrEqual(3)
+    for (const reconnect of waits) {
+      expect(reconnect.cause).toMatchObject({ name: 'ReadStreamError', code: 'ERR_KVS_GETMEDIA_CAUGHT_UP' })
+      expect(reconnect.failures).toBe(0)
+      // From the last fragment delivered: the next request starts after it.
+      expect(reconnect.startSelector).toEqual({
+        StartSelectorType: 'CONTINUATION_TOKEN',
+        ContinuationToken: stored[0],
+      })
+    }
+    expect(frameHash(events)).toBe(frameHash(createGetMediaParser().push(media)))
+  })
+
+  it('with follow: false, returns once the service ends a caught-up response, after every stored fragment', async () => {
+    const emulator = await emulatorFor({ getMediaIdleTimeoutMs: 250 })
+    await createStream(emulator, 'to-the-end')
+    await put(emulator, 'to-the-end', mkv(3))
+    const { events, thrown } = await drain(
+      readStream({
+        ...base(emulator, 'to-the-end'),
+        startSelector: { StartSelectorType: 'EARLIEST' },
+        mode: 'raw',
+        follow: false,
+      }),
+    )
+    expect(thrown).toBeUndefined()
+    expect(events.map((event) => (event.type === 'fragment' ? event.fragmentNumber : event.type))).toEqual(
+      emulator.storage.listFragments('to-the-end').map((fragment) => fragment.fragmentNumber),
+    )
   })
 
   it('ends the iteration promptly on abort, closing its GetMedia connections', async () => {
@@ -821,6 +911,9 @@ describe('readStream', () => {
       'clock must be a function returning milliseconds, got 5',
     )
     expect(() => readStream({ ...ok, idleTimeoutMs: -1 })).toThrow(TypeError)
+    expect(() => readStream({ ...ok, follow: 'no' as unknown as boolean })).toThrow(
+      'follow must be a boolean, got "no"',
+    )
     expect(() => readStream({ ...ok, mode: 'events' as 'raw' })).toThrow(
       `mode must be 'frames' or 'raw', got "events"`,
     )
