@@ -180,6 +180,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'output: each fragment is a self-contained MKV document, and the concatenation plays in ffmpeg, ffprobe',
       'and mpv. Follows the live stream until Ctrl-C (the file is left complete, ending on a whole fragment) or',
       'until --until is reached. Prints one line per fragment on stderr (a JSON object with --json).',
+      'When the service ends a response that has caught up (no new fragment for a few seconds), kvs get asks',
+      'again from the last fragment written, silently; once an --until time has passed, that ends kvs get.',
       'A dropped connection is resumed after the last fragment written; when connections keep failing for',
       '--retry-for, kvs get stops (exit status 75), the output still ending on a whole fragment, and prints',
       'the --start to resume with.',
@@ -218,7 +220,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         type: 'string',
         value: '<duration>',
         description:
-          'stop when no fragment arrived for this long, e.g. 10s (default: wait; 3s once an --until time has passed)',
+          'stop when no fragment arrived for this long, e.g. 10s (default: wait; once an --until time has passed, the caught-up end of the response or 3s)',
       },
       {
         name: 'retry-for',
@@ -358,6 +360,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: 'no-cors',
         type: 'boolean',
         description: 'do not answer CORS preflights (by default pages on any origin may call it with fetch)',
+      },
+      {
+        name: 'get-media-idle-timeout',
+        type: 'string',
+        value: '<duration>',
+        description:
+          'end a GetMedia response that has sent every fragment once none comes for this long (default 3s)',
       },
       {
         name: 'access-key-id',

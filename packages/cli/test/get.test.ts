@@ -2,7 +2,12 @@ import type { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Emulator, type GetMediaFaults, startEmulator } from '@kvs-streams/emulator'
+import {
+  type Emulator,
+  type EmulatorOptions,
+  type GetMediaFaults,
+  startEmulator,
+} from '@kvs-streams/emulator'
 import { createGetMediaParser, type FragmentEvent } from '@kvs-streams/get-media'
 import { ffprobeCounts } from '@kvs-streams/test-utils'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
@@ -38,6 +43,19 @@ async function faultyEmulator(
   const fragmentNumbers = faulty.storage.listFragments(streamName).map((fragment) => fragment.fragmentNumber)
   expect(fragmentNumbers).toHaveLength(8)
   return { emulator: faulty, env: faultyEnv, fragmentNumbers }
+}
+
+/** An emulator with its own `options` and `clusters.mkv` put into `streamName`. */
+async function archiveEmulator(
+  streamName: string,
+  options: EmulatorOptions,
+): Promise<{ emulator: Emulator; env: Record<string, string> }> {
+  const own = await startEmulator({ port: 0, ...options })
+  onTestFinished(() => own.close())
+  const ownEnv = emulatorEnv(own.url)
+  const put = await kvs(['put', streamName, clustersMkv, '--create'], { env: ownEnv })
+  expect(put.code).toBe(0)
+  return { emulator: own, env: ownEnv }
 }
 
 /** The GetMedia fragments of an output file; throws if it ends inside one (a cut cluster). */
@@ -86,14 +104,78 @@ describe('kvs get', () => {
     expect(BigInt(String(resumed[0]!.fragmentNumber))).toBeGreaterThan(BigInt(last))
   })
 
-  it('writes to stdout and stops once an --until time has passed and the stream is quiet', async () => {
-    const result = await kvs(['get', 'archive', '--start', 'earliest', '--until', 'now'], {
-      env,
-      timeoutMs: 20_000,
+  it('writes to stdout and stops when the service ends the caught-up response once an --until time has passed', {
+    timeout: 60_000,
+  }, async () => {
+    // Much shorter than kvs get's own 3 s wait after --until: the end of the response is what stops it.
+    const { env: quickEnv } = await archiveEmulator('quick', { getMediaIdleTimeoutMs: 200 })
+    const result = await kvs(['get', 'quick', '--start', 'earliest', '--until', 'now', '--json'], {
+      env: quickEnv,
+      timeoutMs: 40_000,
+    })
+    expect(result.code).toBe(0)
+    expect(result.stdoutBytes.byteLength).toBeGreaterThan(1_196_000)
+    const events = jsonLines(result.stderr)
+    expect(events.filter((event) => event.type === 'fragment')).toHaveLength(8)
+    expect(events.filter((event) => event.type === 'notice')).toEqual([])
+    expect(events.at(-1)).toMatchObject({ type: 'summary', fragments: 8, stoppedBy: 'until' })
+  })
+
+  it('writes to stdout and stops once an --until time has passed and a response kept open stays quiet', {
+    timeout: 60_000,
+  }, async () => {
+    // A service that keeps the caught-up response open: kvs get's own wait after --until ends it.
+    const { env: openEnv } = await archiveEmulator('open', { getMediaIdleTimeoutMs: 60_000 })
+    const result = await kvs(['get', 'open', '--start', 'earliest', '--until', 'now'], {
+      env: openEnv,
+      timeoutMs: 40_000,
     })
     expect(result.code).toBe(0)
     expect(result.stdoutBytes.byteLength).toBeGreaterThan(1_196_000)
     expect(result.stderr).toMatch(/^wrote 8 fragments, .* to stdout \(no fragment for a while\)$/m)
+  })
+
+  it('follows a stream across caught-up ends of the response silently, writing each fragment once', {
+    timeout: 60_000,
+  }, async () => {
+    const finished: unknown[] = []
+    const { emulator: live, env: liveEnv } = await archiveEmulator('paused', {
+      getMediaIdleTimeoutMs: 200,
+      logger: {
+        info(message, fields) {
+          if (message === 'GetMedia connection finished') finished.push(fields?.reason)
+        },
+      },
+    })
+    const out = join(dir, 'paused.mkv')
+    let child: ReturnType<typeof spawn> | undefined
+    const running = kvs(['get', 'paused', '--start', 'earliest', '--until', '16', '-o', out], {
+      env: liveEnv,
+      timeoutMs: 30_000,
+      onSpawn: (spawned) => {
+        child = spawned
+      },
+    })
+    let seen = ''
+    child!.stderr!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString()
+    })
+    // Every stored fragment written, then (the producer pausing) two responses ended caught up.
+    await expect
+      .poll(() => (seen.match(/^fragment /gm) ?? []).length >= 8 && finished.length >= 2, { timeout: 20_000 })
+      .toBe(true)
+    const put = await kvs(['put', 'paused', clustersMkv], { env: liveEnv })
+    expect(put.code).toBe(0)
+    const result = await running
+    expect(result.code).toBe(0)
+    expect(finished.slice(0, 2)).toEqual(['caught-up', 'caught-up'])
+    expect(result.stderr).not.toMatch(/GetMedia connection ended|warning/)
+    expect(result.stderr).toMatch(/^wrote 16 fragments, .* \(reached --until\)$/m)
+    const stored = live.storage.listFragments('paused').map((fragment) => fragment.fragmentNumber)
+    expect(stored).toHaveLength(16)
+    expect(fragmentsOf(out).map((fragment) => [fragment.fragmentNumber, fragment.complete])).toEqual(
+      stored.map((number) => [number, true]),
+    )
   })
 
   it('stops cleanly on SIGINT while following live, leaving whole fragments', async () => {

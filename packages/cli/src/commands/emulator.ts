@@ -3,6 +3,7 @@ import { type CommandContext, flag, stringOption } from '../command.ts'
 import { resolveRegion } from '../config.ts'
 import { usageError } from '../errors.ts'
 import { write } from '../io.ts'
+import { parseDuration } from '../time.ts'
 
 /** Default port of `kvs emulator` (as the `kvs-emulator` bin). */
 export const DEFAULT_EMULATOR_PORT = 4567
@@ -13,6 +14,19 @@ function port(context: CommandContext): number {
   if (!/^\d+$/.test(text) || value > 65_535)
     throw usageError(`--port must be a port number from 0 to 65535, got ${JSON.stringify(text)}`)
   return value
+}
+
+/** `--get-media-idle-timeout`: how long a caught-up GetMedia response waits for a fragment before it ends. */
+function getMediaIdle(context: CommandContext): { getMediaIdleTimeoutMs?: number } {
+  const text = stringOption(context, 'get-media-idle-timeout')
+  if (text === undefined) return {}
+  const value = parseDuration(text)
+  if (value === undefined || value <= 0 || !Number.isFinite(value)) {
+    throw usageError(
+      `--get-media-idle-timeout must be a duration such as 3s or 500ms, got ${JSON.stringify(text)}`,
+    )
+  }
+  return { getMediaIdleTimeoutMs: value }
 }
 
 /** `kvs emulator`: runs the emulator in the foreground until Ctrl-C / SIGTERM. */
@@ -35,6 +49,7 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
     verifySignatures: verify,
     cors,
     region,
+    ...getMediaIdle(context),
     logger: createConsoleLogger({ verbose: context.global.debug }),
   })
   const { stdout } = context.io

@@ -38,7 +38,8 @@ export function startSelector(start: StartPosition, timestampType: 'server' | 'p
 /**
  * The fragments of a stream from `selector` on, as raw GetMedia fragments (each a playable MKV document),
  * through `readStream`: a dropped, ended or silent connection is resumed with the last fragment's
- * continuation token, so none is skipped or repeated. Ends when `signal` aborts.
+ * continuation token, so none is skipped or repeated. Ends when `signal` aborts. `onCaughtUp` is called each
+ * time the service ends a response that had caught up with the stream (no new fragment for a few seconds).
  */
 async function* readFragments(
   session: AwsSession,
@@ -48,6 +49,7 @@ async function* readFragments(
   signal: AbortSignal,
   notice: (line: string) => void,
   debug: (line: string) => void,
+  onCaughtUp: () => void,
 ): AsyncGenerator<FragmentEvent> {
   const events = readStream({
     streamName,
@@ -66,7 +68,10 @@ async function* readFragments(
       const code = (event.cause as { code?: unknown } | undefined)?.code
       const why = event.cause instanceof Error ? event.cause.message : String(event.cause)
       // A caught-up reader of a quiet stream reconnects now and then: not worth a line.
-      if (code === 'ERR_KVS_GETMEDIA_IDLE_TIMEOUT') debug(`GetMedia idle, reconnecting: ${why}`)
+      if (code === 'ERR_KVS_GETMEDIA_CAUGHT_UP') {
+        debug(`GetMedia caught up, reconnecting: ${why}`)
+        onCaughtUp()
+      } else if (code === 'ERR_KVS_GETMEDIA_IDLE_TIMEOUT') debug(`GetMedia idle, reconnecting: ${why}`)
       else notice(`GetMedia connection ended (${why}); resuming in ${formatDuration(event.delayMs)}`)
     }
   }
@@ -189,6 +194,11 @@ export async function getCommand(context: CommandContext): Promise<number> {
         stop.signal,
         notice,
         context.debug,
+        () => {
+          // Caught up after the --until time: no fragment at or after it is stored yet, every earlier one was
+          // written.
+          if (until?.kind === 'time' && Date.now() >= until.epochMs) stopWith('until')
+        },
       )) {
         if (reachedTime(fragment, until, timestampType)) {
           stopWith('until')
