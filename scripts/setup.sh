@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine (Node >= 20.19 and npm) for building, testing and benchmarking kvs-streams:
 # pnpm, the workspace dependencies from the lockfile, and the tools the tests run as independent peers
-# (ffmpeg/ffprobe, mkvtoolnix, GStreamer, the AWS CLI v2, botocore; Chromium for the browser tests).
+# (ffmpeg/ffprobe, mkvtoolnix, GStreamer, the AWS CLI v2, botocore, boto3; Chromium for the browser tests).
 # Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=12.4.2
 APT_PACKAGES=(ffmpeg mkvtoolnix gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav awscli python3-botocore
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav awscli python3-botocore python3-boto3
   chromium)
 
 # --minimal: only pnpm and the dependencies (enough for the demo); the system tools are for the tests.
