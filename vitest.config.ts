@@ -18,6 +18,8 @@ export default defineConfig({
     reporters: process.env.KVS_TEST_REPORT ? ['default', 'json'] : ['default'],
     ...(process.env.KVS_TEST_REPORT ? { outputFile: { json: process.env.KVS_TEST_REPORT } } : {}),
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    // Every response of every in-process emulator is checked against the service models (issue 11).
+    setupFiles: ['packages/emulator/test/support/model-check-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

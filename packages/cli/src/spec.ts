@@ -323,7 +323,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'run a local KVS emulator in the foreground',
     description: [
       'Runs the kvs-streams emulator: the KVS control plane, SigV4 checks, PutMedia with acknowledgements and',
-      'GetMedia, on plain HTTP. Prints the endpoint and the credentials it accepts; stops on Ctrl-C.',
+      'GetMedia, on plain HTTP (HTTPS with --tls). Prints the endpoint and the credentials it accepts; stops on',
+      'Ctrl-C. With --tls it makes its own CA at first start and prints its path, for AWS_CA_BUNDLE.',
       'Its region is --region, AWS_REGION or AWS_DEFAULT_REGION when set, else us-east-1.',
     ],
     positionals: [],
@@ -380,10 +381,42 @@ export const COMMANDS: readonly CommandSpec[] = [
         value: '<key>',
         description: 'its secret (default kvs-emulator-secret)',
       },
+      {
+        name: 'tls',
+        type: 'boolean',
+        description: "serve HTTPS with a certificate signed by the emulator's own CA (kept in --tls-dir)",
+      },
+      {
+        name: 'tls-cert',
+        type: 'string',
+        value: '<file>',
+        description: 'serve HTTPS with this PEM certificate (chain) instead; needs --tls-key',
+      },
+      {
+        name: 'tls-key',
+        type: 'string',
+        value: '<file>',
+        description: 'the PEM private key of --tls-cert',
+      },
+      {
+        name: 'tls-dir',
+        type: 'string',
+        value: '<dir>',
+        description:
+          'where the generated CA and certificate live (default <data-dir>/tls, else ~/.kvs-emulator/tls)',
+      },
+      {
+        name: 'public-url',
+        type: 'string',
+        value: '<url>',
+        description:
+          'URL clients reach it by, behind a proxy or in a container (what GetDataEndpoint returns)',
+      },
     ],
     examples: [
       'kvs emulator',
       'kvs emulator --data-dir ./kvs-data --port 4600',
+      'kvs emulator --tls   # https://127.0.0.1:4567, CA at ~/.kvs-emulator/tls/ca.pem',
       '# in another shell:',
       'export AWS_ENDPOINT_URL=http://127.0.0.1:4567 AWS_REGION=us-east-1',
       'export AWS_ACCESS_KEY_ID=AKIDKVSEMULATOR AWS_SECRET_ACCESS_KEY=kvs-emulator-secret',

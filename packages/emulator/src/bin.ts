@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startEmulator } from './emulator.ts'
 import { createConsoleLogger } from './logger.ts'
@@ -18,6 +21,14 @@ Options:
   --access-key-id <id>       accepted access key id (default ${DEFAULT_CREDENTIALS.accessKeyId})
   --secret-access-key <key>  its secret (default ${DEFAULT_CREDENTIALS.secretAccessKey})
   --stream-activation-delay <ms>  time a new stream stays CREATING (default 0)
+  --tls                      serve HTTPS with a certificate signed by the emulator's own CA (made at first
+                             start, kept in --tls-dir; its path is printed for AWS_CA_BUNDLE)
+  --tls-cert <path>          serve HTTPS with this PEM certificate (chain) instead; needs --tls-key
+  --tls-key <path>           the PEM private key of --tls-cert
+  --tls-dir <path>           where the generated CA and certificate live (default <data-dir>/tls, or
+                             ~/.kvs-emulator/tls without --data-dir)
+  --public-url <url>         URL clients reach the emulator by (behind a proxy, in a container):
+                             GetDataEndpoint returns it (default: the emulator's own scheme, host and port)
   --verbose                  log every request
   -h, --help                 show this help
 `
@@ -34,6 +45,11 @@ async function main(): Promise<void> {
       'access-key-id': { type: 'string', default: DEFAULT_CREDENTIALS.accessKeyId },
       'secret-access-key': { type: 'string', default: DEFAULT_CREDENTIALS.secretAccessKey },
       'stream-activation-delay': { type: 'string', default: '0' },
+      tls: { type: 'boolean', default: false },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-dir': { type: 'string' },
+      'public-url': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -46,6 +62,12 @@ async function main(): Promise<void> {
   const port = Number(values.port)
   const dataDir = values.memory ? undefined : values['data-dir']
   const credentials = { accessKeyId: values['access-key-id'], secretAccessKey: values['secret-access-key'] }
+  const tlsCert = values['tls-cert'] === undefined ? undefined : readFileSync(values['tls-cert'])
+  const tlsKey = values['tls-key'] === undefined ? undefined : readFileSync(values['tls-key'])
+  const tls = values.tls || tlsCert !== undefined
+  const tlsDir =
+    values['tls-dir'] ??
+    (dataDir === undefined ? join(homedir(), '.kvs-emulator', 'tls') : join(dataDir, 'tls'))
   const emulator = await startEmulator({
     port,
     host: values.host,
@@ -54,6 +76,10 @@ async function main(): Promise<void> {
     region: values.region,
     credentials: [credentials],
     streamActivationDelayMs: Number(values['stream-activation-delay']),
+    ...(tls ? { tls, tlsDir } : {}),
+    ...(tlsCert === undefined ? {} : { tlsCert }),
+    ...(tlsKey === undefined ? {} : { tlsKey }),
+    ...(values['public-url'] === undefined ? {} : { publicUrl: values['public-url'] }),
     logger: createConsoleLogger({ verbose: values.verbose }),
   })
   const lines = [
@@ -61,10 +87,13 @@ async function main(): Promise<void> {
     `  region:   ${emulator.region}`,
     `  storage:  ${dataDir === undefined ? 'memory (lost on exit)' : `disk (${dataDir})`}`,
     `  signatures: ${values['no-verify'] ? 'not checked' : 'checked (SigV4, service kinesisvideo)'}`,
+    ...(emulator.publicUrl === undefined ? [] : [`  public URL: ${emulator.publicUrl} (GetDataEndpoint)`]),
+    ...(emulator.caPath === undefined ? [] : [`  TLS CA:   ${emulator.caPath}`]),
     '',
     'Credentials:',
     `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId}`,
     `  export AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`,
+    ...(emulator.caPath === undefined ? [] : [`  export AWS_CA_BUNDLE=${emulator.caPath}`]),
     '',
     'Try:',
     `  aws kinesisvideo list-streams --endpoint-url ${emulator.url} --region ${emulator.region}`,

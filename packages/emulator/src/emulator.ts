@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { EmulatorContext, LiveConnection, StreamRuntime } from './context.ts'
 import { EmulatorError, ServiceError } from './errors.ts'
@@ -14,11 +15,18 @@ import { createDiskBackend } from './storage/disk-backend.ts'
 import { createMemoryBackend } from './storage/memory-backend.ts'
 import { EmulatorStorage } from './storage/storage.ts'
 import type { StreamRecord } from './storage/types.ts'
+import { resolveTlsCredentials } from './tls/tls-credentials.ts'
 
 /** A running emulator. */
 export interface Emulator {
-  /** `http://HOST:PORT`: the endpoint for the control plane and the data plane (no path). */
+  /** `http://HOST:PORT` (`https://` with `tls`): the endpoint for the control plane and the data plane (no path). */
   readonly url: string
+  /** The `publicUrl` option: what GetDataEndpoint returns instead of the emulator's own address. */
+  readonly publicUrl: string | undefined
+  /** With a generated certificate (`tls` without `tlsCert`): the PEM of the CA clients must trust. */
+  readonly caCertificate: string | undefined
+  /** Where that CA certificate is kept (`<tlsDir>/ca.pem`), for `AWS_CA_BUNDLE`; `undefined` when in memory. */
+  readonly caPath: string | undefined
   readonly host: string
   readonly port: number
   readonly region: string
@@ -41,6 +49,8 @@ export interface Emulator {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const resolved = resolveOptions(options)
   const log = toLog(resolved.logger)
+  const tls = await resolveTlsCredentials(resolved)
+  const scheme = tls === undefined ? 'http' : 'https'
   const backend =
     resolved.storage === 'disk' ? createDiskBackend(resolved.dataDir!, log) : createMemoryBackend()
   const storage = await EmulatorStorage.open(backend, log, resolved.clock)
@@ -82,7 +92,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     endpointFor(request: IncomingMessage): string {
       const host = request.headers.host
       // Bound to every interface: answer with the address the client used.
-      if (wildcard && host !== undefined && /^[A-Za-z0-9.\-:[\]]{1,300}$/.test(host)) return `http://${host}`
+      if (resolved.publicUrl !== undefined) return resolved.publicUrl
+      if (wildcard && host !== undefined && /^[A-Za-z0-9.\-:[\]]{1,300}$/.test(host))
+        return `${scheme}://${host}`
       return url
     },
   }
@@ -92,7 +104,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   router.add(putMediaRoutes(context))
   router.add(getMediaRoutes(context))
 
-  const server = createServer({
+  const serverOptions = {
     // PutMedia and GetMedia bodies are endless streams: no total request deadline. JSON bodies have their own
     // (bodyTimeoutMs, in readBody) and PutMedia a minimum rate (idleTimeoutMs, minBodyBytes).
     requestTimeout: 0,
@@ -100,7 +112,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     // Node checks the head deadline on this period only: keep the overshoot a small part of the deadline.
     connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.round(resolved.headersTimeoutMs / 4))),
     keepAliveTimeout: 5000,
-  })
+  }
+  const server: Server =
+    tls === undefined
+      ? createServer(serverOptions)
+      : // An https.Server offers the http.Server API used below (listen, close, closeAllConnections, events).
+        (createHttpsServer({ ...serverOptions, cert: tls.cert, key: tls.key }) as unknown as Server)
   const dispatch = (request: IncomingMessage, response: ServerResponse, continueExpected: boolean) => {
     router.dispatch(request, response, continueExpected).catch((error: unknown) => {
       log.error('request handling failed', { error: String(error) })
@@ -133,12 +150,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         : resolved.host.includes(':')
           ? `[${resolved.host}]`
           : resolved.host
-  url = `http://${urlHost}:${address.port}`
-  log.info('emulator listening', { url, storage: storage.kind, dataDir: resolved.dataDir })
+  url = `${scheme}://${urlHost}:${address.port}`
+  log.info('emulator listening', {
+    url,
+    storage: storage.kind,
+    dataDir: resolved.dataDir,
+    ...(tls?.caPath === undefined ? {} : { caPath: tls.caPath }),
+  })
 
   let closing: Promise<void> | undefined
   return {
     url,
+    publicUrl: resolved.publicUrl,
+    caCertificate: tls?.caCertificate,
+    caPath: tls?.caPath,
     host: resolved.host,
     port: address.port,
     region: resolved.region,

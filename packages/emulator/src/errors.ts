@@ -8,6 +8,8 @@ export type EmulatorErrorCode =
   | 'ERR_KVS_EMULATOR_STORAGE'
   /** The server could not start (address in use, bad host, …). */
   | 'ERR_KVS_EMULATOR_LISTEN'
+  /** HTTPS could not be set up: a certificate or key that does not load or match, or a certificate directory it cannot use. */
+  | 'ERR_KVS_EMULATOR_TLS'
 
 export interface EmulatorErrorOptions {
   cause?: unknown

@@ -3,6 +3,10 @@ export { EmulatorError, type EmulatorErrorCode, type EmulatorErrorOptions, Servi
 export { formatFragmentNumber, parseFragmentNumber } from './fragment-number.ts'
 export { MAX_FRAGMENT_LIST_CONNECTIONS } from './get-media/fragment-list-connection.ts'
 export { MAX_GET_MEDIA_CONNECTIONS } from './get-media/get-media-connection.ts'
+export {
+  EMULATOR_RESPONSE_CHANNEL,
+  type EmulatorResponseMessage,
+} from './http/response-channel.ts'
 export { createConsoleLogger, type EmulatorLogger } from './logger.ts'
 export {
   DEFAULT_CREDENTIALS,

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { invalidOption } from '@kvs-streams/ebml'
 import type { EmulatorLogger } from './logger.ts'
 
@@ -134,6 +135,29 @@ export interface EmulatorOptions {
   logger?: EmulatorLogger
   /** Current time in epoch milliseconds. Default `Date.now`. */
   clock?: () => number
+  /**
+   * Serve HTTPS instead of HTTP. With `tlsCert` and `tlsKey`, with that certificate; else with a server
+   * certificate for `localhost`, `127.0.0.1`, `::1`, `host` and the host of `publicUrl`, signed by a CA the
+   * emulator makes at its first start and keeps in `tlsDir` (clients trust that CA: `AWS_CA_BUNDLE`, an
+   * undici `Agent({ connect: { ca } })`, an https agent's `ca`). Default false, true when `tlsCert` is given.
+   */
+  tls?: boolean
+  /** PEM certificate (chain) to serve HTTPS with, instead of a generated one; needs `tlsKey`. */
+  tlsCert?: string | Uint8Array
+  /** PEM private key of `tlsCert`. */
+  tlsKey?: string | Uint8Array
+  /**
+   * Directory of the generated CA and server certificate (`ca.pem`, `ca-key.pem`, `server.pem`,
+   * `server-key.pem`), created when missing. Default `<dataDir>/tls` with disk storage; with memory storage and
+   * no `tlsDir`, a new CA is made in memory at each start (`Emulator.caCertificate`).
+   */
+  tlsDir?: string
+  /**
+   * The URL clients reach the emulator by, when that is not its own address (behind a proxy, in a container):
+   * `scheme://host[:port]`, no path. GetDataEndpoint returns it. Default: the emulator's own scheme, host and
+   * port (with `host` a wildcard address, the `Host` the client used).
+   */
+  publicUrl?: string
 }
 
 /** The options with their defaults applied. */
@@ -163,6 +187,11 @@ export interface ResolvedOptions {
   getMediaIdleTimeoutMs: number
   logger: EmulatorLogger | undefined
   clock: () => number
+  /** HTTPS with this certificate and key; `'generate'`: with the emulator's own CA; `undefined`: HTTP. */
+  tls: { cert: string | Uint8Array; key: string | Uint8Array } | 'generate' | undefined
+  tlsDir: string | undefined
+  /** `scheme://host[:port]` of `publicUrl`, without a trailing slash. */
+  publicUrl: string | undefined
 }
 
 /** The key pair accepted when `credentials` is not given. */
@@ -299,6 +328,13 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   const clock = options.clock ?? Date.now
   if (typeof clock !== 'function')
     throw invalidOption('clock', 'a function returning epoch milliseconds', clock)
+  const tls = resolveTls(options)
+  const tlsDir =
+    options.tlsDir ?? (storage === 'disk' && dataDir !== undefined ? join(dataDir, 'tls') : undefined)
+  if (tlsDir !== undefined && (typeof tlsDir !== 'string' || tlsDir === '')) {
+    throw invalidOption('tlsDir', 'a non-empty path', tlsDir)
+  }
+  const publicUrl = options.publicUrl === undefined ? undefined : resolvePublicUrl(options.publicUrl)
   return {
     port,
     host,
@@ -336,5 +372,55 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     getMediaIdleTimeoutMs: positive('getMediaIdleTimeoutMs', options.getMediaIdleTimeoutMs, 3000),
     logger: options.logger,
     clock,
+    tls,
+    tlsDir,
+    publicUrl,
   }
+}
+
+function isPem(value: unknown): value is string | Uint8Array {
+  return (typeof value === 'string' || value instanceof Uint8Array) && value.length > 0
+}
+
+function resolveTls(options: EmulatorOptions): ResolvedOptions['tls'] {
+  const { tls, tlsCert, tlsKey } = options
+  if (tls !== undefined && typeof tls !== 'boolean') throw invalidOption('tls', 'a boolean', tls)
+  if (tlsCert !== undefined && !isPem(tlsCert))
+    throw invalidOption('tlsCert', 'a PEM string or bytes', tlsCert)
+  if (tlsKey !== undefined && !isPem(tlsKey)) throw invalidOption('tlsKey', 'a PEM string or bytes', tlsKey)
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw invalidOption(
+      tlsCert === undefined ? 'tlsCert' : 'tlsKey',
+      `given with ${tlsCert === undefined ? 'tlsKey' : 'tlsCert'}`,
+      undefined,
+    )
+  }
+  if (tlsCert !== undefined && tlsKey !== undefined) {
+    if (tls === false) throw invalidOption('tls', 'true or left out when tlsCert is given', tls)
+    return { cert: tlsCert, key: tlsKey }
+  }
+  return tls === true ? 'generate' : undefined
+}
+
+/** `scheme://host[:port]` of a public URL; throws `TypeError` for anything else (a path, a query, user info). */
+function resolvePublicUrl(value: unknown): string {
+  const expected = 'an http:// or https:// URL with no path, such as "https://kvs.example.com:8443"'
+  if (typeof value !== 'string') throw invalidOption('publicUrl', expected, value)
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw invalidOption('publicUrl', expected, value)
+  }
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.pathname !== '/' ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
+    throw invalidOption('publicUrl', expected, value)
+  }
+  return `${url.protocol}//${url.host}`
 }

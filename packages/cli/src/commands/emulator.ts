@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { createConsoleLogger, DEFAULT_CREDENTIALS, startEmulator } from '@kvs-streams/emulator'
 import { type CommandContext, flag, stringOption } from '../command.ts'
 import { resolveRegion } from '../config.ts'
@@ -29,6 +32,41 @@ function getMediaIdle(context: CommandContext): { getMediaIdleTimeoutMs?: number
   return { getMediaIdleTimeoutMs: value }
 }
 
+/**
+ * HTTPS options: `--tls-cert`/`--tls-key` (read here), or `--tls` with the emulator's own CA kept in
+ * `--tls-dir` (default `<data-dir>/tls`, or `~/.kvs-emulator/tls` in memory mode), and `--public-url`.
+ */
+async function tlsOptionsOf(
+  context: CommandContext,
+  dataDir: string | undefined,
+): Promise<{ tls?: boolean; tlsCert?: Buffer; tlsKey?: Buffer; tlsDir?: string; publicUrl?: string }> {
+  const certPath = stringOption(context, 'tls-cert')
+  const keyPath = stringOption(context, 'tls-key')
+  if ((certPath === undefined) !== (keyPath === undefined))
+    throw usageError('--tls-cert and --tls-key go together')
+  const read = async (path: string, option: string) => {
+    try {
+      return await readFile(path)
+    } catch (error) {
+      throw usageError(`${option}: cannot read ${path}: ${(error as Error).message}`)
+    }
+  }
+  const publicUrl = stringOption(context, 'public-url')
+  const options = publicUrl === undefined ? {} : { publicUrl }
+  if (certPath !== undefined && keyPath !== undefined) {
+    return {
+      ...options,
+      tlsCert: await read(certPath, '--tls-cert'),
+      tlsKey: await read(keyPath, '--tls-key'),
+    }
+  }
+  if (!flag(context, 'tls')) return options
+  const tlsDir =
+    stringOption(context, 'tls-dir') ??
+    (dataDir === undefined ? join(homedir(), '.kvs-emulator', 'tls') : join(dataDir, 'tls'))
+  return { ...options, tls: true, tlsDir }
+}
+
 /** `kvs emulator`: runs the emulator in the foreground until Ctrl-C / SIGTERM. */
 export async function emulatorCommand(context: CommandContext): Promise<number> {
   if (context.positionals.length > 0) throw usageError('kvs emulator takes no arguments')
@@ -40,6 +78,7 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
   const region =
     (await resolveRegion({ ...context.global, profile: undefined }, context.io.env))?.value ?? 'us-east-1'
   const verify = !flag(context, 'no-verify')
+  const tlsOptions = await tlsOptionsOf(context, dataDir)
   const cors = !flag(context, 'no-cors')
   const emulator = await startEmulator({
     port: port(context),
@@ -51,12 +90,13 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
     region,
     ...getMediaIdle(context),
     logger: createConsoleLogger({ verbose: context.global.debug }),
+    ...tlsOptions,
   })
   const { stdout } = context.io
   if (context.global.json) {
     await write(
       stdout,
-      `${JSON.stringify({ type: 'listening', url: emulator.url, region, storage: dataDir === undefined ? 'memory' : 'disk', dataDir, credentials, verifySignatures: verify, cors })}\n`,
+      `${JSON.stringify({ type: 'listening', url: emulator.url, region, storage: dataDir === undefined ? 'memory' : 'disk', dataDir, credentials, verifySignatures: verify, cors, caPath: emulator.caPath, publicUrl: emulator.publicUrl })}\n`,
     )
   } else {
     const lines = [
@@ -65,10 +105,13 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
       `  storage     ${dataDir === undefined ? 'memory (lost on exit)' : `disk (${dataDir})`}`,
       `  signatures  ${verify ? 'checked (SigV4)' : 'not checked'}`,
       `  CORS        ${cors ? 'any origin (pages may call it with fetch)' : 'off'}`,
+      ...(emulator.caPath === undefined ? [] : [`  TLS CA      ${emulator.caPath}`]),
+      ...(emulator.publicUrl === undefined ? [] : [`  public URL  ${emulator.publicUrl} (GetDataEndpoint)`]),
       '',
       'Use it from another shell:',
       `  export AWS_ENDPOINT_URL=${emulator.url} AWS_REGION=${region}`,
       `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`,
+      ...(emulator.caPath === undefined ? [] : [`  export AWS_CA_BUNDLE=${emulator.caPath}`]),
       '  kvs streams create demo && kvs put demo video.mkv',
       '',
       'Ctrl-C stops it.',

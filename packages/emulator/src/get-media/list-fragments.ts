@@ -32,6 +32,11 @@ export interface ListedFragment {
   ProducerTimestamp: number
   /** Epoch seconds. */
   ServerTimestamp: number
+  /**
+   * Whole milliseconds (the model's `Long`) from the fragment's earliest frame to the end of its latest frame:
+   * that frame's time plus its duration when known (`BlockDuration`, else the track's `DefaultDuration`), else
+   * its time alone; rounded to the nearest millisecond. `0` for a fragment of one frame of unknown duration.
+   */
   FragmentLengthInMilliseconds: number
 }
 
@@ -132,7 +137,7 @@ export function listFragmentsPage(
       FragmentSizeInBytes: fragment.sizeBytes,
       ProducerTimestamp: fragment.producerTimestampMs / 1000,
       ServerTimestamp: fragment.serverTimestampMs / 1000,
-      FragmentLengthInMilliseconds: fragment.durationMs,
+      FragmentLengthInMilliseconds: Math.round(fragment.durationMs),
     })),
     ...(more && last !== undefined
       ? { NextToken: encodeToken({ streamARN: stream.streamARN, afterSequence: last.sequence, range }) }

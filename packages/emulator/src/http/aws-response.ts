@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { ServiceError } from '../errors.ts'
+import { publishRawResponse, recordResponseBody } from './response-channel.ts'
 
 /** Error types whose real bodies use a lower-case `message` member (signature failures, per AWS). */
 const lowerCaseMessage = new Set([
@@ -22,6 +23,7 @@ export function errorBody(error: ServiceError): string {
 /** Sends a JSON success response. `undefined` sends an empty body, as operations without output do. */
 export function sendJson(response: ServerResponse, body: unknown): void {
   const text = body === undefined ? '' : JSON.stringify(body)
+  recordResponseBody(response, text)
   response.writeHead(200, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
@@ -39,6 +41,7 @@ export function sendError(
   options: { close?: boolean } = {},
 ): void {
   const body = errorBody(error)
+  recordResponseBody(response, body)
   response.writeHead(error.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
@@ -70,6 +73,20 @@ export function writeRawError(socket: Socket, error: ServiceError, requestId: st
       'connection: close\r\n\r\n' +
       body,
   )
+  publishRawResponse({
+    path: undefined,
+    operation: undefined,
+    requestId,
+    status: error.status,
+    headers: {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'x-amzn-errortype': error.errorTypeHeader,
+      'x-amzn-requestid': requestId,
+      connection: 'close',
+    },
+    body,
+  })
 }
 
 /** Wraps anything thrown by a handler as a `ServiceError` (500 `InternalFailure` for bugs). */

@@ -6,6 +6,7 @@ import { ServiceError } from '../errors.ts'
 import { sendError, sendJson, toServiceError } from './aws-response.ts'
 import { handleCors } from './cors.ts'
 import { ClientGoneError, readBody } from './read-body.ts'
+import { observeResponse } from './response-channel.ts'
 
 /** A JSON object from a request body. */
 export type JsonObject = Record<string, unknown>
@@ -88,6 +89,7 @@ export class Router {
     const path = (request.url ?? '/').split('?')[0]!
     const route = request.method === 'POST' ? this.#routes.get(path) : undefined
     log.debug('request', { method: request.method, path, requestId })
+    observeResponse(response, path, route?.operation, requestId)
     let bodyRead = false
     try {
       if (route === undefined) {

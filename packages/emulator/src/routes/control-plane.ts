@@ -223,7 +223,9 @@ export function controlPlaneRoutes(context: EmulatorContext): Route[] {
 
     jsonRoute('ListTagsForStream', '/listTagsForStream', (input) => {
       optionalString(input, 'NextToken', { pattern: NEXT_TOKEN })
-      return { Tags: { ...requireStream(context, input).tags } }
+      const tags = requireStream(context, input).tags
+      // The model's ResourceTags holds 1 to 50 entries: a stream without tags gets no Tags member.
+      return Object.keys(tags).length === 0 ? {} : { Tags: { ...tags } }
     }),
 
     jsonRoute('GetDataEndpoint', '/getDataEndpoint', (input, request) => {
