@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
@@ -41,6 +42,38 @@ describe('kvs emulator', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const created = await kvs(['streams', 'create', 'on-emulator'], { env: emulatorEnv(url) })
     expect(created.code).toBe(0)
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+  })
+
+  it('serves HTTPS with --tls, printing the CA to trust, and hands out --public-url', async () => {
+    const tlsDir = mkdtempSync(join(tmpdir(), 'kvs-cli-emulator-tls-'))
+    onTestFinished(() => rmSync(tlsDir, { recursive: true, force: true }))
+    const { child, listening, exited } = await startKvsEmulator([
+      '--tls',
+      '--tls-dir',
+      tlsDir,
+      '--public-url',
+      'https://kvs.test:8443',
+    ])
+    expect(listening).toMatchObject({ caPath: join(tlsDir, 'ca.pem'), publicUrl: 'https://kvs.test:8443' })
+    const url = String(listening.url)
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
+    const ca = readFileSync(join(tlsDir, 'ca.pem'), 'utf8')
+    // Unsigned, so refused: what counts is that the handshake succeeded trusting the printed CA.
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpsRequest(
+        new URL('/listStreams', url),
+        { method: 'POST', ca, agent: false },
+        (response) => {
+          response.resume()
+          response.on('end', () => resolve(response.statusCode ?? 0))
+        },
+      )
+      request.on('error', reject)
+      request.end('{}')
+    })
+    expect(status).toBe(403)
     child.kill('SIGINT')
     expect(await exited).toBe(0)
   })

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,6 +19,8 @@ const bin = join(packageDir, 'dist', 'bin.js')
 interface Running {
   child: ChildProcess
   endpoint: Endpoint
+  /** What it printed once listening. */
+  output: string
   exited: Promise<number | null>
 }
 
@@ -31,11 +34,16 @@ function startBin(args: string[]): Promise<Running> {
     child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()))
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString()
-      const url = /listening on (http:\/\/\S+)/.exec(output)?.[1]
-      if (url !== undefined && output.includes('AWS_SECRET_ACCESS_KEY=')) {
+      const url = /listening on (https?:\/\/\S+)/.exec(output)?.[1]
+      if (url !== undefined && output.includes('aws kinesisvideo list-streams') && output.endsWith('\n')) {
         expect(output).toContain(`AWS_ACCESS_KEY_ID=${DEFAULT_CREDENTIALS.accessKeyId}`)
         expect(output).toContain(`AWS_SECRET_ACCESS_KEY=${DEFAULT_CREDENTIALS.secretAccessKey}`)
-        resolve({ child, exited, endpoint: { url, region: 'us-east-1', credentials: [DEFAULT_CREDENTIALS] } })
+        resolve({
+          child,
+          exited,
+          output,
+          endpoint: { url, region: 'us-east-1', credentials: [DEFAULT_CREDENTIALS] },
+        })
       }
     })
     void exited.then((code) => reject(new Error(`kvs-emulator exited (${code}) before listening: ${errors}`)))
@@ -99,4 +107,40 @@ describe('kvs-emulator bin durability', () => {
       await emulator.close()
     }
   })
+
+  it('serves HTTPS with --tls and prints the CA to trust, kept in <data-dir>/tls across restarts', async () => {
+    const tlsData = join(dataDir, 'tls-run')
+    const first = await startBin(['--data-dir', tlsData, '--tls'])
+    const caPath = join(tlsData, 'tls', 'ca.pem')
+    expect(first.endpoint.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
+    expect(first.output).toContain(`TLS CA:   ${caPath}`)
+    expect(first.output).toContain(`export AWS_CA_BUNDLE=${caPath}`)
+    const ca = readFileSync(caPath, 'utf8')
+    expect(await statusOver(first.endpoint.url, ca)).toBe(403)
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+
+    const second = await startBin(['--data-dir', tlsData, '--tls', '--public-url', 'https://kvs.test:8443'])
+    expect(second.output).toContain('public URL: https://kvs.test:8443 (GetDataEndpoint)')
+    expect(readFileSync(caPath, 'utf8')).toBe(ca)
+    expect(await statusOver(second.endpoint.url, ca)).toBe(403)
+    second.child.kill('SIGTERM')
+    expect(await second.exited).toBe(0)
+  })
 })
+
+/** The status of an unsigned POST over HTTPS trusting `ca` (403: the TLS handshake succeeded). */
+function statusOver(url: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      new URL('/listStreams', url),
+      { method: 'POST', ca, agent: false },
+      (response) => {
+        response.resume()
+        response.on('end', () => resolve(response.statusCode ?? 0))
+      },
+    )
+    request.on('error', reject)
+    request.end('{}')
+  })
+}
