@@ -1,5 +1,6 @@
 import { channel, hasSubscribers, subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { existsSync, readFileSync } from 'node:fs'
+import { type ClientRequest, request as httpRequest } from 'node:http'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { EMULATOR_RESPONSE_CHANNEL, type EmulatorResponseMessage } from '../src/index.ts'
 import { callJson, createStream, openPutMedia, send, signerFor, testEmulator } from './support/client.ts'
@@ -318,5 +319,58 @@ describe('emulator responses', () => {
     }
     for (const response of seen)
       expect(checkResponse(response), `${response.operation} ${response.status}`).toEqual([])
+  })
+
+  it('answers a sixth GetMediaForFragmentList with the model’s ClientLimitExceededException', async () => {
+    const emulator = await testEmulator()
+    await createStream(emulator, 'busy')
+    const upload = await openPutMedia(emulator, { streamName: 'busy', timecodeType: 'RELATIVE' })
+    await upload.write(mkvHeader())
+    const big = { track: 1, size: 64 * 1024 }
+    await upload.write(
+      mkvCluster({ timecode: 0, blocks: [0, 33, 66].map((timecode) => ({ ...big, timecode })) }),
+    )
+    await upload.write(mkvCluster(videoCluster(1000)))
+    upload.end()
+    const fragment = (await upload.result).acks.find((ack) => ack.eventType === 'PERSISTED')!.fragmentNumber!
+    // Five readers that never read a list of 1000 times a 192 KiB fragment: each stays open, waiting to drain.
+    const body = JSON.stringify({ StreamName: 'busy', Fragments: Array(1000).fill(fragment) })
+    const open: ClientRequest[] = []
+    onTestFinished(() => {
+      for (const request of open) request.destroy()
+    })
+    const stalled = async () => {
+      const signed = await signerFor(emulator).signJson({
+        url: `${emulator.url}/getMediaForFragmentList`,
+        body,
+      })
+      return new Promise<number>((resolve, reject) => {
+        const request = httpRequest(
+          new URL('/getMediaForFragmentList', emulator.url),
+          { method: 'POST', headers: signed.headers, agent: false },
+          (response) => resolve(response.statusCode ?? 0),
+        )
+        request.on('error', reject)
+        request.end(body)
+        open.push(request)
+      })
+    }
+    for (let i = 0; i < 5; i++) expect(await stalled()).toBe(200)
+    const refused = await callJson(emulator, '/getMediaForFragmentList', {
+      StreamName: 'busy',
+      Fragments: [fragment],
+    })
+    expect(refused.status).toBe(400)
+    expect(refused.headers['x-amzn-errortype']).toMatch(/^ClientLimitExceededException:/)
+    expect(
+      checkResponse({
+        path: '/getMediaForFragmentList',
+        operation: 'GetMediaForFragmentList',
+        requestId: String(refused.headers['x-amzn-requestid']),
+        status: refused.status,
+        headers: refused.headers,
+        body: refused.text,
+      }),
+    ).toEqual([])
   })
 })

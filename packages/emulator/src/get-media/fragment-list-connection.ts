@@ -24,7 +24,10 @@ export class FragmentListConnection implements LiveConnection {
   readonly #done: Promise<void>
   #resolveDone!: () => void
 
-  /** Takes one of the stream's connection slots, or throws `ConnectionLimitExceededException`. */
+  /**
+   * Takes one of the stream's connection slots, or throws `ClientLimitExceededException`: the model declares
+   * no ConnectionLimitExceededException for GetMediaForFragmentList.
+   */
   constructor(
     context: EmulatorContext,
     stream: StreamRecord,
@@ -37,7 +40,7 @@ export class FragmentListConnection implements LiveConnection {
     this.#runtime = context.runtime(stream)
     if (this.#runtime.fragmentListReaders >= MAX_FRAGMENT_LIST_CONNECTIONS) {
       throw new ServiceError(
-        'ConnectionLimitExceededException',
+        'ClientLimitExceededException',
         400,
         `The stream already has ${MAX_FRAGMENT_LIST_CONNECTIONS} GetMediaForFragmentList connections.`,
       )
