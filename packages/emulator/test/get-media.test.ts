@@ -502,15 +502,15 @@ describe('GetMedia', () => {
     })
 
     it('stays open while a producer keeps storing fragments, each within the idle window, and ends after the last', async () => {
-      const { emulator, finished } = await idleEmulator(1500)
+      const { emulator, finished } = await idleEmulator(3000)
       await createStream(emulator, 'steady')
       const reader = await open(emulator, 'steady', { StartSelectorType: 'NOW' })
       const upload = await openPutMedia(emulator, { streamName: 'steady' })
       await upload.write(mkvHeader())
       await upload.write(mkvCluster(videoCluster(0)))
-      // Eight fragments 400 ms apart: 2.8 s in all, longer than the window, on one response.
+      // Fragments 450 ms apart: 3.6 s in all, longer than the window, on one response.
       for (let index = 1; index <= 8; index++) {
-        await new Promise((resolve) => setTimeout(resolve, 400))
+        await new Promise((resolve) => setTimeout(resolve, 450))
         await upload.write(mkvCluster(videoCluster(index * 1000)))
         await reader.waitForFragments(index)
       }
