@@ -21,6 +21,8 @@ Options:
   --access-key-id <id>       accepted access key id (default ${DEFAULT_CREDENTIALS.accessKeyId})
   --secret-access-key <key>  its secret (default ${DEFAULT_CREDENTIALS.secretAccessKey})
   --stream-activation-delay <ms>  time a new stream stays CREATING (default 0)
+  --get-media-idle-timeout <ms>  a GetMedia response that sent every fragment ends once none comes for this
+                             long (default 3000)
   --tls                      serve HTTPS with a certificate signed by the emulator's own CA (made at first
                              start, kept in --tls-dir; its path is printed for AWS_CA_BUNDLE)
   --tls-cert <path>          serve HTTPS with this PEM certificate (chain) instead; needs --tls-key
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
       'access-key-id': { type: 'string', default: DEFAULT_CREDENTIALS.accessKeyId },
       'secret-access-key': { type: 'string', default: DEFAULT_CREDENTIALS.secretAccessKey },
       'stream-activation-delay': { type: 'string', default: '0' },
+      'get-media-idle-timeout': { type: 'string', default: '3000' },
       tls: { type: 'boolean', default: false },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
     region: values.region,
     credentials: [credentials],
     streamActivationDelayMs: Number(values['stream-activation-delay']),
+    getMediaIdleTimeoutMs: Number(values['get-media-idle-timeout']),
     ...(tls ? { tls, tlsDir } : {}),
     ...(tlsCert === undefined ? {} : { tlsCert }),
     ...(tlsKey === undefined ? {} : { tlsKey }),
