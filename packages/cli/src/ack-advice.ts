@@ -24,9 +24,11 @@ export const ACK_ADVICE: ReadonlyMap<number, readonly string[]> = new Map<number
   [
     4004,
     [
-      "A fragment starts before the previous fragment's last frame. Usual causes: B-frames (encode with -bf 0,",
-      'or x264 -tune zerolatency), timestamps that jump back (a restarted source: start a new kvs put), or two files',
-      'concatenated into one input. kvs put checks this before sending; see the warnings above this error.',
+      "A fragment starts before the previous fragment's last frame: B-frames (stored ahead of their display time),",
+      'or audio written ahead of the key frame that starts a cluster. Re-encode the video without B-frames, with a',
+      'key frame every 2 s that each cluster starts on (here at 25 fps):',
+      '  ffmpeg -i <input> -c:v libx264 -bf 0 -g 50 -keyint_min 50 -c:a copy -f matroska -cluster_time_limit 2000 -',
+      'Timestamps that jump back (a restarted source) need a new kvs put; concatenated files, one kvs put each.',
     ],
   ],
   [

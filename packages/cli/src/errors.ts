@@ -14,6 +14,8 @@ export type CliErrorCode =
   | 'ERR_KVS_CLI_ERROR_ACK'
   /** A local file could not be read or written. */
   | 'ERR_KVS_CLI_FILE'
+  /** `kvs put` got input it cannot send: empty, another container than Matroska, or cut short. */
+  | 'ERR_KVS_CLI_INPUT'
 
 export interface CliErrorOptions {
   cause?: unknown

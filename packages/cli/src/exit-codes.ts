@@ -5,7 +5,10 @@
 export const ExitCode = {
   /** The command did what it was asked (`kvs get` stopped by Ctrl-C or `--until` included). */
   Ok: 0,
-  /** The media was rejected: an ERROR acknowledgement, or MKV the chunker refused before sending. */
+  /**
+   * The media was rejected: an ERROR acknowledgement, MKV the chunker refused before sending, or `kvs put` input
+   * that is not MKV (MP4, TS, raw H.264), is empty or is cut short.
+   */
   MediaRejected: 1,
   /**
    * `kvs get` gave up: GetMedia connections kept failing for `--retry-for`. What was written ends on a whole

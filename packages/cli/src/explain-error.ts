@@ -350,7 +350,8 @@ function explainServiceError(
           `kvs signed for ${region}; pass the endpoint's region with --region (the emulator uses us-east-1).`,
         ])
       }
-      return service(`The request signature does not match: ${message}`, [
+      // The service's message goes on with its canonical request and string to sign: --debug prints them.
+      return service(`The request signature does not match: ${message.split(/\n\s*\n/)[0]!.trim()}`, [
         'The secret access key does not belong to the access key id: check AWS_SECRET_ACCESS_KEY or the',
         "profile's aws_secret_access_key. A system clock more than 5 minutes off also breaks signatures.",
       ])

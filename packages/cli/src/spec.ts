@@ -76,7 +76,10 @@ export const ENVIRONMENT: readonly (readonly [string, string])[] = [
 
 export const EXIT_STATUS: readonly (readonly [string, string])[] = [
   ['0', 'success (kvs get stopped by Ctrl-C or --until included)'],
-  ['1', 'media rejected: an ERROR acknowledgement, or input that breaks a KVS rule'],
+  [
+    '1',
+    'media rejected: an ERROR acknowledgement, input that breaks a KVS rule, is not MKV, is empty or cut short',
+  ],
   ['75', 'kvs get gave up: GetMedia kept failing for --retry-for (the output ends on a whole fragment)'],
   ['130', 'kvs put interrupted (Ctrl-C) before its input ended'],
   ['252', 'usage error: unknown command or option, bad argument'],
@@ -136,7 +139,8 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: 'quiet',
         short: 'q',
         type: 'boolean',
-        description: 'no progress display, only errors and the summary',
+        description:
+          'no progress display and no event JSON lines (without --json): only errors and the summary',
       },
     ],
     sections: [

@@ -208,7 +208,7 @@ describe('kvs put', () => {
 
   it('explains an ERROR ack with its meaning and advice and exits 1', async () => {
     await kvs(['streams', 'create', 'faulty'], { env })
-    const result = await kvs(['put', 'faulty', clustersMkv, '--quiet'], { env: { ...env } })
+    const result = await kvs(['put', 'faulty', clustersMkv, '--quiet', '--json'], { env: { ...env } })
     expect(result.code).toBe(1)
     expect(result.stderr).toContain(
       'kvs: error: 1 of 8 fragments were not stored (ERROR 4004 FRAGMENT_TIMECODE_LESSER_THAN_PREVIOUS): Fragment timecode is lower than the previous one',

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import type { Readable, Writable } from 'node:stream'
 import { CreateStreamCommand, DescribeStreamCommand, type StreamInfo } from '@aws-sdk/client-kinesis-video'
 import { chunkClusters } from '@kvs-streams/chunker'
@@ -18,6 +18,7 @@ import { CliError, usageError } from '../errors.ts'
 import { ExitCode } from '../exit-codes.ts'
 import { explainError } from '../explain-error.ts'
 import { formatBytes, formatDuration, formatInteger } from '../format.ts'
+import { detectForeignFormat, type ForeignFormat } from '../input-format.ts'
 import { useColor, write } from '../io.ts'
 import { createProgressRenderer } from '../progress.ts'
 import { producerEventJson, progressSnapshot, statsJson } from '../put-events.ts'
@@ -53,7 +54,7 @@ async function ensureStream(
     }),
   )
   notice(`created stream ${streamName} (retention ${hours} h)`)
-  if (context.global.json || context.io.stdout.isTTY !== true) {
+  if (context.global.json || (context.io.stdout.isTTY !== true && !flag(context, 'quiet'))) {
     context.io.stdout.write(
       `${JSON.stringify({ type: 'stream-created', stream: streamName, retentionHours: hours })}\n`,
     )
@@ -123,7 +124,7 @@ async function feed(
   input: Readable,
   writable: Writable,
   signal: AbortSignal,
-  counter: { bytesRead: number },
+  counter: { bytesRead: number; foreign?: ForeignFormat | undefined },
 ): Promise<boolean> {
   // Ctrl-C while the input is quiet (a live pipe): stop waiting for it.
   const stop = () => input.destroy()
@@ -131,7 +132,10 @@ async function feed(
   try {
     for await (const chunk of input) {
       if (signal.aborted || writable.destroyed) return false
+      // MP4, TS or raw H.264 piped in: nothing of it is sent, the caller names what it is.
+      if (counter.bytesRead === 0) counter.foreign = detectForeignFormat(chunk as Uint8Array)
       counter.bytesRead += (chunk as Uint8Array).byteLength
+      if (counter.foreign !== undefined) return true
       if (!writable.write(chunk)) await drained(writable, signal)
     }
     return !signal.aborted
@@ -142,6 +146,25 @@ async function feed(
     signal.removeEventListener('abort', stop)
     if (!writable.destroyed && !writable.writableEnded) writable.end()
   }
+}
+
+/** The error for MP4, MOV, TS or raw H.264 given to `kvs put`: what it is, and the ffmpeg command that remuxes it. */
+function foreignFormatError(format: ForeignFormat, file: string | undefined, streamName: string): CliError {
+  const input = file ?? `in.${format.extension}`
+  return new CliError(
+    'ERR_KVS_CLI_INPUT',
+    `The input is ${format.description}, not Matroska (MKV): kvs put sends Matroska, nothing was sent.`,
+    {
+      exitCode: ExitCode.MediaRejected,
+      hints: [
+        'Remux it into Matroska without re-encoding and pipe that in:',
+        `  ffmpeg ${format.inputOptions}-i ${input} -c copy -f matroska - | kvs put ${streamName} -`,
+        ...(format.extension === 'h264'
+          ? ['(raw H.264 has no timestamps: set -framerate to its frame rate)']
+          : []),
+      ],
+    },
+  )
 }
 
 /** `kvs put <stream> [file|-]`. */
@@ -170,8 +193,24 @@ export async function putCommand(context: CommandContext): Promise<number> {
       '  ffmpeg -i input.mp4 -c copy -cluster_size_limit 2M -f matroska - | kvs put <stream> -',
     ])
   }
-  // A missing file is reported before anything goes over the network.
-  const bytesTotal = fromStdin ? undefined : (await stat(file)).size
+  // A missing file, a directory or a file in another container is reported before anything goes over the network.
+  const fileStat = fromStdin ? undefined : await stat(file)
+  if (fileStat?.isDirectory() === true) {
+    throw usageError(`${file} is a directory: kvs put sends one MKV file`, [
+      `Give one file (kvs put ${streamName} ${file.replace(/\/+$/, '')}/video.mkv), or - to read stdin.`,
+    ])
+  }
+  const bytesTotal = fileStat?.size
+  if (!fromStdin) {
+    const handle = await open(file)
+    try {
+      const { buffer, bytesRead } = await handle.read(new Uint8Array(256), 0, 256, 0)
+      const foreign = detectForeignFormat(buffer.subarray(0, bytesRead))
+      if (foreign !== undefined) throw foreignFormatError(foreign, file, streamName)
+    } finally {
+      await handle.close()
+    }
+  }
 
   // Where output goes: JSON lines on stdout (--json, or stdout is not a terminal), or the progress display.
   const json = global.json || io.stdout.isTTY !== true
@@ -205,7 +244,7 @@ export async function putCommand(context: CommandContext): Promise<number> {
       : Date.now()
     const input: Readable = fromStdin ? io.stdin : createReadStream(file)
     const label = fromStdin ? `${streamName} ← stdin` : `${streamName} ← ${file}`
-    const counter = { bytesRead: 0 }
+    const counter: { bytesRead: number; foreign?: ForeignFormat | undefined } = { bytesRead: 0 }
     const producer = createProducer({
       streamName,
       region: session.region,
@@ -237,7 +276,8 @@ export async function putCommand(context: CommandContext): Promise<number> {
         context.debug(JSON.stringify(producerEventJson(event)))
       }
       if (json) {
-        if (event.type !== 'error') jsonOut(producerEventJson(event))
+        // -q with stdout piped: the summary (and an error) only; --json asks for every event.
+        if (event.type !== 'error' && !(quiet && !global.json)) jsonOut(producerEventJson(event))
         return
       }
       switch (event.type) {
@@ -307,6 +347,24 @@ export async function putCommand(context: CommandContext): Promise<number> {
     } catch (error) {
       failure = error
       stats = producer.stats()
+    }
+    if (counter.foreign !== undefined) throw foreignFormatError(counter.foreign, undefined, streamName)
+    if (counter.bytesRead === 0 && !interrupted && failure === undefined) {
+      throw new CliError(
+        'ERR_KVS_CLI_INPUT',
+        fromStdin
+          ? 'Nothing arrived on stdin: the input was empty, so nothing was sent.'
+          : `${file} is empty: nothing was sent.`,
+        {
+          exitCode: ExitCode.MediaRejected,
+          hints: fromStdin
+            ? [
+                'Check the command that writes into the pipe (its errors are printed above), e.g.',
+                `  ffmpeg -i input.mp4 -c copy -f matroska - | kvs put ${streamName} -`,
+              ]
+            : [],
+        },
+      )
     }
     const ok = failure === undefined
     const summary = {
