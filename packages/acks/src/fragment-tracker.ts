@@ -31,6 +31,7 @@ export type TrackerAnomaly = {
   message: string
 }
 
+/** Options of `createFragmentTracker`. */
 export interface FragmentTrackerOptions {
   /** Time source in milliseconds. Default `performance.timeOrigin + performance.now()` (epoch-based, monotonic). */
   clock?: () => number

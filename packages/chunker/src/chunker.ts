@@ -19,6 +19,7 @@ import {
 import { ChunkerError } from './errors.ts'
 import type { ChunkerEvent, FragmentEvent, TrackInfo, Violation, ViolationKind } from './events.ts'
 
+/** Options of `createClusterChunker` and its adapters. */
 export interface ClusterChunkerOptions {
   /** What to do when a fragment breaks a KVS rule: throw a `ChunkerError`, or emit a `violation` and go on. Default `'throw'`. */
   onViolation?: 'throw' | 'emit'

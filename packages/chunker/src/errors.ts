@@ -2,6 +2,7 @@ import type { ChunkerEvent, Violation } from './events.ts'
 
 const brand = Symbol.for('kvs-streams.chunker-error')
 
+/** The `code` of a `ChunkerError`; the README's error table says when each is raised. */
 export type ChunkerErrorCode =
   | 'ERR_KVS_CHUNKER_VIOLATION'
   | 'ERR_KVS_CHUNKER_NOT_MKV'
@@ -9,6 +10,7 @@ export type ChunkerErrorCode =
   | 'ERR_KVS_CHUNKER_HEADER_TOO_LARGE'
   | 'ERR_KVS_CHUNKER_INVALID_MKV'
 
+/** What a `ChunkerError` is constructed with. */
 export interface ChunkerErrorOptions {
   cause?: unknown
   offset: number

@@ -56,6 +56,7 @@ export type ViolationKind =
   | 'second-segment'
   | 'invalid-mkv'
 
+/** A KVS rule a fragment breaks, and the ErrorId it would have caused. */
 export interface Violation {
   kind: ViolationKind
   /** The KVS ErrorId this prevents (undefined where KVS accepts the data but cannot use it well). */
@@ -67,6 +68,7 @@ export interface Violation {
   offset: number
 }
 
+/** A fragment broke a KVS rule (with `onViolation: 'emit'`; the default throws a `ChunkerError`). */
 export interface ViolationEvent {
   type: 'violation'
   violation: Violation
@@ -82,4 +84,5 @@ export interface FragmentStartEvent {
   timecode: number
 }
 
+/** An event of the chunker, discriminated by `type`. */
 export type ChunkerEvent = HeaderEvent | FragmentStartEvent | FragmentEvent | ViolationEvent

@@ -17,6 +17,7 @@ export type CliErrorCode =
   /** `kvs put` got input it cannot send: empty, another container than Matroska, or cut short. */
   | 'ERR_KVS_CLI_INPUT'
 
+/** What a `CliError` is constructed with. */
 export interface CliErrorOptions {
   cause?: unknown
   /** Lines of advice printed under the message. */

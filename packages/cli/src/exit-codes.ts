@@ -27,4 +27,5 @@ export const ExitCode = {
   Other: 255,
 } as const
 
+/** One of the `ExitCode` values. */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]

@@ -23,11 +23,17 @@ export function useColor(stream: OutputStream, env: CliIo['env'], noColorFlag: b
 
 /** ANSI styles, or identity functions when colour is off. */
 export interface Style {
+  /** `text` in bold. */
   bold(text: string): string
+  /** `text` dimmed. */
   dim(text: string): string
+  /** `text` in red. */
   red(text: string): string
+  /** `text` in green. */
   green(text: string): string
+  /** `text` in yellow. */
   yellow(text: string): string
+  /** `text` in cyan. */
   cyan(text: string): string
 }
 

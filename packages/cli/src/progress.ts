@@ -27,6 +27,7 @@ export interface ProgressSnapshot {
   reconnects?: number | undefined
 }
 
+/** Options of `createProgressRenderer`. */
 export interface ProgressRendererOptions {
   /** Where to draw, normally `process.stderr`. */
   output: OutputStream

@@ -3,7 +3,9 @@
  * The adapters below hold no parsing logic; backpressure comes from the stream that hosts the core.
  */
 export interface IncrementalCore<I, O> {
+  /** Takes the next chunk; returns the events it completed (maybe none). */
   push(chunk: I): O[]
+  /** The input ended: returns the trailing events, or throws when the input was cut short. */
   end(): O[]
 }
 

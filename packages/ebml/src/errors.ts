@@ -10,6 +10,7 @@ export type EbmlErrorCode =
   | 'ERR_KVS_EBML_INVALID_UNKNOWN_SIZE'
   | 'ERR_KVS_EBML_INVALID_DATA'
 
+/** What an `EbmlError` is constructed with. */
 export interface EbmlErrorOptions {
   cause?: unknown
   /**

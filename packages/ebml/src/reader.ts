@@ -5,6 +5,7 @@ import { isMasterId, levelOf } from './schema.ts'
 /** How a leaf element's payload is delivered. */
 export type DataMode = 'data' | 'head' | 'skip'
 
+/** Options of `createEbmlReader` and its adapters. */
 export interface EbmlReaderOptions {
   /** Largest leaf element delivered whole (`dataMode` `'data'`); larger ones fail. Default 32 MiB. */
   maxElementSize?: number

@@ -34,6 +34,7 @@ export function encodeId(id: number): Uint8Array {
   return Uint8Array.from(bytes)
 }
 
+/** Options of `writeElement`. */
 export interface WriteElementOptions {
   /** Width of the size field in bytes (KVS writes its Tags with 4, PIC with 8). Default: the smallest. */
   sizeWidth?: number
@@ -100,6 +101,7 @@ export function writeFloat(id: number, value: number, options?: WriteElementOpti
   return writeElement(id, payload, options)
 }
 
+/** The EBML header's DocType fields; the defaults are `matroska`, 4 and 2. */
 export interface EbmlHeaderOptions {
   docType?: string
   docTypeVersion?: number
@@ -146,6 +148,7 @@ export function writeSimpleTags(
   return writeElement(ElementId.Tags, [writeElement(ElementId.Tag, simpleTags, options)], options)
 }
 
+/** One frame for `writeSimpleBlock`. */
 export interface SimpleBlockInput {
   track: number
   /** Timecode relative to the cluster, in TimecodeScale units (int16). */

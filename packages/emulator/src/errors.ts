@@ -11,6 +11,7 @@ export type EmulatorErrorCode =
   /** HTTPS could not be set up: a certificate or key that does not load or match, or a certificate directory it cannot use. */
   | 'ERR_KVS_EMULATOR_TLS'
 
+/** What an `EmulatorError` is constructed with. */
 export interface EmulatorErrorOptions {
   cause?: unknown
 }

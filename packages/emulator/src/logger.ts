@@ -1,8 +1,12 @@
 /** Where the emulator reports what it does. Every method is optional; the default logger is silent. */
 export interface EmulatorLogger {
+  /** Per-request detail (`kvs emulator --verbose` prints it). */
   debug?(message: string, fields?: Record<string, unknown>): void
+  /** Lifecycle: listening, closed, PutMedia connections opened and finished. */
   info?(message: string, fields?: Record<string, unknown>): void
+  /** Something unusual that is not a failure. */
   warn?(message: string, fields?: Record<string, unknown>): void
+  /** A request, or the emulator, failed. */
   error?(message: string, fields?: Record<string, unknown>): void
 }
 

@@ -56,6 +56,7 @@ export type FaultsOption =
   | EmulatorFaults
   | ((streamName: string, connectionIndex: number) => PutMediaFaults | undefined)
 
+/** Options of `startEmulator` (the `kvs emulator` flags map onto them). */
 export interface EmulatorOptions {
   /** TCP port; 0 picks a free one. Default 0. */
   port?: number

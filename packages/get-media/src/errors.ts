@@ -13,6 +13,7 @@ export type GetMediaParseErrorCode =
   | 'ERR_KVS_GETMEDIA_TOO_MANY_TRACKS'
   | 'ERR_KVS_GETMEDIA_INVALID_BLOCK'
 
+/** What a `GetMediaParseError` is constructed with. */
 export interface GetMediaParseErrorOptions {
   cause?: unknown
   /** Absolute byte offset in the GetMedia body where the problem was found. */
@@ -58,6 +59,7 @@ export class GetMediaParseError extends Error {
   }
 }
 
+/** What a `GetMediaServiceError` is constructed with. */
 export interface GetMediaServiceErrorOptions {
   cause?: unknown
   /** `AWS_KINESISVIDEO_ERROR_ID` as a number (3002, 4000, 4500–4506, 5000), when the chunk has one. */

@@ -26,6 +26,7 @@ import { tryParseKvsTimestamp } from './kvs-timestamp.ts'
 /** `'frames'`: fragment-start, frame, fragment-end events. `'raw'`: one `fragment` event with the bytes. */
 export type GetMediaParserMode = 'frames' | 'raw'
 
+/** Options of `createGetMediaParser` and its adapters. */
 export interface GetMediaParserOptions {
   /** What to emit per fragment. Default `'frames'`. */
   mode?: GetMediaParserMode

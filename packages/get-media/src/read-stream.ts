@@ -46,6 +46,7 @@ export type ReadStreamErrorCode =
    */
   | 'ERR_KVS_GETMEDIA_CAUGHT_UP'
 
+/** What a `ReadStreamError` is constructed with. */
 export interface ReadStreamErrorOptions {
   cause?: unknown
   /** Consecutive failed connections without progress when the error was raised. */

@@ -36,6 +36,7 @@ export type ProducerErrorCode =
    */
   | 'ERR_KVS_PRODUCER_TIMEOUT'
 
+/** What a `ProducerError` is constructed with. */
 export interface ProducerErrorOptions {
   cause?: unknown
   /** The PutMedia `ErrorId` involved, when there is one. */

@@ -12,6 +12,7 @@ import { ERR_KVS_SIGNER_MISSING_REGION, invalidOption } from './errors.ts'
 import { parseQuery } from './parse-query.ts'
 import { type SignedRequest, signHttpRequest } from './sign-http-request.ts'
 
+/** Options of `createKvsSigner`. */
 export interface KvsSignerOptions {
   /** AWS region of the endpoint, e.g. `us-west-2`; goes into the credential scope. */
   region: string
@@ -28,6 +29,7 @@ export interface KvsSignerOptions {
   refreshBeforeExpiryMs?: number
 }
 
+/** An HTTP request for `KvsSigner.sign`. */
 export interface RequestToSign {
   /** HTTP method, e.g. `POST`. The standard methods are upper-cased as `fetch` does. */
   method: string

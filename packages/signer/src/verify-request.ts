@@ -35,6 +35,7 @@ export interface VerifyRequestInput {
   body?: Uint8Array | string
 }
 
+/** Options of `verifyRequest`. */
 export interface VerifyOptions {
   /** The secret access key of an access key id, or `undefined` when the id is unknown. */
   lookupSecret(accessKeyId: string): string | undefined

@@ -16,12 +16,14 @@ export type StreamRef = string | { streamName: string } | { streamArn: string }
 
 /** The part of a `KinesisVideoClient` the resolver uses (so a test can pass a fake). */
 export interface GetDataEndpointClient {
+  /** Sends GetDataEndpoint, as `KinesisVideoClient.send` does. */
   send(command: GetDataEndpointCommand): Promise<Pick<GetDataEndpointCommandOutput, 'DataEndpoint'>>
 }
 
 /** Default `ttlMs`: how long a resolved endpoint is reused. */
 export const DEFAULT_ENDPOINT_TTL_MS = 30 * 60_000
 
+/** Options of `createDataEndpointResolver`: a control-plane client, or what to build one from. */
 export type DataEndpointResolverOptions = (
   | {
       /** A control-plane client (`new KinesisVideoClient({ region, credentials })`), or anything with its `send`. */

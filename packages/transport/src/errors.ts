@@ -14,6 +14,7 @@ export type TransportErrorCode =
   | 'ERR_KVS_PROTOCOL'
   | 'ERR_KVS_ERROR_ACK'
 
+/** What every transport error is constructed with. */
 export interface TransportErrorOptions {
   cause?: unknown
 }
@@ -26,6 +27,7 @@ function superOptions(options: TransportErrorOptions | undefined): ErrorOptions 
   return options?.cause === undefined ? {} : { cause: options.cause }
 }
 
+/** What a `KvsHttpError` is constructed with. */
 export interface KvsHttpErrorOptions extends TransportErrorOptions {
   status: number
   /** The AWS exception name (`ResourceNotFoundException`), when the response names one. */

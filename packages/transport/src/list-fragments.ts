@@ -19,6 +19,7 @@ export interface Fragment {
   FragmentLengthInMilliseconds?: number
 }
 
+/** One page of ListFragments. */
 export interface ListFragmentsOutput {
   /** The fragments of this page, in no particular order (the service does not sort them). */
   Fragments: Fragment[]

@@ -23,6 +23,7 @@ export const DEFAULT_ACK_STALENESS_MS = 30_000
 /** Default `highWaterMark`, bytes. */
 export const DEFAULT_PUT_MEDIA_HIGH_WATER_MARK = 256 * 1024
 
+/** How the service reads Cluster timecodes: relative to the producer start time, or absolute. */
 export type FragmentTimecodeType = 'RELATIVE' | 'ABSOLUTE'
 
 interface PutMediaOwnOptions extends DataPlaneOptions {

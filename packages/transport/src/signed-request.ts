@@ -35,10 +35,12 @@ export class ResponseBody extends Readable {
     this.#exchange = exchange
   }
 
+  /** @internal Node's `Readable` hook: resumes the response. */
   override _read(): void {
     this.#exchange?.resume()
   }
 
+  /** @internal Node's `Readable` hook: aborts the request. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#exchange?.abort(error ?? new KvsAbortError('The response body was destroyed'))
     callback(error)

@@ -16,6 +16,7 @@ import {
 import type { FragmentMetadataTag } from '../storage/types.ts'
 import { END_OF_FRAGMENT_TAG, splitFragment } from './fragment-tags.ts'
 
+/** The limits and settings of one PutMedia request, as the service applies them. */
 export interface PutMediaSessionOptions {
   /** Longest fragment accepted (4002). */
   maxFragmentDurationMs: number
@@ -66,6 +67,7 @@ export interface SessionErrorEvent {
   fragmentIndex: number | undefined
 }
 
+/** An event of the PutMedia core, discriminated by `type`. */
 export type SessionEvent =
   | SessionHeaderEvent
   | SessionFragmentStartEvent
@@ -89,6 +91,7 @@ export interface PutMediaSession {
   readonly failed: boolean
 }
 
+/** The PutMedia core of one request: push the body's bytes, get header, fragment and error events. */
 export function createPutMediaSession(options: PutMediaSessionOptions): PutMediaSession {
   return new Session(options)
 }

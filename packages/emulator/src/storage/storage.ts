@@ -7,10 +7,12 @@ export type StorageEvent =
   | { type: 'stream-deleted'; streamName: string; streamARN: string }
   | { type: 'storage-closed' }
 
+/** Called with each change of the storage. */
 export type StorageListener = (event: StorageEvent) => void
 
 /** How long fragments of a stream with retention 0 stay readable, and how many bytes of them per stream. */
 export const HOST_BUFFER_MS = 5 * 60_000
+/** Bytes of fragments kept readable per stream with retention 0 (see `HOST_BUFFER_MS`). */
 export const HOST_BUFFER_BYTES = 200 * 1024 * 1024
 
 interface StreamEntry {
