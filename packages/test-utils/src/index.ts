@@ -1,3 +1,4 @@
+export { AWS_ENVIRONMENT_VARIABLES, makeAwsHome } from './aws-home.ts'
 export { perDocument, splitEbmlDocuments } from './ebml-documents.ts'
 export { TimeoutError, ToolFailedError } from './errors.ts'
 export { type FcPartitionOptions, fcPartition } from './fc-partition.ts'

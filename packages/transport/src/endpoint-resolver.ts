@@ -4,6 +4,7 @@ import {
   KinesisVideoClient,
   type KinesisVideoClientConfig,
 } from '@aws-sdk/client-kinesis-video'
+import { type AwsSettings, type AwsSettingsOptions, resolveAwsSettings } from './aws-settings.ts'
 import { invalidOption, KvsConnectionError, KvsHttpError, KvsTimeoutError } from './errors.ts'
 
 /** The data-plane APIs whose endpoint the resolver looks up (GetDataEndpoint's `APIName`). */
@@ -31,11 +32,17 @@ export type DataEndpointResolverOptions = (
     }
   | {
       client?: undefined
-      region: string
-      /** Static credentials or a provider, as `KinesisVideoClient` takes them. */
-      credentials: KinesisVideoClientConfig['credentials']
-      /** Control-plane endpoint override, e.g. an emulator's URL. */
+      /** AWS region. Default: as `resolveAwsSettings` finds it (environment, then the profile). */
+      region?: string
+      /** Static credentials or a provider. Default: the AWS SDK's default chain (`resolveAwsSettings`). */
+      credentials?: KinesisVideoClientConfig['credentials']
+      /** Control-plane endpoint override, e.g. an emulator's URL. Default: as `resolveAwsSettings` finds it. */
       endpoint?: string
+      /**
+       * Where the client's region, credentials and endpoint come from, e.g. settings shared with a signer made by
+       * `createSettingsSigner`. Default: `resolveAwsSettings` over `region`, `credentials` and `endpoint`.
+       */
+      settings?: () => Promise<AwsSettings>
     }
 ) & {
   /** How long a resolved endpoint is reused, ms. Default 30 minutes. */
@@ -96,14 +103,38 @@ export function createDataEndpointResolver(options: DataEndpointResolverOptions)
     }
     client = options.client
   } else {
-    if (typeof options.region !== 'string' || options.region === '') {
+    if (options.region !== undefined && (typeof options.region !== 'string' || options.region === '')) {
       throw invalidOption('region', 'a non-empty string (or pass client)', options.region)
     }
-    client = new KinesisVideoClient({
-      region: options.region,
-      credentials: options.credentials,
-      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    })
+    const { region, credentials, endpoint } = options
+    const settings =
+      options.settings ??
+      (() =>
+        resolveAwsSettings({
+          region,
+          endpoint,
+          credentials: credentials as AwsSettingsOptions['credentials'],
+        }))
+    // Whatever is not given is resolved as the AWS SDK does, on first use (settings errors reject `resolve`).
+    let made: Promise<KinesisVideoClient> | undefined
+    const make = () =>
+      settings().then(
+        (settings) =>
+          new KinesisVideoClient({
+            region: settings.region.value,
+            credentials: settings.credentials,
+            ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint.value }),
+          }),
+      )
+    client = {
+      send: (command) => {
+        made ??= make()
+        made.catch(() => {
+          made = undefined
+        })
+        return made.then((made) => made.send(command))
+      },
+    }
   }
 
   /** Resolved endpoints (or the lookup in flight) by stream key and API name. */

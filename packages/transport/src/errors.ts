@@ -282,3 +282,41 @@ export function toTransportError(error: unknown, connectTimeoutMs: number): unkn
   }
   return error
 }
+
+const settingsBrand = Symbol.for('kvs-streams.aws-settings-error')
+
+/** Stable error codes of `resolveAwsSettings`. */
+export type AwsSettingsErrorCode =
+  | 'ERR_KVS_NO_REGION'
+  | 'ERR_KVS_PROFILE_NOT_FOUND'
+  | 'ERR_KVS_INVALID_ENDPOINT'
+
+/**
+ * The AWS settings cannot be resolved: no region anywhere, a named profile in neither shared file, or an
+ * endpoint that is not an http(s) URL. `source` names where the bad or missing value comes from.
+ */
+export class KvsSettingsError extends Error {
+  override name = 'KvsSettingsError'
+  readonly code: AwsSettingsErrorCode
+  /** Where the value came from (`AWS_PROFILE`, `the profile option`, `AWS_ENDPOINT_URL`…), when one did. */
+  readonly source: string | undefined
+
+  constructor(
+    code: AwsSettingsErrorCode,
+    message: string,
+    options: TransportErrorOptions & { source?: string | undefined } = {},
+  ) {
+    super(message, superOptions(options))
+    this.code = code
+    this.source = options.source
+  }
+
+  get [settingsBrand](): AwsSettingsErrorCode {
+    return this.code
+  }
+
+  /** True for any `KvsSettingsError`, also across duplicate installs of this package. */
+  static is(value: unknown): value is KvsSettingsError {
+    return typeof value === 'object' && value !== null && settingsBrand in value
+  }
+}

@@ -1,4 +1,13 @@
 export {
+  type AwsSettings,
+  type AwsSettingsOptions,
+  createSettingsSigner,
+  KINESIS_VIDEO_SERVICE_ID,
+  resolveAwsSettings,
+  type SettingsSignerOptions,
+  type Sourced,
+} from './aws-settings.ts'
+export {
   createDataEndpointResolver,
   type DataEndpointApiName,
   type DataEndpointResolver,
@@ -10,12 +19,14 @@ export {
   withEndpoint,
 } from './endpoint-resolver.ts'
 export {
+  type AwsSettingsErrorCode,
   isTransportError,
   KvsAbortError,
   KvsConnectionError,
   KvsHttpError,
   type KvsHttpErrorOptions,
   KvsProtocolError,
+  KvsSettingsError,
   KvsTimeoutError,
   type TransportError,
   type TransportErrorCode,
