@@ -13,6 +13,7 @@ import {
   newTrackEntry,
   readBlockHeaderAt,
   readInt,
+  readString,
   readTrackEntryField,
   readUint,
 } from '@kvs-streams/ebml'
@@ -47,6 +48,14 @@ export interface ClusterChunkerOptions {
    * their positions and padding no longer apply in a new PutMedia session.
    */
   headerAsSent?: boolean
+  /**
+   * Drop the Tags whose SimpleTags are all the service's own (`AWS_KINESISVIDEO_*`, as GetMedia writes them
+   * around each cluster), before the first Cluster and after each one, so that GetMedia output can be sent
+   * again with PutMedia, which refuses those names (ErrorId 4009). Tags that also hold other names are kept
+   * whole. Default false.
+   * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_GetMedia.html
+   */
+  stripServiceTags?: boolean
 }
 
 /** An incremental cluster chunker: MKV bytes in, header, fragment and violation events out. */
@@ -71,6 +80,8 @@ export function createClusterChunker(options: ClusterChunkerOptions = {}): Clust
 /** Segment id, then the 8-byte unknown size: a session carries only part of the Segment. */
 const SEGMENT_UNKNOWN_SIZE = Uint8Array.of(0x18, 0x53, 0x80, 0x67, 0x01, ...new Array<number>(7).fill(0xff))
 const NO_CHUNK = new Uint8Array(0)
+/** Tag names the KVS service writes into GetMedia output (and PutMedia refuses from producers). */
+const SERVICE_TAG_PREFIX = 'AWS_KINESISVIDEO_'
 
 // Blocks are skipped by the reader: the chunker reads their few header bytes where they lie (#readBlock),
 // so a block costs no view and no header object.
@@ -111,6 +122,7 @@ class Chunker implements ClusterChunker {
   readonly #maxHeaderBytes: number
   readonly #fragmentStart: boolean
   readonly #headerAsSent: boolean
+  readonly #stripServiceTags: boolean
   readonly #reader: EbmlReader
   /** Input chunks from the earliest byte still needed (header element or open fragment) on. */
   readonly #store = new ChunkStore()
@@ -169,6 +181,10 @@ class Chunker implements ClusterChunker {
   #previousMaxTime = Number.NEGATIVE_INFINITY
   /** Offset of the Tags element after the cluster being read, or -1. */
   #tagsStart = -1
+  /** With `stripServiceTags`, inside a level-1 Tags element: its names are read to decide whether it is dropped. */
+  #inTags = false
+  /** Every SimpleTag of the Tags element being read so far is the service's own (`AWS_KINESISVIDEO_*`). */
+  #serviceTagsOnly = false
   /** The first error thrown: every later call throws it again, since the state it left is not consistent. */
   #failed: unknown
   #hasFailed = false
@@ -195,6 +211,11 @@ class Chunker implements ClusterChunker {
     const headerAsSent = options.headerAsSent ?? false
     if (typeof headerAsSent !== 'boolean') throw invalidOption('headerAsSent', 'a boolean', headerAsSent)
     this.#headerAsSent = headerAsSent
+    const stripServiceTags = options.stripServiceTags ?? false
+    if (typeof stripServiceTags !== 'boolean') {
+      throw invalidOption('stripServiceTags', 'a boolean', stripServiceTags)
+    }
+    this.#stripServiceTags = stripServiceTags
     this.#reader = createEbmlReader({ dataMode: skipBlocks, maxElementSize: this.#maxHeaderBytes })
   }
 
@@ -281,7 +302,12 @@ class Chunker implements ClusterChunker {
     }
     if (event.depth === 0) this.#handleRoot(event, out)
     else if (event.depth === 1) this.#handleLevel1(event, out)
-    else if (this.#phase === Phase.Cluster) {
+    else if (this.#inTags) {
+      // Tags > Tag > SimpleTag > TagName: a top-level SimpleTag's name (nested SimpleTags go with their parent).
+      if (event.type === 'element' && event.id === ElementId.TagName && event.depth === 4) {
+        if (!readString(event.data).startsWith(SERVICE_TAG_PREFIX)) this.#serviceTagsOnly = false
+      }
+    } else if (this.#phase === Phase.Cluster) {
       try {
         this.#handleInCluster(event, out)
       } catch (error) {
@@ -348,6 +374,10 @@ class Chunker implements ClusterChunker {
   #handleLevel1(event: EbmlEvent, out: ChunkerEvent[]): void {
     const phase = this.#phase
     if (event.type === 'element-start') {
+      if (event.id === ElementId.Tags && this.#stripServiceTags && this.#segmentDataStart < 0) {
+        this.#inTags = phase === Phase.AfterCluster || phase === Phase.Header
+        this.#serviceTagsOnly = true
+      }
       if (phase === Phase.AfterCluster) {
         if (event.id === ElementId.Tags) {
           this.#tagsStart = event.offset
@@ -364,6 +394,15 @@ class Chunker implements ClusterChunker {
       return
     }
     if (event.type === 'element-end') {
+      // Tags of the service's own names only (an empty Tags too): left out of the header or the fragment.
+      const dropped = this.#inTags && event.id === ElementId.Tags && this.#serviceTagsOnly
+      if (event.id === ElementId.Tags) this.#inTags = false
+      if (dropped) {
+        if (phase === Phase.AfterCluster && this.#tagsStart === event.offset) this.#tagsStart = -1
+        else if (phase === Phase.Header && this.#headerElementStart === event.offset)
+          this.#headerElementStart = -1
+        return
+      }
       if (event.id === ElementId.Cluster && phase === Phase.Cluster) {
         this.#ranges.push(this.#clusterOffset, event.end)
         this.#phase = Phase.AfterCluster

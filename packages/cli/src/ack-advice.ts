@@ -70,7 +70,14 @@ export const ACK_ADVICE: ReadonlyMap<number, readonly string[]> = new Map<number
       'it has been deleted (kvs streams describe <stream>).',
     ],
   ],
-  [4009, ['Too many fragment metadata tags, or a tag name/value too long: drop or shorten the MKV Tags.']],
+  [
+    4009,
+    [
+      'Over 10 metadata tags in a fragment, a tag name over 128 or a value over 256 bytes, or a name starting with',
+      "AWS, which is reserved: the output of GetMedia (kvs get) carries the service's AWS_KINESISVIDEO_* tags, which",
+      'kvs put drops unless --keep-service-tags is given. Otherwise drop or shorten the MKV Tags.',
+    ],
+  ],
   [4012, ['KVS takes at most 3 tracks: keep the ones you need (ffmpeg -map 0:v:0 -map 0:a:0).']],
   [
     5000,

@@ -136,6 +136,12 @@ export const COMMANDS: readonly CommandSpec[] = [
           'start time of relative timecodes: now, ISO 8601, epoch seconds, -<duration> (default: a file ends now, stdin starts now)',
       },
       {
+        name: 'keep-service-tags',
+        type: 'boolean',
+        description:
+          'send the AWS_KINESISVIDEO_* tags of kvs get output too (dropped by default: PutMedia refuses them, 4009)',
+      },
+      {
         name: 'quiet',
         short: 'q',
         type: 'boolean',

@@ -8,7 +8,7 @@ import { emulatorEnv, ensureBuilt, fixture, jsonLines, kvs } from './support.ts'
 
 let emulator: Emulator
 let env: Record<string, string>
-let dir: string
+let dir = ''
 const clustersMkv = fixture('kvs-getmedia/clusters.mkv')
 
 /** Runs ffmpeg, failing the test setup when it fails. */
@@ -44,7 +44,7 @@ beforeAll(async () => {
   for (const name of ['messages', 'faulty']) await kvs(['streams', 'create', name], { env })
 }, 60_000)
 afterAll(() => {
-  rmSync(dir, { recursive: true, force: true })
+  if (dir !== '') rmSync(dir, { recursive: true, force: true })
   return emulator?.close()
 })
 
@@ -152,6 +152,71 @@ describe('kvs put messages that name the fix', () => {
     expect(lines).toHaveLength(2)
     expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'summary', ok: true, fragments: 8, persisted: 8 })
   })
+
+  it('says which fragment an input cut short ends in and that the ones before it were stored (exit 1)', async () => {
+    const cut = readFileSync(clustersMkv).subarray(0, 500_000)
+    const result = await kvs(['put', 'messages', '-', '--json'], { env, input: cut })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe(
+      [
+        'kvs: error: The input ends in the middle of fragment 3 (at byte 500000): that fragment was not sent; the 3 fragments before it were stored.',
+        '  Was the input cut short (a file still being written, a copy or download that stopped)? input ended 52268 bytes before the end of element 0xa3.',
+        '',
+      ].join('\n'),
+    )
+    const events = jsonLines(result.stdout)
+    expect(events.filter((event) => event.type === 'fragment-acknowledged')).toHaveLength(3)
+    expect(events.at(-2)).toMatchObject({ type: 'summary', fragments: 3, persisted: 3 })
+  })
+
+  it('says nothing was sent when the input ends inside its header (exit 1)', async () => {
+    const cut = readFileSync(clustersMkv).subarray(0, 100)
+    const result = await kvs(['put', 'messages', '-'], { env, input: cut })
+    expect(result.code).toBe(1)
+    expect(result.stderr.split('\n')[0]).toBe(
+      'kvs: error: The input ends before its first fragment is complete (at byte 100): nothing was sent.',
+    )
+  })
+
+  it('relays kvs get output into another stream: every fragment stored, no ERROR 4009', async () => {
+    const relayed = join(dir, 'relayed.mkv')
+    expect((await kvs(['put', 'relay-source', clustersMkv, '--create', '-q'], { env })).code).toBe(0)
+    const got = await kvs(['get', 'relay-source', '--start', 'earliest', '--until', '8', '-o', relayed], {
+      env,
+    })
+    expect(got.code).toBe(0)
+    expect(readFileSync(relayed).includes('AWS_KINESISVIDEO_FRAGMENT_NUMBER')).toBe(true)
+    const result = await kvs(['put', 'relay-target', relayed, '--create', '--json'], { env })
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    const events = jsonLines(result.stdout)
+    expect(events.filter((event) => event.type === 'ack' && event.eventType === 'ERROR')).toEqual([])
+    expect(events.at(-1)).toMatchObject({ type: 'summary', ok: true, fragments: 8, persisted: 8, skipped: 0 })
+  })
+
+  it('names the service tags as the cause of ERROR 4009 when they are kept (exit 1)', async () => {
+    const relayed = join(dir, 'relayed-2.mkv')
+    expect((await kvs(['put', 'relay-source-2', clustersMkv, '--create', '-q'], { env })).code).toBe(0)
+    const got = await kvs(['get', 'relay-source-2', '--start', 'earliest', '--until', '1', '-o', relayed], {
+      env,
+    })
+    expect(got.code).toBe(0)
+    const result = await kvs(['put', 'relay-target-2', relayed, '--create', '-q', '--keep-service-tags'], {
+      env,
+      timeoutMs: 60_000,
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe(
+      [
+        'kvs: error: 1 of 1 fragments were not stored (ERROR 4009 FRAGMENT_METADATA_LIMIT_REACHED): Fragment metadata limit reached (count, name or value length)',
+        '  Not stored: fragment 0 (timecode 0).',
+        '  Over 10 metadata tags in a fragment, a tag name over 128 or a value over 256 bytes, or a name starting with',
+        "  AWS, which is reserved: the output of GetMedia (kvs get) carries the service's AWS_KINESISVIDEO_* tags, which",
+        '  kvs put drops unless --keep-service-tags is given. Otherwise drop or shorten the MKV Tags.',
+        '',
+      ].join('\n'),
+    )
+  }, 90_000)
 
   it('gives the ffmpeg flags that fix ERROR 4004 (exit 1)', async () => {
     const result = await kvs(['put', 'faulty', clustersMkv, '-q'], { env })

@@ -167,6 +167,18 @@ function foreignFormatError(format: ForeignFormat, file: string | undefined, str
   )
 }
 
+/** The EBML reader's `ERR_KVS_EBML_TRUNCATED` in `error`'s causes: the input stopped inside an element. */
+function truncationOf(error: unknown): { offset: number; message: string } | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 8; depth++) {
+    const { code, offset } = current as { code?: unknown; offset?: unknown }
+    if (code === 'ERR_KVS_EBML_TRUNCATED' && typeof offset === 'number') {
+      return { offset, message: current.message.replace(/ \(at byte \d+\)$/, '') }
+    }
+    current = current.cause
+  }
+  return undefined
+}
+
 /** `kvs put <stream> [file|-]`. */
 export async function putCommand(context: CommandContext): Promise<number> {
   const { io, global } = context
@@ -256,6 +268,8 @@ export async function putCommand(context: CommandContext): Promise<number> {
       acknowledgeOn,
       // File, pipe and socket streams hand over fresh buffers: no copy needed.
       copyInput: false,
+      // kvs get output sent again (a relay): PutMedia refuses the AWS_KINESISVIDEO_* tags GetMedia added (4009).
+      chunker: { stripServiceTags: !flag(context, 'keep-service-tags') },
       statsIntervalMs: progress === undefined ? 1000 : 250,
     })
     const adviceShown = new Set<number>()
@@ -433,6 +447,28 @@ export async function putCommand(context: CommandContext): Promise<number> {
             exitCode: ExitCode.MediaRejected,
             cause: failure,
             hints: [`Not stored: ${listed.join(', ')}${more}.`],
+          },
+        )
+      }
+      const truncated = truncationOf(failure)
+      if (truncated !== undefined) {
+        const before = stats.fragments.accepted
+        const stored = stats.fragments.acknowledged
+        throw new CliError(
+          'ERR_KVS_CLI_INPUT',
+          before === 0
+            ? `The input ends before its first fragment is complete (at byte ${truncated.offset}): nothing was sent.`
+            : `The input ends in the middle of fragment ${before} (at byte ${truncated.offset}): that fragment was not sent; ${
+                stored === before
+                  ? `the ${formatInteger(before)} fragment${before === 1 ? '' : 's'} before it ${before === 1 ? 'was' : 'were'} stored.`
+                  : `${formatInteger(stored)} of the ${formatInteger(before)} fragments before it were stored.`
+              }`,
+          {
+            exitCode: ExitCode.MediaRejected,
+            cause: failure,
+            hints: [
+              `Was the input cut short (a file still being written, a copy or download that stopped)? ${truncated.message}.`,
+            ],
           },
         )
       }
