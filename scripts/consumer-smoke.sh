@@ -6,7 +6,7 @@
 #     and nothing else (TypeScript models require() of ESM only under nodenext; see the README's "Installing");
 #   - compiles it with nodenext both ways and runs the ESM build (import) and the CommonJS build (require() of
 #     the ESM-only packages, Node >= 20.19) against an emulator started with the installed `kvs` bin.
-# Fails when an export, a type, a bin or a dependency range in a tarball is broken.
+# Fails when an export, a type, a bin or a dependency range in a tarball is broken, or a dependency is missing.
 # Usage: scripts/consumer-smoke.sh <folder holding the .tgz files from pnpm pack>
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +31,9 @@ say() { echo "::: [${SECONDS}s] $*"; }
 cd "$work"
 echo '{ "name": "kvs-streams-consumer-smoke", "version": "0.0.0", "private": true }' >package.json
 say "npm install $(cd "$packs" && echo *.tgz) (in $work)"
-npm install --no-audit --no-fund --loglevel=error "$packs"/*.tgz \
+# Isolated (linked) layout, as pnpm's: a package sees only what it declares, so a dependency missing from a
+# tarball's package.json fails here instead of being found hoisted beside another package's.
+npm install --no-audit --no-fund --loglevel=error --install-strategy=linked "$packs"/*.tgz \
   "typescript@$typescript" "@types/node@$types_node" "@aws-sdk/client-kinesis-video@$aws_range"
 
 failures=0
