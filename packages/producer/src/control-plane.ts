@@ -1,13 +1,16 @@
-import { DescribeStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
-import type { KvsSigner } from '@kvs-streams/signer'
 import {
+  DescribeStreamCommand,
+  type GetDataEndpointCommand,
+  KinesisVideoClient,
+} from '@aws-sdk/client-kinesis-video'
+import {
+  type AwsSettings,
   createDataEndpointResolver,
   type DataEndpointApiName,
   type DataEndpointResolver,
+  resolveAwsSettings,
 } from '@kvs-streams/transport'
 import type { ProducerCredentials } from './options.ts'
-
-type AwsCredentialIdentity = Awaited<ReturnType<KvsSigner['credentials']>>
 
 /** What the producer needs from the control plane: the stream's retention and status, and data endpoints. */
 export interface ControlPlane {
@@ -15,8 +18,11 @@ export interface ControlPlane {
   describeStream(signal: AbortSignal): Promise<{ retentionHours: number; status: string }>
   /** GetDataEndpoint (cached) for one API, or the fixed `dataEndpoint`. */
   dataEndpoint(apiName: DataEndpointApiName): Promise<string>
-  /** The AWS SDK's default credentials (its provider chain), for a producer given neither credentials nor signer. */
-  defaultCredentials(): Promise<AwsCredentialIdentity>
+  /**
+   * Region, endpoint and credentials: the options', the rest resolved once as the AWS SDK does
+   * (`resolveAwsSettings`). Rejects with a `KvsSettingsError` (no region, a missing profile).
+   */
+  settings(): Promise<AwsSettings>
   /** Forgets a cached data endpoint after it failed. */
   invalidate(apiName: DataEndpointApiName): void
   close(): void
@@ -27,6 +33,7 @@ export interface ControlPlaneOptions {
   /** A client to use instead of making one (shared between producers); it is not destroyed by `close()`. */
   client: KinesisVideoClient | undefined
   region: string | undefined
+  profile: string | undefined
   credentials: ProducerCredentials | undefined
   /** Control-plane endpoint override. */
   endpoint: string | undefined
@@ -43,21 +50,46 @@ export interface ControlPlaneOptions {
 export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   let client: KinesisVideoClient | undefined = options.client
   let resolver: DataEndpointResolver | undefined
-  const getClient = (): KinesisVideoClient => {
+  let settings: Promise<AwsSettings> | undefined
+  const getSettings = (): Promise<AwsSettings> => {
+    if (settings === undefined) {
+      const attempt = resolveAwsSettings({
+        region: options.region,
+        profile: options.profile,
+        credentials: options.credentials,
+        endpoint: options.endpoint,
+      })
+      settings = attempt
+      // A failure (no region yet, a profile file being written) is tried again on the next attempt.
+      attempt.catch(() => {
+        if (settings === attempt) settings = undefined
+      })
+    }
+    return settings
+  }
+  const getClient = async (): Promise<KinesisVideoClient> => {
+    if (client !== undefined) return client
+    const resolved = await getSettings()
     client ??= new KinesisVideoClient({
-      ...(options.region === undefined ? {} : { region: options.region }),
-      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      region: resolved.region.value,
+      credentials: resolved.credentials,
+      ...(resolved.endpoint === undefined ? {} : { endpoint: resolved.endpoint.value }),
       // The producer retries with its own backoff; one quick SDK retry covers a dropped keep-alive socket.
       maxAttempts: 2,
     })
     return client
   }
+  const lazyClient = {
+    send: (command: GetDataEndpointCommand) => getClient().then((made) => made.send(command)),
+  }
   return {
     async describeStream(signal) {
-      const output = await getClient().send(new DescribeStreamCommand({ StreamName: options.streamName }), {
-        abortSignal: signal,
-      })
+      const output = await (await getClient()).send(
+        new DescribeStreamCommand({ StreamName: options.streamName }),
+        {
+          abortSignal: signal,
+        },
+      )
       return {
         retentionHours: output.StreamInfo?.DataRetentionInHours ?? 0,
         status: output.StreamInfo?.Status ?? 'ACTIVE',
@@ -65,14 +97,10 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     },
     dataEndpoint(apiName) {
       if (options.dataEndpoint !== undefined) return Promise.resolve(options.dataEndpoint)
-      resolver ??= createDataEndpointResolver({ client: getClient(), clock: options.clock })
+      resolver ??= createDataEndpointResolver({ client: lazyClient, clock: options.clock })
       return resolver.resolve(options.streamName, apiName)
     },
-    async defaultCredentials() {
-      const provider = getClient().config.credentials
-      if (typeof provider !== 'function') throw new TypeError('The AWS SDK resolved no credentials provider')
-      return provider()
-    },
+    settings: getSettings,
     invalidate(apiName) {
       resolver?.invalidate(options.streamName, apiName)
     },

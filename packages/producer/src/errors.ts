@@ -18,6 +18,12 @@ export type ProducerErrorCode =
   | 'ERR_KVS_PRODUCER_TOO_MANY_FAILURES'
   /** The input is not usable MKV (chunker error in `cause`); fragments accepted before it were still delivered. */
   | 'ERR_KVS_PRODUCER_INVALID_INPUT'
+  /**
+   * A fragment's producer timestamp would be before 2000 (ABSOLUTE timecodes that count from 0: stored in 1970)
+   * or ahead of the clock (a recording sent faster than real time from a start of now): KVS would store it at
+   * the wrong time or refuse it. The message says which option fixes it.
+   */
+  | 'ERR_KVS_PRODUCER_TIMESTAMP_OUT_OF_RANGE'
   /** A chunker violation under `onViolation: 'throw'`. */
   | 'ERR_KVS_PRODUCER_VIOLATION'
   /** Every accepted fragment was settled, but some were skipped or dropped (listed in `skipped`). */

@@ -32,5 +32,11 @@ export {
   type ReconcileOptions,
 } from './options.ts'
 export { createProducer, type Producer, type ProducerEventsOptions } from './producer.ts'
+export {
+  EARLIEST_ABSOLUTE_TIMESTAMP_MS,
+  MAX_FUTURE_TIMESTAMP_MS,
+  type ProducerStartForFileOptions,
+  producerStartForFile,
+} from './producer-start.ts'
 export type { StoredFragmentLister, TimestampRange } from './reconcile.ts'
 export { LATENCY_SAMPLES, type LatencySummary, type ProducerStats } from './stats.ts'

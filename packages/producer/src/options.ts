@@ -25,11 +25,22 @@ export interface ReconcileOptions {
 export interface ProducerOptions {
   /** The stream to put media into. */
   streamName: string
-  /** AWS region. Default: the signer's, else `AWS_REGION` / `AWS_DEFAULT_REGION`. */
+  /**
+   * AWS region. Default: the signer's, else as the AWS SDK finds it (`AWS_REGION`, `AWS_DEFAULT_REGION`, the
+   * profile's `region`; see `resolveAwsSettings` in `@kvs-streams/transport`).
+   */
   region?: string
-  /** Credentials for signing and the control plane. Default: the signer's, else the AWS SDK's default chain. */
+  /** The profile of `~/.aws/config` and `~/.aws/credentials` to read. Default: `AWS_PROFILE`, else `default`. */
+  profile?: string
+  /**
+   * Credentials for signing and the control plane. Default: the signer's, else the AWS SDK's default chain
+   * (environment, SSO, shared files, web identity, `credential_process`, container and instance metadata).
+   */
   credentials?: ProducerCredentials
-  /** Control-plane endpoint override (DescribeStream, GetDataEndpoint), e.g. an emulator's URL. */
+  /**
+   * Control-plane endpoint override (DescribeStream, GetDataEndpoint), e.g. an emulator's URL. Default:
+   * `AWS_ENDPOINT_URL_KINESIS_VIDEO`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url`, else the region's.
+   */
   endpoint?: string
   /** Data endpoint for PutMedia and ListFragments; skips GetDataEndpoint. */
   dataEndpoint?: string
@@ -40,9 +51,19 @@ export interface ProducerOptions {
   client?: KinesisVideoClient
   /** A signer (`createKvsSigner`); default one is made from `region`, `credentials` and `clock`. */
   signer?: KvsSigner
-  /** How the service reads Cluster timecodes. Default `'ABSOLUTE'`. */
+  /**
+   * How the service reads Cluster timecodes. Default `'RELATIVE'`: from `producerStartTimestamp`, right for a
+   * live encoder and (with a dated-back start, see `producerStartForFile`) for a file. `'ABSOLUTE'` is for
+   * media whose timecodes are wall-clock times: a fragment before 2000 or ahead of the clock fails the producer
+   * with `ERR_KVS_PRODUCER_TIMESTAMP_OUT_OF_RANGE` instead of being stored in 1970.
+   */
   fragmentTimecodeType?: FragmentTimecodeType
-  /** Producer start time sent with every session, epoch ms (matters for RELATIVE timecodes). Default: now. */
+  /**
+   * Producer start time sent with every session, epoch ms (RELATIVE timecodes count from it). Default: now,
+   * right for a live source. A recording sent faster than real time needs `await producerStartForFile(bytes)`;
+   * a fragment that would land more than `MAX_FUTURE_TIMESTAMP_MS` ahead of the clock fails the producer with
+   * `ERR_KVS_PRODUCER_TIMESTAMP_OUT_OF_RANGE`.
+   */
   producerStartTimestamp?: number
   /** Limits of the replay buffer of unacknowledged fragments. */
   replayBuffer?: { maxBytes?: number; maxDurationMs?: number }
@@ -101,6 +122,7 @@ export interface ProducerOptions {
 export interface ResolvedProducerOptions {
   streamName: string
   region: string | undefined
+  profile: string | undefined
   credentials: ProducerCredentials | undefined
   endpoint: string | undefined
   dataEndpoint: string | undefined
@@ -187,18 +209,14 @@ export function resolveOptions(options: ProducerOptions): ResolvedProducerOption
   if (signer !== undefined && (typeof signer !== 'object' || typeof signer?.signPutMedia !== 'function')) {
     throw invalidOption('signer', 'a signer from createKvsSigner()', signer)
   }
-  const region =
-    options.region ?? signer?.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? undefined
+  // Without one, the region is resolved as the AWS SDK does (environment, profile) when first needed.
+  const region = options.region ?? signer?.region
   if (region !== undefined && (typeof region !== 'string' || region === '')) {
     throw invalidOption('region', 'a region name such as "us-west-2"', region)
   }
-  // A region is needed to sign (without a signer) and to make a control-plane client (without one).
-  const needsControlPlane =
-    options.client === undefined &&
-    (options.dataEndpoint === undefined || options.acknowledgeOn === undefined)
-  const needsRegion = signer === undefined || needsControlPlane
-  if (region === undefined && needsRegion) {
-    throw invalidOption('region', 'a region (or set AWS_REGION)', region)
+  const profile = options.profile
+  if (profile !== undefined && (typeof profile !== 'string' || profile === '')) {
+    throw invalidOption('profile', 'a profile name', profile)
   }
   for (const name of ['endpoint', 'dataEndpoint'] as const) {
     const value = options[name]
@@ -255,6 +273,7 @@ export function resolveOptions(options: ProducerOptions): ResolvedProducerOption
   return {
     streamName,
     region,
+    profile,
     credentials: options.credentials,
     endpoint: options.endpoint,
     dataEndpoint: options.dataEndpoint,
@@ -264,7 +283,7 @@ export function resolveOptions(options: ProducerOptions): ResolvedProducerOption
       'fragmentTimecodeType',
       options.fragmentTimecodeType,
       ['ABSOLUTE', 'RELATIVE'],
-      'ABSOLUTE',
+      'RELATIVE',
     ),
     producerStartTimestamp,
     maxBytes: number('replayBuffer.maxBytes', replayBuffer.maxBytes, DEFAULT_MAX_BYTES, { positive: true }),

@@ -8,7 +8,8 @@ import {
   type FragmentEvent,
   type Violation,
 } from '@kvs-streams/chunker'
-import { createKvsSigner, type KvsSigner } from '@kvs-streams/signer'
+import type { KvsSigner } from '@kvs-streams/signer'
+import { createSettingsSigner } from '@kvs-streams/transport'
 import { backoffDelay } from './backoff.ts'
 import { classifyFailure, classifyReconcileFailure, decideErrorAck } from './classify.ts'
 import { type ControlPlane, createControlPlane } from './control-plane.ts'
@@ -25,6 +26,7 @@ import type {
   StateChangeEvent,
 } from './events.ts'
 import { type ProducerOptions, type ResolvedProducerOptions, resolveOptions } from './options.ts'
+import { EARLIEST_ABSOLUTE_TIMESTAMP_MS, MAX_FUTURE_TIMESTAMP_MS } from './producer-start.ts'
 import { listFragmentsLister, matchStored, rangeOf, type StoredFragmentLister } from './reconcile.ts'
 import { type BufferedFragment, ReplayBuffer, type SessionHeader } from './replay-buffer.ts'
 import { Session } from './session.ts'
@@ -187,6 +189,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     this.#control = createControlPlane({
       streamName: options.streamName,
       region: options.region,
+      profile: options.profile,
       credentials: options.credentials ?? signerCredentials,
       endpoint: options.endpoint,
       dataEndpoint: options.dataEndpoint,
@@ -194,12 +197,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       clock: options.clock,
     })
     this.#signer =
-      options.signer ??
-      createKvsSigner({
-        region: options.region!,
-        credentials: options.credentials ?? (() => this.#control.defaultCredentials()),
-        clock: options.clock,
-      })
+      options.signer ?? createSettingsSigner(() => this.#control.settings(), { clock: options.clock })
     if (options.reconcile !== undefined) {
       this.#lister =
         options.reconcile.lister ??
@@ -385,6 +383,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
         this.#header = { bytes: event.bytes, timecodeScale: event.timecodeScale }
       } else if (event.type === 'fragment') {
         this.#accept(event)
+        if (this.#inputError !== undefined) return false
       } else if (event.type === 'violation') {
         const { violation } = event
         this.#emit({ type: 'violation', violation })
@@ -404,18 +403,51 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     return true
   }
 
+  /** Why KVS would store a fragment at the wrong time or refuse it (with the option that fixes it), if it would. */
+  #misdated(index: number, producerTimestampMs: number): ProducerError | undefined {
+    const { fragmentTimecodeType, clock } = this.#options
+    const at = new Date(producerTimestampMs).toISOString()
+    if (fragmentTimecodeType === 'ABSOLUTE' && producerTimestampMs < EARLIEST_ABSOLUTE_TIMESTAMP_MS) {
+      return new ProducerError(
+        'ERR_KVS_PRODUCER_TIMESTAMP_OUT_OF_RANGE',
+        `fragmentTimecodeType 'ABSOLUTE' would store fragment ${index} at ${at}: its Cluster ` +
+          "timecodes are not wall-clock times. Use fragmentTimecodeType 'RELATIVE' (the default), with " +
+          'producerStartTimestamp: await producerStartForFile(bytes) for a recording',
+      )
+    }
+    const aheadMs = producerTimestampMs - clock()
+    if (aheadMs > MAX_FUTURE_TIMESTAMP_MS) {
+      const fix =
+        fragmentTimecodeType === 'ABSOLUTE'
+          ? "Check the encoder's clock, or use fragmentTimecodeType 'RELATIVE' (the default)"
+          : 'For a recording sent faster than real time, pass producerStartTimestamp: await ' +
+            'producerStartForFile(bytes) (its last frame then ends now), or write the media at real time'
+      return new ProducerError(
+        'ERR_KVS_PRODUCER_TIMESTAMP_OUT_OF_RANGE',
+        `Fragment ${index} would be stored at ${at}, ${Math.round(aheadMs / 1000)} s ahead of ` +
+          `the clock, and KVS refuses fragments from the future (ERROR ack 4007). ${fix}`,
+      )
+    }
+    return undefined
+  }
+
   #accept(event: FragmentEvent): void {
     const header = this.#header
     if (header === undefined) {
       this.#inputFailed(new Error('a fragment before the MKV header'))
       return
     }
-    this.#accepted++
     const milliseconds = Math.round((event.timecode * header.timecodeScale) / 1_000_000)
     const producerTimestampMs =
       this.#options.fragmentTimecodeType === 'ABSOLUTE'
         ? milliseconds
         : this.#options.producerStartTimestamp + milliseconds
+    const misdated = this.#misdated(event.index, producerTimestampMs)
+    if (misdated !== undefined) {
+      this.#inputFailed(misdated)
+      return
+    }
+    this.#accepted++
     const ref = {
       index: event.index,
       timecode: event.timecode,

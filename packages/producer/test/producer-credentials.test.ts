@@ -72,6 +72,7 @@ describe('credentials that expire mid-stream', () => {
     const requests: PutMediaRequest[] = []
     const reader = keys[keys.length - 2]!
     const producer = createProducer({
+      fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
       streamName: 'expiring',
       region: emulator.region,
       credentials: provider,

@@ -28,6 +28,7 @@ describe('the emulator process killed and restarted', () => {
     try {
       await createStream(url, region, 'restart', 1)
       const producer = createProducer({
+        fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
         streamName: 'restart',
         region,
         credentials: credentials(),

@@ -24,6 +24,7 @@ function producerThrough(
   overrides: Partial<ProducerOptions> = {},
 ) {
   return createProducer({
+    fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
     streamName,
     region: emulator.region,
     credentials: credentials(),

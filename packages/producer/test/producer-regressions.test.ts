@@ -56,6 +56,7 @@ describe('bug 1: a wait bounded only by AbortSignal.timeout', () => {
       })
     }
     const producer = createProducer({
+      fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
       streamName: 'gc-hang',
       region: kvs.region,
       credentials: credentials(),
@@ -94,6 +95,7 @@ describe("bug 2: an abandoned session's late bytes", () => {
     const proxy = await LateBytesProxy.start({ targetPort: kvs.port, holdAfterBytes: 200_000, lateByMs: 300 })
     try {
       const producer = createProducer({
+        fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
         streamName: 'late-bytes',
         region: kvs.region,
         credentials: credentials(),
@@ -137,6 +139,7 @@ describe("bug 2, variant: the abandoned session's request head arrives after the
     await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000)))
     try {
       const producer = createProducer({
+        fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
         streamName: 'late-head',
         region: kvs.region,
         credentials: credentials(),
@@ -191,6 +194,7 @@ describe('bug 3: one refused ListFragments call', () => {
       return real(range, signal)
     }
     const producer = createProducer({
+      fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
       streamName: 'refused-once',
       region: kvs.region,
       credentials: credentials(),

@@ -105,6 +105,7 @@ describe('createProducer', () => {
     for (const streamName of ['shared-1', 'shared-2']) {
       await createStream(emulator.url, emulator.region, streamName)
       const producer = createProducer({
+        fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
         streamName,
         region: emulator.region,
         credentials: credentials(),
@@ -157,6 +158,7 @@ describe('createProducer', () => {
     const emulator = await testEmulator()
     await createStream(emulator.url, emulator.region, 'drop')
     const producer = createProducer({
+      fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
       streamName: 'drop',
       region: emulator.region,
       credentials: credentials(),
@@ -186,6 +188,7 @@ describe('createProducer', () => {
     const emulator = await testEmulator({ faults: { ackDelayMs: 2_000 } })
     await createStream(emulator.url, emulator.region, 'drop-sent')
     const producer = createProducer({
+      fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
       streamName: 'drop-sent',
       region: emulator.region,
       credentials: credentials(),
@@ -218,6 +221,7 @@ describe('createProducer', () => {
     const emulator = await testEmulator()
     await createStream(emulator.url, emulator.region, 'held')
     const producer = createProducer({
+      fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
       streamName: 'held',
       region: emulator.region,
       credentials: credentials(),
@@ -244,6 +248,7 @@ describe('createProducer', () => {
     const emulator = await testEmulator()
     await createStream(emulator.url, emulator.region, 'unreachable')
     const producer = createProducer({
+      fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
       streamName: 'unreachable',
       region: emulator.region,
       credentials: credentials(),
@@ -269,7 +274,13 @@ describe('createProducer', () => {
 
   test('fails with ERR_KVS_PRODUCER_STREAM_NOT_FOUND when the stream does not exist (DescribeStream or PutMedia)', async () => {
     const emulator = await testEmulator()
-    const common = { region: emulator.region, credentials: credentials(), endpoint: emulator.url, ...FAST }
+    const common = {
+      region: emulator.region,
+      credentials: credentials(),
+      endpoint: emulator.url,
+      fragmentTimecodeType: 'ABSOLUTE' as const, // the test media's timecodes are wall-clock times
+      ...FAST,
+    }
     const described = createProducer({ streamName: 'missing', ...common })
     await feed(described.writable, makeSource({ fragments: 2 }))
     await expect(described.close()).rejects.toMatchObject({
@@ -294,7 +305,13 @@ describe('createProducer', () => {
     const emulator = await testEmulator()
     await createStream(emulator.url, emulator.region, 'private')
     const stranger = { accessKeyId: 'AKIDSTRANGER', secretAccessKey: 'nope' }
-    const common = { streamName: 'private', region: emulator.region, endpoint: emulator.url, ...FAST }
+    const common = {
+      streamName: 'private',
+      region: emulator.region,
+      endpoint: emulator.url,
+      fragmentTimecodeType: 'ABSOLUTE' as const, // the test media's timecodes are wall-clock times
+      ...FAST,
+    }
     for (const options of [
       { ...common, credentials: { ...stranger } },
       {
@@ -440,6 +457,7 @@ describe('createProducer', () => {
 describe('without a service', () => {
   test('close() without input resolves at once, without a connection', async () => {
     const producer = createProducer({
+      fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
       streamName: 'nothing',
       region: 'us-east-1',
       credentials: credentials(),
@@ -459,6 +477,7 @@ describe('without a service', () => {
 
   test('periodic stats report the replay buffer filling while the service cannot be reached', async () => {
     const producer = createProducer({
+      fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
       streamName: 'stats',
       region: 'us-east-1',
       credentials: credentials(),

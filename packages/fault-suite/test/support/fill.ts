@@ -6,6 +6,7 @@ import { credentials, REGION } from './services.ts'
 /** Puts `media` into a stream straight at the emulator (no proxy), `paceMs` between fragments. */
 export async function fill(url: string, streamName: string, media: SourceMedia, paceMs = 0): Promise<void> {
   const producer = createProducer({
+    fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
     streamName,
     region: REGION,
     credentials: credentials(),

@@ -38,6 +38,7 @@ export interface ProducerRun {
 /** Feeds `media` to a producer and closes it, within a bound; never throws (the error is returned). */
 export async function runProducer(options: ProducerRunOptions): Promise<ProducerRun> {
   const producer = createProducer({
+    fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
     streamName: options.streamName,
     region: REGION,
     credentials: credentials(),

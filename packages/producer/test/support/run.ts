@@ -33,6 +33,7 @@ export async function producerFor(
 ): Promise<Producer> {
   await createStream(emulator.url, emulator.region, streamName, retentionHours)
   const producer = createProducer({
+    fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
     streamName,
     region: emulator.region,
     credentials: credentials(),
