@@ -1,3 +1,5 @@
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import { ACK_ERRORS, type Ack } from '@kvs-streams/acks'
 import { concatBytes } from '@kvs-streams/ebml'
 import { describe, expect, it } from 'vitest'
@@ -284,5 +286,39 @@ describe('PutMedia HTTP errors before the 200', () => {
     expect(result.headers['x-amzn-requestid']).toMatch(/^[0-9a-f-]{36}$/)
     expect(JSON.parse(result.text).Message).toEqual(expect.any(String))
     upload.abort()
+  })
+
+  it('closes a refused upload gracefully: the answer, a FIN, and the rest of the body read and discarded, never a reset', async () => {
+    const emulator = await testEmulator({ verifySignatures: false })
+    const url = new URL(emulator.url)
+    // Half-open allowed, as an HTTP client that keeps uploading after the answer and its FIN.
+    const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true })
+    const errors: Error[] = []
+    socket.on('error', (error) => errors.push(error))
+    let response = ''
+    socket.on('data', (chunk: Buffer) => {
+      response += chunk.toString('latin1')
+    })
+    const ended = once(socket, 'end')
+    const closed = once(socket, 'close')
+    socket.write(
+      'POST /putMedia HTTP/1.1\r\nhost: localhost\r\ntransfer-encoding: chunked\r\n' +
+        'x-amzn-stream-name: missing\r\nx-amzn-fragment-timecode-type: ABSOLUTE\r\n\r\n',
+    )
+    const chunk = Buffer.alloc(64 * 1024, 1)
+    // Keeps uploading (4 MB) after the answer has arrived, as a client does until it reads it.
+    for (let index = 0; index < 64 && errors.length === 0; index++) {
+      socket.write(`${chunk.length.toString(16)}\r\n`)
+      socket.write(chunk)
+      socket.write('\r\n')
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    expect(response).toMatch(/^HTTP\/1\.1 404 /)
+    socket.end('0\r\n\r\n')
+    await ended
+    await closed
+    expect(errors).toEqual([])
+    expect(response).toMatch(/\r\nconnection: close\r\n/i)
+    expect(response).toMatch(/"Message":"[^"]+"}$/)
   })
 })

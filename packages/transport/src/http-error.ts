@@ -50,7 +50,12 @@ function readErrorBody(text: string): ErrorBody {
  *
  * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/CommonErrors.html
  */
-export function createHttpError(status: number, headers: Headers, body: Uint8Array): KvsHttpError {
+export function createHttpError(
+  status: number,
+  headers: Headers,
+  body: Uint8Array,
+  options: { cause?: unknown } = {},
+): KvsHttpError {
   const text = new TextDecoder().decode(body)
   const parsed = readErrorBody(text)
   const errorType =
@@ -60,5 +65,5 @@ export function createHttpError(status: number, headers: Headers, body: Uint8Arr
   const requestId = header(headers, 'x-amzn-requestid') ?? header(headers, 'x-amz-requestid')
   const excerpt = text.trim().slice(0, 200)
   const message = parsed.message ?? (excerpt === '' ? `HTTP ${status}` : `HTTP ${status}: ${excerpt}`)
-  return new KvsHttpError(message, { status, errorType, requestId, body: text })
+  return new KvsHttpError(message, { status, errorType, requestId, body: text, cause: options.cause })
 }

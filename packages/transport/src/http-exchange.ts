@@ -195,6 +195,17 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.#done) return
+    const errorResponse = this.#errorResponse
+    if (errorResponse !== undefined) {
+      // The service has answered: its answer is the error, even when the connection then failed (the peer
+      // resets a connection whose upload it refused) and the body is cut short.
+      this.fail(
+        createHttpError(errorResponse.status, errorResponse.headers, Buffer.concat(errorResponse.chunks), {
+          cause: toTransportError(error, this.#options.connectTimeoutMs),
+        }),
+      )
+      return
+    }
     this.fail(toTransportError(error, this.#options.connectTimeoutMs) as Error)
   }
 }

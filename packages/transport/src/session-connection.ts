@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { buildConnector, Client } from 'undici'
+import { holdWriteErrors } from './write-error-grace.ts'
 
 /**
  * A connection of its own for one PutMedia session: an undici `Client` for the endpoint's origin that opens
@@ -11,6 +12,9 @@ import { buildConnector, Client } from 'undici'
  * complete a fragment on the service after the producer has looked it up and resent it. `reset()` sends an
  * RST instead (SO_LINGER 0): bytes not yet sent are discarded, and the service's side of the connection fails
  * at once rather than after a flush.
+ *
+ * Its socket also holds a write failure (EPIPE, ECONNRESET) until the answer the service sent before closing
+ * has been read (see `holdWriteErrors`), so a refused upload reports the service's error, not the write's.
  */
 export class SessionConnection {
   readonly dispatcher: Client
@@ -24,6 +28,7 @@ export class SessionConnection {
       connect: (options, callback) => {
         connect(options, (error, socket) => {
           if (socket !== null) this.#socket = socket
+          if (error === null && socket) holdWriteErrors(socket)
           if (error !== null) callback(error, null)
           else callback(null, socket!)
         })

@@ -205,6 +205,64 @@ describe('putMedia against the emulator', () => {
     expect(error).toMatchObject({ name: 'InvalidSignatureException', status: 403 })
   })
 
+  describe('an HTTP error the service sends while a large body is still uploading wins over the write failure', () => {
+    /** 6 MB of the fixture's bytes in 64 kB writes, yielding to the event loop between writes (a slow writer). */
+    async function* slowBody(): AsyncGenerator<Uint8Array> {
+      const bytes = readFixture('kvs-getmedia', 'clusters.mkv')
+      const chunk = 64 * 1024
+      for (let sent = 0; sent < 6 * 1024 * 1024; sent += chunk) {
+        const start = sent % (bytes.length - chunk)
+        yield bytes.subarray(start, start + chunk)
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    }
+    const iterations = 20
+    const cases: {
+      title: string
+      expected: object
+      options: () => Promise<Parameters<typeof putMedia>[0]>
+    }[] = [
+      {
+        title: '404 ResourceNotFoundException for a stream that does not exist',
+        expected: { name: 'ResourceNotFoundException', status: 404 },
+        options: async () => ({ endpoint: emulator.url, streamName: 'no-such-stream', signer }),
+      },
+      {
+        title: '403 InvalidSignatureException for a wrong secret',
+        expected: { name: 'InvalidSignatureException', status: 403 },
+        options: async () => ({
+          endpoint: emulator.url,
+          streamName: await createStream(),
+          signer: createKvsSigner({
+            region: emulator.region,
+            credentials: { accessKeyId: DEFAULT_CREDENTIALS.accessKeyId, secretAccessKey: 'wrong-secret' },
+          }),
+        }),
+      },
+      {
+        title: '400 InvalidArgumentException for a bad header',
+        expected: { name: 'InvalidArgumentException', status: 400 },
+        options: async () => ({ endpoint: emulator.url, streamName: 'not a stream name!', signer }),
+      },
+    ]
+    for (const { title, expected, options } of cases) {
+      it(`${title}, ${iterations} times in a row`, async () => {
+        const resolved = await options()
+        for (let iteration = 0; iteration < iterations; iteration++) {
+          const duplex = putMedia(resolved)
+          duplex.resume()
+          const error = await pipeline(slowBody, duplex).then(
+            () => new Error('the upload succeeded'),
+            (error: unknown) => error,
+          )
+          expect({ iteration, error }).toMatchObject({ iteration, error: expected })
+          expect(KvsHttpError.is(error)).toBe(true)
+          expect((error as KvsHttpError).requestId).toMatch(/\S/)
+        }
+      })
+    }
+  })
+
   it('retries a PutMedia refused with InvalidEndpointException once, on a freshly resolved endpoint', async () => {
     const streamName = await createStream()
     const wrong = await startServer((request, response) => {

@@ -270,6 +270,60 @@ describe('putMedia', () => {
     })
   })
 
+  it('reports the HTTP error, not the write failure, when the service answers and resets the connection mid-upload (20 times)', async () => {
+    // The answer comes before the body is read, then the connection is destroyed with body bytes unread: the
+    // kernel sends an RST, so the client's next write fails with EPIPE/ECONNRESET while the answer is unread.
+    const server = await serve((request, response) => {
+      response.writeHead(404, {
+        'x-amzn-errortype': 'ResourceNotFoundException:https://kinesisvideo.amazonaws.com/doc/2017-09-30/',
+        'x-amzn-requestid': 'req-404',
+        'content-type': 'application/json',
+        connection: 'close',
+      })
+      response.end('{"Message":"The requested stream is not found or not active."}', () =>
+        request.socket.destroy(),
+      )
+    })
+    async function* slowBody(): AsyncGenerator<Uint8Array> {
+      for (let index = 0; index < 96; index++) {
+        yield bytes(64 * 1024, index)
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    }
+    for (let iteration = 0; iteration < 20; iteration++) {
+      const duplex = putMedia({ endpoint: server.url, streamName: 'missing', signer: testSigner() })
+      duplex.resume()
+      const error = await pipeline(slowBody, duplex).then(
+        () => new Error('the upload succeeded'),
+        (error: unknown) => error,
+      )
+      expect({ iteration, error }).toMatchObject({
+        iteration,
+        error: { name: 'ResourceNotFoundException', status: 404, requestId: 'req-404' },
+      })
+    }
+  })
+
+  it('reports the HTTP error, the connection failure as its cause, when the connection fails after the status line', async () => {
+    const server = await serve((request, response) => {
+      response.writeHead(403, { 'x-amzn-requestid': 'req-403', 'content-length': 500 })
+      response.write('{"__type":"InvalidSignatureException","message":"The request', () =>
+        request.socket.destroy(),
+      )
+    })
+    const duplex = putMedia({ endpoint: server.url, streamName: 's', signer: testSigner() })
+    duplex.resume()
+    duplex.write(bytes(1000, 0))
+    const [error] = await once(duplex, 'error')
+    expect(KvsHttpError.is(error)).toBe(true)
+    expect(error).toMatchObject({
+      status: 403,
+      requestId: 'req-403',
+      message: 'HTTP 403: {"__type":"InvalidSignatureException","message":"The request',
+    })
+    expect(KvsConnectionError.is((error as Error).cause)).toBe(true)
+  })
+
   it('fails with ERR_KVS_CONNECT_TIMEOUT when the connection is not made in time', async () => {
     // A connector that never calls back: the socket never connects.
     const dispatcher = new Agent({ connect: () => {} })

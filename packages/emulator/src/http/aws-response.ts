@@ -31,9 +31,13 @@ export function sendJson(response: ServerResponse, body: unknown): void {
   response.end(text)
 }
 
+/** How long the rest of a refused request's body is read and discarded after the error response. */
+const LINGER_MS = 2000
+
 /**
  * Sends an AWS error response (`x-amzn-ErrorType`, JSON `Message`). `close` asks for the connection to be
- * closed after it, for requests whose body was not read.
+ * closed after it, for requests whose body was not read: the connection is closed gracefully, as the service
+ * does, so the client can read the answer while it is still uploading (see {@link lingerBeforeClose}).
  */
 export function sendError(
   response: ServerResponse,
@@ -48,7 +52,25 @@ export function sendError(
     'x-amzn-ErrorType': error.errorTypeHeader,
     ...(options.close ? { connection: 'close' } : {}),
   })
+  if (options.close && response.socket !== null) lingerBeforeClose(response.socket)
   response.end(body)
+}
+
+/**
+ * Makes node close this connection gracefully after the response: send it and the FIN, then keep reading and
+ * discarding what the client still sends (node's parser dumps the unread request body) until the client ends
+ * or `LINGER_MS` pass, and only then destroy the socket. Node's own `destroySoon()` destroys it as soon as the
+ * response is flushed: with unread body bytes that sends a TCP RST, and a client still uploading then fails
+ * its next write with EPIPE and loses the response it had not read yet (a lingering close, as HTTP servers do).
+ */
+function lingerBeforeClose(socket: Socket): void {
+  socket.destroySoon = function destroySoon(this: Socket) {
+    if (this.writable) this.end()
+    const timer = setTimeout(() => this.destroy(), LINGER_MS)
+    timer.unref()
+    this.once('close', () => clearTimeout(timer))
+    this.once('end', () => this.destroy())
+  }
 }
 
 /** How long a peer may keep a refused connection open after the error response before it is destroyed. */
