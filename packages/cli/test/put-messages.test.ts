@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Emulator, startEmulator } from '@kvs-streams/emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { emulatorEnv, ensureBuilt, fixture, jsonLines, kvs } from './support.ts'
+import { binPath, emulatorEnv, ensureBuilt, fixture, jsonLines, kvs } from './support.ts'
 
 let emulator: Emulator
 let env: Record<string, string>
@@ -217,6 +217,30 @@ describe('kvs put messages that name the fix', () => {
       ].join('\n'),
     )
   }, 90_000)
+
+  it('counts the bytes kvs get wrote when the reader closes stdout after 1000 bytes (head -c 1000)', async () => {
+    expect((await kvs(['put', 'head-source', clustersMkv, '--create', '-q'], { env })).code).toBe(0)
+    const child = spawn(
+      process.execPath,
+      [binPath, 'get', 'head-source', '--start', 'earliest', '--until', '8', '--json'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    let received = 0
+    child.stdout.on('data', (chunk: Buffer) => {
+      received += chunk.byteLength
+      // What head -c 1000 does: read 1000 bytes, then close the pipe.
+      if (received >= 1000) child.stdout.destroy()
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(0)
+    const summary = jsonLines(stderr).at(-1)!
+    expect(summary).toMatchObject({ type: 'summary', fragments: 0, stoppedBy: 'interrupted' })
+    expect(summary.bytes).toBeGreaterThanOrEqual(1000)
+  })
 
   it('gives the ffmpeg flags that fix ERROR 4004 (exit 1)', async () => {
     const result = await kvs(['put', 'faulty', clustersMkv, '-q'], { env })

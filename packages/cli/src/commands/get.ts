@@ -204,9 +204,12 @@ export async function getCommand(context: CommandContext): Promise<number> {
           stopWith('until')
           break
         }
-        for (const part of fragment.parts) await write(output, part)
+        for (const part of fragment.parts) {
+          await write(output, part)
+          // Counted as written: a reader that closes stdout (head -c, EPIPE) can stop kvs get inside a fragment.
+          result.bytes += part.byteLength
+        }
         result.fragments++
-        result.bytes += fragment.byteLength
         result.lastFragmentNumber = fragment.fragmentNumber ?? result.lastFragmentNumber
         log(
           context.global.json
