@@ -1,6 +1,7 @@
 import { channel, hasSubscribers, subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { existsSync, readFileSync } from 'node:fs'
-import { type ClientRequest, request as httpRequest } from 'node:http'
+import { type ClientRequest, createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { EMULATOR_RESPONSE_CHANNEL, type EmulatorResponseMessage } from '../src/index.ts'
 import { callJson, createStream, openPutMedia, send, signerFor, testEmulator } from './support/client.ts'
@@ -207,6 +208,22 @@ describe('the service-model check', () => {
       expect.stringMatching(
         /FragmentLengthInMilliseconds \(Long, long\) must be a whole number, got 766\.333333/,
       ),
+    ])
+  })
+
+  it('also checks what the test client receives, for emulators running in child processes', async () => {
+    // A stand-in for a child-process emulator: no in-process channel sees its answers.
+    const server = createServer((request, response) => {
+      request.resume()
+      response.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': 'child' })
+      response.end(JSON.stringify({ Fragments: [{ ...FRAGMENT, FragmentLengthInMilliseconds: 1.5 }] }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
+    const { port } = server.address() as AddressInfo
+    expect((await send(`http://127.0.0.1:${port}`, { path: '/listFragments', body: '{}' })).status).toBe(200)
+    expect(takeModelViolations()).toEqual([
+      expect.stringMatching(/FragmentLengthInMilliseconds \(Long, long\) must be a whole number, got 1\.5/),
     ])
   })
 })

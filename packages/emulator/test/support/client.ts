@@ -3,6 +3,8 @@ import { type Ack, createAckDecoder } from '@kvs-streams/acks'
 import { createKvsSigner, formatProducerStartTimestamp, type KvsSigner } from '@kvs-streams/signer'
 import { onTestFinished } from 'vitest'
 import { type Emulator, type EmulatorOptions, startEmulator } from '../../src/index.ts'
+import { checkResponse } from './model-check.ts'
+import { reportModelViolations } from './model-check-setup.ts'
 
 /** Where and how to reach an emulator (an in-process `Emulator`, or a child process's printed endpoint). */
 export type Endpoint = Pick<Emulator, 'url' | 'region' | 'credentials'>
@@ -58,6 +60,17 @@ export function send(
           } catch {
             json = undefined
           }
+          // Checked here too, for emulators in child processes, whose responses no in-process channel sees.
+          reportModelViolations(
+            checkResponse({
+              path: options.path.split('?')[0],
+              operation: undefined,
+              requestId: String(response.headers['x-amzn-requestid'] ?? ''),
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              body: text,
+            }),
+          )
           resolve({ status: response.statusCode ?? 0, headers: response.headers, text, json })
         })
         response.on('error', reject)
