@@ -1,13 +1,16 @@
 import { invalidOption } from '@kvs-streams/ebml'
 import { createKvsSigner, type KvsSigner, type KvsSignerOptions } from '@kvs-streams/signer'
 import {
+  type AwsSettings,
   createDataEndpointResolver,
+  createSettingsSigner,
   type DataEndpointResolver,
   type GetMediaOptions,
   getMedia,
   isEndpointError,
   KvsHttpError,
   type ResponseBody,
+  resolveAwsSettings,
   START_SELECTOR_TYPES,
   type StartSelector,
   type StreamRef,
@@ -139,13 +142,21 @@ export type ReadStreamEvent = ReadStreamFrameEvent | ReadStreamRawEvent
 interface ReadStreamOwnOptions {
   /** Where the first request starts (`NOW`, `EARLIEST`, `FRAGMENT_NUMBER`, …). */
   startSelector: StartSelector
-  /** Signs the requests. Default: `createKvsSigner({ region, credentials })`. */
+  /**
+   * Signs the requests. Default: one over `region` and `credentials`, what is not given resolved as the AWS SDK
+   * does (`resolveAwsSettings` from `@kvs-streams/transport`: environment, profile, default credential chain).
+   */
   signer?: KvsSigner
-  /** Region for the default signer and endpoint resolver. */
+  /** Region for the default signer and endpoint resolver. Default: `AWS_REGION`, else the profile's. */
   region?: string
-  /** Credentials for the default signer and endpoint resolver (static, or a provider). */
+  /** The profile of `~/.aws/config` and `~/.aws/credentials` to read. Default: `AWS_PROFILE`, else `default`. */
+  profile?: string
+  /** Credentials for the default signer and endpoint resolver (static, or a provider). Default: the SDK's chain. */
   credentials?: KvsSignerOptions['credentials']
-  /** Control-plane endpoint for GetDataEndpoint (e.g. an emulator's URL). Default: the region's. */
+  /**
+   * Control-plane endpoint for GetDataEndpoint (e.g. an emulator's URL). Default: `AWS_ENDPOINT_URL_KINESIS_VIDEO`,
+   * `AWS_ENDPOINT_URL`, the profile's `endpoint_url`, else the region's.
+   */
   endpoint?: string
   /** The GET_MEDIA data endpoint, when known: no GetDataEndpoint call is made. */
   dataEndpoint?: string | URL
@@ -348,16 +359,28 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
   if (region !== undefined && (typeof region !== 'string' || region === '')) {
     throw invalidOption('region', 'a region name such as "us-west-2"', region)
   }
+  const profile = options.profile
+  if (profile !== undefined && (typeof profile !== 'string' || profile === '')) {
+    throw invalidOption('profile', 'a profile name', profile)
+  }
+  // What is not given is resolved once, on the first request, as the AWS SDK does; a failure is tried again.
+  let settings: Promise<AwsSettings> | undefined
+  const getSettings = (): Promise<AwsSettings> => {
+    if (settings === undefined) {
+      const attempt = resolveAwsSettings({ region, profile, credentials, endpoint: options.endpoint })
+      settings = attempt
+      attempt.catch(() => {
+        if (settings === attempt) settings = undefined
+      })
+    }
+    return settings
+  }
   let signer = options.signer
   if (signer === undefined) {
-    if (region === undefined || credentials === undefined) {
-      throw invalidOption(
-        'signer',
-        'a signer from createKvsSigner() (or pass region and credentials)',
-        signer,
-      )
-    }
-    signer = createKvsSigner({ region, credentials })
+    signer =
+      region !== undefined && credentials !== undefined
+        ? createKvsSigner({ region, credentials })
+        : createSettingsSigner(getSettings)
   } else if (typeof signer !== 'object' || typeof signer.signJson !== 'function') {
     throw invalidOption('signer', 'a signer from createKvsSigner()', signer)
   }
@@ -373,18 +396,7 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
   } else {
     let resolver = options.resolver
     if (resolver === undefined) {
-      if (region === undefined || credentials === undefined) {
-        throw invalidOption(
-          'dataEndpoint',
-          'a URL (or pass resolver, or region and credentials)',
-          dataEndpoint,
-        )
-      }
-      resolver = createDataEndpointResolver({
-        region,
-        credentials,
-        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-      })
+      resolver = createDataEndpointResolver({ settings: getSettings })
     } else if (typeof resolver?.resolve !== 'function') {
       throw invalidOption('resolver', 'a resolver from createDataEndpointResolver()', resolver)
     }

@@ -23,7 +23,7 @@ import {
   startEmulator,
 } from '@kvs-streams/emulator'
 import { createKvsSigner } from '@kvs-streams/signer'
-import { readFixture } from '@kvs-streams/test-utils'
+import { makeAwsHome, readFixture } from '@kvs-streams/test-utils'
 import {
   createDataEndpointResolver,
   getMedia,
@@ -32,7 +32,7 @@ import {
   putMedia,
   type ResponseBody,
 } from '@kvs-streams/transport'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import {
   createGetMediaParser,
   type GetMediaEvent,
@@ -221,6 +221,48 @@ function exposeGc(): () => void {
 }
 
 describe('readStream', () => {
+  it('with nothing but ~/.aws/config (region, endpoint_url) and ~/.aws/credentials, reads what was put', async () => {
+    const emulator = await emulatorFor()
+    await createStream(emulator, 'from-files')
+    await put(emulator, 'from-files', CLUSTERS)
+    const { env } = makeAwsHome({
+      config: `[default]\nregion = ${emulator.region}\nendpoint_url = ${emulator.url}\n`,
+      credentials: `[default]\naws_access_key_id = ${credentials.accessKeyId}\naws_secret_access_key = ${credentials.secretAccessKey}\n`,
+    })
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value)
+    onTestFinished(() => {
+      vi.unstubAllEnvs()
+    })
+    const { events, thrown } = await drain(
+      readStream({
+        streamName: 'from-files',
+        startSelector: { StartSelectorType: 'EARLIEST' },
+        follow: false,
+      }),
+    )
+    expect(thrown).toBeUndefined()
+    const numbers = emulator.storage.listFragments('from-files').map((fragment) => fragment.fragmentNumber)
+    expect(fragmentEnds(events).map((event) => event.fragmentNumber)).toEqual(numbers)
+    expect(numbers).toHaveLength(8)
+  })
+
+  it('without a region anywhere, fails with the settings error instead of reading', async () => {
+    const { env } = makeAwsHome({ config: '', credentials: '' })
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value)
+    onTestFinished(() => {
+      vi.unstubAllEnvs()
+    })
+    const { events, thrown } = await drain(
+      readStream({
+        streamName: 'nowhere',
+        startSelector: { StartSelectorType: 'NOW' },
+        maxFailures: 1,
+      }),
+    )
+    expect(events.filter((event) => event.type !== 'reconnect')).toEqual([])
+    expect(thrown).toMatchObject({ cause: { code: 'ERR_KVS_NO_REGION' } })
+  })
+
   it('reads every fragment from EARLIEST in frame mode, then follows fragments put later', async () => {
     // The response stays open between the two puts: no caught-up end comes in between.
     const emulator = await emulatorFor({ getMediaIdleTimeoutMs: 60_000 })
@@ -917,14 +959,11 @@ describe('readStream', () => {
     expect(() => readStream({ ...ok, mode: 'events' as 'raw' })).toThrow(
       `mode must be 'frames' or 'raw', got "events"`,
     )
-    expect(() => readStream({ ...ok, signer: undefined })).toThrow(/^signer must be/)
-    expect(() =>
-      readStream({
-        streamName: 's',
-        signer,
-        startSelector: { StartSelectorType: 'NOW' },
-      } as ReadStreamOptions),
-    ).toThrow(/^dataEndpoint must be/)
+    expect(() => readStream({ ...ok, signer: 'signer' as unknown as typeof signer })).toThrow(
+      /^signer must be/,
+    )
+    expect(() => readStream({ ...ok, dataEndpoint: 'not a url' })).toThrow(/^dataEndpoint must be/)
+    expect(() => readStream({ ...ok, profile: '' })).toThrow('profile must be a profile name, got ""')
     expect(() => readStream({ ...ok, streamArn: 'arn' } as unknown as ReadStreamOptions)).toThrow(TypeError)
   })
 })
