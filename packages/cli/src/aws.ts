@@ -24,12 +24,14 @@ export interface AwsSession {
  * credentials), and creates the clients.
  */
 export async function openAwsSession(context: CommandContext): Promise<AwsSession> {
-  const settings = await resolveAwsSettings(context.global, context.io.env)
+  const settings = await resolveAwsSettings(context.global)
   context.errorContext.region = settings.region.value
   context.errorContext.endpoint = settings.endpoint
-  context.errorContext.profile = settings.profile
+  context.errorContext.profile = settings.profile?.value
   context.debug(`region ${settings.region.value} (from ${settings.region.source})`)
-  if (settings.profile !== undefined) context.debug(`profile ${settings.profile}`)
+  if (settings.profile !== undefined) {
+    context.debug(`profile ${settings.profile.value} (from ${settings.profile.source})`)
+  }
   context.debug(
     settings.endpoint === undefined
       ? 'endpoint: the AWS default for the region'

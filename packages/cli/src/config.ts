@@ -1,9 +1,11 @@
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers'
-import { loadSharedConfigFiles } from '@smithy/core/config'
-import type { AwsCredentialIdentityProvider } from '@smithy/types'
+import {
+  type AwsSettings,
+  KvsSettingsError,
+  resolveAwsSettings as resolveSettings,
+  type Sourced,
+} from '@kvs-streams/transport'
 import { CliError } from './errors.ts'
 import { ExitCode } from './exit-codes.ts'
-import type { CliIo } from './io.ts'
 
 /** The options every command takes, as the AWS CLI names them. */
 export interface GlobalOptions {
@@ -21,112 +23,7 @@ export interface GlobalOptions {
   json: boolean
 }
 
-/** Where a setting came from, for `--debug` and error messages. */
-export interface Sourced<T> {
-  value: T
-  source: string
-}
-
-/** The resolved AWS settings of one command. */
-export interface AwsSettings {
-  region: Sourced<string>
-  /** The profile used for the region and credentials, when one was named (`--profile`, `AWS_PROFILE`). */
-  profile: string | undefined
-  /** The control-plane endpoint override, when there is one. */
-  endpoint: Sourced<string> | undefined
-  /** The credential chain; resolved once, then cached (and refreshed by the signer before expiry). */
-  credentials: AwsCredentialIdentityProvider
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim()
-}
-
-/** The profile named by `--profile`, `AWS_PROFILE` or `AWS_DEFAULT_PROFILE`, if any. */
-export function profileName(global: GlobalOptions, env: CliIo['env']): Sourced<string> | undefined {
-  const flag = nonEmpty(global.profile)
-  if (flag !== undefined) return { value: flag, source: '--profile' }
-  for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE']) {
-    const value = nonEmpty(env[name])
-    if (value !== undefined) return { value, source: name }
-  }
-  return undefined
-}
-
-async function profileSettings(profile: string): Promise<Record<string, string | undefined>> {
-  try {
-    const { configFile } = await loadSharedConfigFiles({ ignoreCache: true })
-    return configFile[profile] ?? {}
-  } catch {
-    return {}
-  }
-}
-
-/** Whether `profile` has a section in the config file or the credentials file. */
-async function profileExists(profile: string): Promise<boolean> {
-  try {
-    const { configFile, credentialsFile } = await loadSharedConfigFiles({ ignoreCache: true })
-    return configFile[profile] !== undefined || credentialsFile[profile] !== undefined
-  } catch {
-    return false
-  }
-}
-
-/**
- * The region, resolved as the AWS CLI does: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, then the
- * profile's `region` in the config file (`AWS_CONFIG_FILE`, default `~/.aws/config`). `undefined` when none.
- */
-export async function resolveRegion(
-  global: GlobalOptions,
-  env: CliIo['env'],
-): Promise<Sourced<string> | undefined> {
-  const flag = nonEmpty(global.region)
-  if (flag !== undefined) return { value: flag, source: '--region' }
-  for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION']) {
-    const value = nonEmpty(env[name])
-    if (value !== undefined) return { value, source: name }
-  }
-  const profile = profileName(global, env)?.value ?? 'default'
-  const region = nonEmpty((await profileSettings(profile)).region)
-  return region === undefined ? undefined : { value: region, source: `profile ${profile} in the config file` }
-}
-
-/**
- * The control-plane endpoint override: `--endpoint-url`, `AWS_ENDPOINT_URL_KINESIS_VIDEO`, `AWS_ENDPOINT_URL`,
- * then the profile's `endpoint_url` (all but the flag ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`).
- */
-export async function resolveEndpoint(
-  global: GlobalOptions,
-  env: CliIo['env'],
-): Promise<Sourced<string> | undefined> {
-  const flag = nonEmpty(global.endpointUrl)
-  const found: Sourced<string> | undefined =
-    flag !== undefined ? { value: flag, source: '--endpoint-url' } : await configuredEndpoint(global, env)
-  if (found !== undefined && !/^https?:\/\/[^/\s]+/i.test(found.value)) {
-    throw new CliError(
-      'ERR_KVS_CLI_USAGE',
-      `${found.source} must be an http(s) URL, got ${JSON.stringify(found.value)}`,
-      {
-        hints: ['For the local emulator: --endpoint-url http://127.0.0.1:4567'],
-      },
-    )
-  }
-  return found
-}
-
-async function configuredEndpoint(
-  global: GlobalOptions,
-  env: CliIo['env'],
-): Promise<Sourced<string> | undefined> {
-  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true') return undefined
-  for (const name of ['AWS_ENDPOINT_URL_KINESIS_VIDEO', 'AWS_ENDPOINT_URL']) {
-    const value = nonEmpty(env[name])
-    if (value !== undefined) return { value, source: name }
-  }
-  const profile = profileName(global, env)?.value ?? 'default'
-  const value = nonEmpty((await profileSettings(profile)).endpoint_url)
-  return value === undefined ? undefined : { value, source: `profile ${profile} in the config file` }
-}
+export type { AwsSettings, Sourced }
 
 /** The error for a missing region, with what to set. */
 export function noRegionError(): CliError {
@@ -140,40 +37,51 @@ export function noRegionError(): CliError {
   })
 }
 
-/**
- * The credential chain of the AWS CLI and SDKs (`fromNodeProviderChain`, memoised): `AWS_ACCESS_KEY_ID` /
- * `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, SSO, the shared credentials and config files for the profile,
- * `credential_process`, web identity, then container and instance metadata.
- */
-export function credentialChain(profile: string | undefined): AwsCredentialIdentityProvider {
-  return fromNodeProviderChain(profile === undefined ? {} : { profile })
-}
-
-/** Resolves region, profile, endpoint and the credential chain. Throws `ERR_KVS_CLI_NO_REGION` without a region. */
-export async function resolveAwsSettings(global: GlobalOptions, env: CliIo['env']): Promise<AwsSettings> {
-  const region = await resolveRegion(global, env)
-  if (region === undefined) throw noRegionError()
-  const profile = profileName(global, env)
-  if (profile !== undefined && !(await profileExists(profile.value))) {
-    throw new CliError(
-      'ERR_KVS_CLI_PROFILE_NOT_FOUND',
-      `The config profile (${profile.value}) could not be found.`,
-      {
+/** The settings error of `@kvs-streams/transport` in the AWS CLI's words, with what to do. */
+function cliSettingsError(error: KvsSettingsError): CliError {
+  switch (error.code) {
+    case 'ERR_KVS_NO_REGION':
+      return noRegionError()
+    case 'ERR_KVS_PROFILE_NOT_FOUND':
+      return new CliError('ERR_KVS_CLI_PROFILE_NOT_FOUND', `${error.message}.`, {
         exitCode: ExitCode.Configuration,
         hints: [
-          `It comes from ${profile.source}. Profiles are sections of ~/.aws/config ([profile NAME]) and`,
+          `It comes from ${error.source}. Profiles are sections of ~/.aws/config ([profile NAME]) and`,
           '~/.aws/credentials ([NAME]), or of the files AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name.',
           'List them with: aws configure list-profiles',
         ],
-      },
-    )
+      })
+    case 'ERR_KVS_INVALID_ENDPOINT':
+      return new CliError('ERR_KVS_CLI_USAGE', error.message, {
+        hints: ['For the local emulator: --endpoint-url http://127.0.0.1:4567'],
+      })
   }
-  const endpoint = await resolveEndpoint(global, env)
-  return {
-    region,
-    profile: profile?.value,
-    endpoint,
-    // AWS_PROFILE is read by the chain itself; a profile named otherwise is passed on.
-    credentials: credentialChain(profile?.source === 'AWS_PROFILE' ? undefined : profile?.value),
+}
+
+/**
+ * Region, profile, endpoint and credential chain, as every AWS SDK client resolves them (`resolveAwsSettings`
+ * of `@kvs-streams/transport`, which the producer and `readStream` use too), the flags first. Throws
+ * `ERR_KVS_CLI_NO_REGION`, `ERR_KVS_CLI_PROFILE_NOT_FOUND` or `ERR_KVS_CLI_USAGE` (an endpoint that is no URL).
+ */
+export async function resolveAwsSettings(global: GlobalOptions): Promise<AwsSettings> {
+  try {
+    return await resolveSettings({
+      region: global.region,
+      profile: global.profile,
+      endpoint: global.endpointUrl,
+      names: { region: '--region', profile: '--profile', endpoint: '--endpoint-url' },
+    })
+  } catch (error) {
+    throw KvsSettingsError.is(error) ? cliSettingsError(error) : error
+  }
+}
+
+/** The region `resolveAwsSettings` would use, or `undefined` when there is none. */
+export async function resolveRegion(global: GlobalOptions): Promise<Sourced<string> | undefined> {
+  try {
+    return (await resolveAwsSettings(global)).region
+  } catch (error) {
+    if (CliError.is(error) && error.code === 'ERR_KVS_CLI_NO_REGION') return undefined
+    throw error
   }
 }

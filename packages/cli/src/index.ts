@@ -2,10 +2,8 @@ export { ACK_ADVICE, adviseAckError } from './ack-advice.ts'
 export { runCli, version } from './cli.ts'
 export {
   type AwsSettings,
-  credentialChain,
   type GlobalOptions,
   resolveAwsSettings,
-  resolveEndpoint,
   resolveRegion,
   type Sourced,
 } from './config.ts'

@@ -75,8 +75,7 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
     accessKeyId: stringOption(context, 'access-key-id') ?? DEFAULT_CREDENTIALS.accessKeyId,
     secretAccessKey: stringOption(context, 'secret-access-key') ?? DEFAULT_CREDENTIALS.secretAccessKey,
   }
-  const region =
-    (await resolveRegion({ ...context.global, profile: undefined }, context.io.env))?.value ?? 'us-east-1'
+  const region = (await resolveRegion({ ...context.global, profile: undefined }))?.value ?? 'us-east-1'
   const verify = !flag(context, 'no-verify')
   const tlsOptions = await tlsOptionsOf(context, dataDir)
   const cors = !flag(context, 'no-cors')

@@ -2,13 +2,13 @@ import { createReadStream } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
 import type { Readable, Writable } from 'node:stream'
 import { CreateStreamCommand, DescribeStreamCommand, type StreamInfo } from '@aws-sdk/client-kinesis-video'
-import { chunkClusters } from '@kvs-streams/chunker'
 import {
   createProducer,
   PRODUCER_EVENT_TYPES,
   ProducerError,
   type ProducerEvent,
   type ProducerStats,
+  producerStartForFile,
   type SkippedFragment,
 } from '@kvs-streams/producer'
 import { adviseAckError } from '../ack-advice.ts'
@@ -63,22 +63,6 @@ async function ensureStream(
 }
 
 /**
- * Where the media in `file` ends, ms from its first timecode's origin: the largest fragment end the chunker
- * finds (0 when the file cannot be read as Matroska; the upload itself then reports why).
- */
-async function mediaEndMs(file: string, signal: AbortSignal): Promise<number> {
-  let end = 0
-  try {
-    for await (const event of chunkClusters(createReadStream(file, { signal }), { onViolation: 'emit' })) {
-      if (event.type === 'fragment') end = Math.max(end, event.endMs)
-    }
-  } catch {
-    // Reported by the upload.
-  }
-  return end
-}
-
-/**
  * The producer start timestamp (RELATIVE timecodes count from it): `--producer-start`, else for a file the
  * time that makes its last frame end now (KVS refuses producer timestamps in the future, so a file sent faster
  * than real time must be dated back), and for stdin (a live source) now.
@@ -96,9 +80,9 @@ async function producerStart(context: CommandContext, file: string | undefined):
     return value
   }
   if (file === undefined) return now
-  const end = await mediaEndMs(file, context.io.signal)
-  context.debug(`${file}: media ends at ${end} ms; producer start ${new Date(now - end).toISOString()}`)
-  return now - Math.ceil(end)
+  const start = await producerStartForFile(createReadStream(file, { signal: context.io.signal }), { now })
+  context.debug(`${file}: media ends at ${now - start} ms; producer start ${new Date(start).toISOString()}`)
+  return start
 }
 
 /** Waits until `writable` drains, closes, or `signal` aborts. */
