@@ -64,7 +64,14 @@ tsconfig() {
 EOF
 }
 
-for kind in esm cjs; do
+# Type-checks (and with nodenext, builds) put-get.ts in an ESM or a CommonJS package; each failure is also
+# written to <kind>.failures.
+check_kind() {
+  local kind="$1" type mode output ok codes
+  kind_fail() {
+    echo "consumer smoke FAILED: $*"
+    echo "$*" >>"$work/$kind.failures"
+  }
   mkdir "$kind"
   cp "$repo/scripts/consumer-smoke/put-get.ts" "$kind/"
   [ "$kind" = esm ] && type=module || type=commonjs
@@ -73,22 +80,34 @@ for kind in esm cjs; do
   tsconfig nodenext nodenext emit >"$kind/tsconfig.nodenext.json"
   tsconfig preserve bundler no >"$kind/tsconfig.bundler.json"
   for mode in node16 nodenext bundler; do
-    say "tsc ($kind package, $mode)"
+    echo "::: tsc ($kind package, $mode)"
     output=$(cd "$kind" && "$work/node_modules/.bin/tsc" -p "tsconfig.$mode.json" 2>&1) && ok=true || ok=false
     if [ "$kind/$mode" = cjs/node16 ]; then
       # Documented: TypeScript's node16 mode treats require() of an ES module as an error (TS1479).
       codes=$(grep -oE 'error TS[0-9]+' <<<"$output" | sort -u | tr '\n' ' ')
       if [ "$ok" = true ] || [ "$codes" != "error TS1479 " ]; then
         echo "$output"
-        fail "CommonJS + node16 should fail with TS1479 only (as the README says), got: ${codes:-no error}"
+        kind_fail "CommonJS + node16 should fail with TS1479 only (as the README says), got: ${codes:-no error}"
       else
         echo "fails with TS1479 only, as documented ($(grep -c TS1479 <<<"$output") imports)"
       fi
     elif [ "$ok" = false ]; then
       echo "$output"
-      fail "tsc ($kind package, $mode)"
+      kind_fail "tsc ($kind package, $mode)"
     fi
   done
+}
+
+# The ESM and the CommonJS package side by side (each tsc is one single-threaded process).
+say "tsc: node16, nodenext and bundler, in an ESM and a CommonJS package"
+check_kind esm >esm.log 2>&1 &
+esm_pid=$!
+check_kind cjs >cjs.log 2>&1 &
+cjs_pid=$!
+wait "$esm_pid" "$cjs_pid" || failures=$((failures + 1))
+cat esm.log cjs.log
+for kind in esm cjs; do
+  if [ -f "$kind.failures" ]; then failures=$((failures + $(wc -l <"$kind.failures"))); fi
 done
 
 # The CommonJS build must really require() the packages, or the require(esm) path is not tested.

@@ -32,10 +32,28 @@ for folder in "${published[@]}"; do
   step bash -c "cd '$folder' && pnpm pack --pack-destination '$packs' >/dev/null"
 done
 
+# publint --strict, then arethetypeswrong, on one tarball. ESM only by design (see the README's "Installing"):
+# node10 cannot read "exports", and TypeScript's node16 mode does not model require() of ESM.
+lint_tarball() {
+  "$bin/publint" --strict "$1" && "$bin/attw" --profile esm-only --format table-flipped "$1"
+}
+# All tarballs at once (each check is mostly Node start-up and unpacking), then their output in order.
+echo "::: [release-check ${SECONDS}s] publint and attw on $(cd "$packs" && echo *.tgz)"
+pids=()
 for tarball in "$packs"/*.tgz; do
-  step "$bin/publint" --strict "$tarball"
-  # ESM-only by design: node10 cannot read "exports", and TypeScript's node16 mode does not model require(esm).
-  step "$bin/attw" --profile esm-only --format table-flipped "$tarball"
+  lint_tarball "$tarball" >"$tarball.log" 2>&1 &
+  pids+=($!)
+done
+index=0
+for tarball in "$packs"/*.tgz; do
+  if wait "${pids[$index]}"; then
+    echo "$(basename "$tarball"): publint and attw passed"
+  else
+    cat "$tarball.log"
+    echo "release-check step failed: publint or attw on $(basename "$tarball")"
+    status=1
+  fi
+  index=$((index + 1))
 done
 
 step node scripts/api-report.mjs
