@@ -220,6 +220,12 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'where to write the MKV (default: stdout when it is not a terminal)',
       },
       {
+        name: 'raw',
+        type: 'boolean',
+        description:
+          "write the service's bytes, one MKV document per fragment (default: one merged MKV, with Cues and its duration in a file)",
+      },
+      {
         name: 'timestamp-type',
         type: 'string',
         value: '<type>',

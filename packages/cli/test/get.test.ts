@@ -1,5 +1,5 @@
 import type { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -9,7 +9,7 @@ import {
   startEmulator,
 } from '@kvs-streams/emulator'
 import { createGetMediaParser, type FragmentEvent } from '@kvs-streams/get-media'
-import { ffprobeCounts } from '@kvs-streams/test-utils'
+import { ffprobeCounts, mkvinfoSummary, run, splitEbmlDocuments } from '@kvs-streams/test-utils'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { emulatorEnv, ensureBuilt, fixture, jsonLines, kvs } from './support.ts'
 
@@ -83,6 +83,60 @@ describe('kvs get', () => {
     expect(readFileSync(out).byteLength).toBeGreaterThan(1_196_000)
   })
 
+  it('writes one merged MKV by default: one EBML document, every cluster and frame, a known duration, Cues', async () => {
+    const out = join(dir, 'merged.mkv')
+    const result = await kvs(['get', 'archive', '--start', 'earliest', '--until', '8', '-o', out], { env })
+    expect(result.code).toBe(0)
+    const bytes = readFileSync(out)
+    expect(splitEbmlDocuments(bytes)).toHaveLength(1)
+    const info = await mkvinfoSummary(out)
+    expect(info.segments).toBe(1)
+    expect(info.resyncs).toBe(0)
+    expect(info.clusters).toBe(8)
+    expect(info.simpleBlocks).toBe(444)
+    const identified = JSON.parse((await run('mkvmerge', ['-J', out])).stdout) as {
+      container: { properties: { duration?: number } }
+      errors: string[]
+    }
+    expect(identified.errors).toEqual([])
+    // clusters.mkv holds 15.0 s of video: mkvmerge keeps all of it, not the first fragment's.
+    expect(identified.container.properties.duration).toBeGreaterThan(14_900_000_000)
+    const cues = await run('mkvinfo', ['--ui-language', 'en_US', '-a', out])
+    expect(cues.stdout.split('\n').filter((line) => /\+ Cue point$/.test(line))).toHaveLength(8)
+    expect((await ffprobeCounts(out)).packetsPerStream).toEqual([444])
+    const gst = await run('gst-launch-1.0', [
+      '-q',
+      'filesrc',
+      `location=${out}`,
+      '!',
+      'matroskademux',
+      '!',
+      'fakesink',
+    ])
+    expect({ code: gst.code, stderr: gst.stderr }).toEqual({ code: 0, stderr: '' })
+  })
+
+  it('writes the service’s bytes with --raw: one MKV document per fragment', async () => {
+    const out = join(dir, 'raw.mkv')
+    const result = await kvs(['get', 'archive', '--start', 'earliest', '--until', '8', '-o', out, '--raw'], {
+      env,
+    })
+    expect(result.code).toBe(0)
+    expect(splitEbmlDocuments(readFileSync(out))).toHaveLength(8)
+    expect(fragmentsOf(out).every((fragment) => fragment.complete)).toBe(true)
+    expect((await ffprobeCounts(out)).packetsPerStream).toEqual([444])
+  })
+
+  it('writes one merged MKV to stdout too (no patches: unknown sizes), every frame readable', async () => {
+    const result = await kvs(['get', 'archive', '--start', 'earliest', '--until', '8', '-o', '-'], { env })
+    expect(result.code).toBe(0)
+    expect(splitEbmlDocuments(result.stdoutBytes)).toHaveLength(1)
+    const out = join(dir, 'stdout.mkv')
+    writeFileSync(out, result.stdoutBytes)
+    expect((await mkvinfoSummary(out)).clusters).toBe(8)
+    expect((await ffprobeCounts(out)).packetsPerStream).toEqual([444])
+  })
+
   it('prints one JSON object per fragment with --json and resumes after a fragment number', async () => {
     const first = await kvs(
       ['get', 'archive', '--start', 'earliest', '--until', '3', '-o', join(dir, 'a.mkv'), '--json'],
@@ -149,7 +203,7 @@ describe('kvs get', () => {
     })
     const out = join(dir, 'paused.mkv')
     let child: ReturnType<typeof spawn> | undefined
-    const running = kvs(['get', 'paused', '--start', 'earliest', '--until', '16', '-o', out], {
+    const running = kvs(['get', 'paused', '--start', 'earliest', '--until', '16', '-o', out, '--raw'], {
       env: liveEnv,
       timeoutMs: 30_000,
       onSpawn: (spawned) => {
@@ -210,7 +264,7 @@ describe('kvs get', () => {
       index === 0 ? { dropInFragment: 3 } : index <= 5 ? { dropAfterBytes: 0 } : undefined,
     )
     const out = join(dir, 'flaky.mkv')
-    const result = await kvs(['get', 'flaky', '--start', 'earliest', '--until', '8', '-o', out], {
+    const result = await kvs(['get', 'flaky', '--start', 'earliest', '--until', '8', '-o', out, '--raw'], {
       env: faultyEnv,
     })
     expect(result.code).toBe(0)
@@ -229,9 +283,12 @@ describe('kvs get', () => {
       index === 0 ? { dropInFragment: 3 } : dead ? { dropAfterBytes: 0 } : undefined,
     )
     const out = join(dir, 'dying.mkv')
-    const result = await kvs(['get', 'dying', '--start', 'earliest', '-o', out, '--retry-for', '1s'], {
-      env: faultyEnv,
-    })
+    const result = await kvs(
+      ['get', 'dying', '--start', 'earliest', '-o', out, '--raw', '--retry-for', '1s'],
+      {
+        env: faultyEnv,
+      },
+    )
     expect(result.code).toBe(75)
     const lines = result.stderr.trim().split('\n')
     expect(lines.filter((line) => line.startsWith('fragment '))).toHaveLength(2)
@@ -258,9 +315,12 @@ describe('kvs get', () => {
     // Resumed as printed once the endpoint is back, the rest follows: every fragment once across both files.
     dead = false
     const rest = join(dir, 'dying-rest.mkv')
-    const resumed = await kvs(['get', 'dying', '--start', fragmentNumbers[1]!, '--until', '6', '-o', rest], {
-      env: faultyEnv,
-    })
+    const resumed = await kvs(
+      ['get', 'dying', '--start', fragmentNumbers[1]!, '--until', '6', '-o', rest, '--raw'],
+      {
+        env: faultyEnv,
+      },
+    )
     expect(resumed.code).toBe(0)
     expect([...written, ...fragmentsOf(rest)].map((fragment) => fragment.fragmentNumber)).toEqual(
       fragmentNumbers,

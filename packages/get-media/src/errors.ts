@@ -119,3 +119,50 @@ export class GetMediaServiceError extends Error {
     )
   }
 }
+
+const mergeErrorBrand = Symbol.for('kvs-streams.fragment-merge-error')
+
+/** Stable error codes of the fragment merger. */
+export type FragmentMergeErrorCode =
+  | 'ERR_KVS_MERGE_TRACKS_CHANGED'
+  | 'ERR_KVS_MERGE_BAD_FRAGMENT'
+  | 'ERR_KVS_MERGE_ENDED'
+
+/** What a `FragmentMergeError` is constructed with. */
+export interface FragmentMergeErrorOptions {
+  cause?: unknown
+  /** The fragment concerned, when known. */
+  fragmentNumber?: string | undefined
+}
+
+/**
+ * Raised by the fragment merger: the tracks changed with `onTracksChange: 'error'`, a fragment that is not a
+ * Matroska document with Tracks, or a fragment pushed after `end()`. Everything merged before it stands.
+ */
+export class FragmentMergeError extends Error {
+  override name = 'FragmentMergeError'
+  readonly code: FragmentMergeErrorCode
+  readonly fragmentNumber: string | undefined
+
+  constructor(code: FragmentMergeErrorCode, message: string, options: FragmentMergeErrorOptions = {}) {
+    super(
+      options.fragmentNumber === undefined ? message : `${message} (fragment ${options.fragmentNumber})`,
+      options.cause === undefined ? {} : { cause: options.cause },
+    )
+    this.code = code
+    this.fragmentNumber = options.fragmentNumber
+  }
+
+  get [mergeErrorBrand](): true {
+    return true
+  }
+
+  /** True for any `FragmentMergeError`, also across duplicate installs of this package. */
+  static is(value: unknown): value is FragmentMergeError {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[mergeErrorBrand] === true
+    )
+  }
+}

@@ -3,6 +3,9 @@
 // the bytes come from elsewhere (the AWS SDK's GetMediaCommand, a file, a proxy): it loads only
 // @kvs-streams/ebml, not the signer, the transport and undici that `readStream` needs.
 export {
+  FragmentMergeError,
+  type FragmentMergeErrorCode,
+  type FragmentMergeErrorOptions,
   GetMediaParseError,
   type GetMediaParseErrorCode,
   type GetMediaParseErrorOptions,
@@ -23,9 +26,18 @@ export type {
 export { KVS_TAG_PREFIX, KvsTag } from './kvs-tags.ts'
 export { formatKvsTimestamp, parseKvsTimestamp } from './kvs-timestamp.ts'
 export {
+  createFragmentMerger,
+  type FragmentMerger,
+  type FragmentMergerOptions,
+  type MergeDataEvent,
+  type MergeEvent,
+  type MergePatchEvent,
+  type TracksChangePolicy,
+} from './merger.ts'
+export {
   createGetMediaParser,
   type GetMediaParser,
   type GetMediaParserMode,
   type GetMediaParserOptions,
 } from './parser.ts'
-export { GetMediaParserStream, parseGetMedia } from './stream.ts'
+export { FragmentMergerStream, GetMediaParserStream, mergeFragments, parseGetMedia } from './stream.ts'

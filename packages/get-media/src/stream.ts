@@ -1,5 +1,6 @@
 import { coreTransformer, iterateCore } from '@kvs-streams/ebml'
-import type { GetMediaEvent } from './events.ts'
+import type { FragmentEvent, GetMediaEvent } from './events.ts'
+import { createFragmentMerger, type FragmentMergerOptions, type MergeEvent } from './merger.ts'
 import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'
 
 /**
@@ -21,4 +22,22 @@ export function parseGetMedia(
   options?: GetMediaParserOptions,
 ): AsyncGenerator<GetMediaEvent> {
   return iterateCore(createGetMediaParser(options), source)
+}
+
+/**
+ * A WHATWG `TransformStream`: raw GetMedia `fragment` events in, the merged file's `MergeEvent`s out.
+ * @example body.pipeThrough(new GetMediaParserStream({ mode: 'raw' })).pipeThrough(new FragmentMergerStream())
+ */
+export class FragmentMergerStream extends TransformStream<FragmentEvent, MergeEvent> {
+  constructor(options?: FragmentMergerOptions) {
+    super(coreTransformer(createFragmentMerger(options)))
+  }
+}
+
+/** Merges raw GetMedia `fragment` events into one Matroska document, yielding `MergeEvent`s; a `pipeline()` stage. */
+export function mergeFragments(
+  source: AsyncIterable<FragmentEvent>,
+  options?: FragmentMergerOptions,
+): AsyncGenerator<MergeEvent> {
+  return iterateCore(createFragmentMerger(options), source)
 }

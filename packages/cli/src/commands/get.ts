@@ -1,9 +1,16 @@
 import { createWriteStream } from 'node:fs'
+import { open } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
-import { type FragmentEvent, ReadStreamError, readStream } from '@kvs-streams/get-media'
+import {
+  createFragmentMerger,
+  type FragmentEvent,
+  type MergePatchEvent,
+  ReadStreamError,
+  readStream,
+} from '@kvs-streams/get-media'
 import type { StartSelector } from '@kvs-streams/transport'
 import { type AwsSession, openAwsSession } from '../aws.ts'
-import { type CommandContext, stringOption } from '../command.ts'
+import { type CommandContext, flag, stringOption } from '../command.ts'
 import { usageError } from '../errors.ts'
 import { formatBytes, formatDuration, formatInteger, formatTime } from '../format.ts'
 import { write } from '../io.ts'
@@ -132,6 +139,10 @@ export async function getCommand(context: CommandContext): Promise<number> {
   }
   const toStdout = target === '-'
   context.errorContext.stdoutIsMedia = toStdout
+  // One merged MKV (a file gets Cues, its Segment size and duration patched in at the end), or with --raw the
+  // service's bytes: one MKV document per fragment, which most players read only the first of.
+  const merger = flag(context, 'raw') ? undefined : createFragmentMerger({ seekable: !toStdout })
+  const patches: MergePatchEvent[] = []
 
   const session = await openAwsSession(context)
   const output: Writable = toStdout ? context.io.stdout : createWriteStream(target)
@@ -204,7 +215,11 @@ export async function getCommand(context: CommandContext): Promise<number> {
           stopWith('until')
           break
         }
-        for (const part of fragment.parts) {
+        const parts =
+          merger === undefined
+            ? fragment.parts
+            : merger.push(fragment).flatMap((event) => (event.type === 'data' ? [event.bytes] : []))
+        for (const part of parts) {
           await write(output, part)
           // Counted as written: a reader that closes stdout (head -c, EPIPE) can stop kvs get inside a fragment.
           result.bytes += part.byteLength
@@ -234,12 +249,28 @@ export async function getCommand(context: CommandContext): Promise<number> {
       } else if (reason === undefined) throw error
     }
     result.stoppedBy = reason ?? 'end'
+    // The merged file's end: its Cues, then (a file) the patches applied once the stream is closed.
+    for (const event of merger?.end() ?? []) {
+      if (event.type === 'patch') patches.push(event)
+      else {
+        await write(output, event.bytes)
+        result.bytes += event.bytes.byteLength
+      }
+    }
   } finally {
     clearTimeout(idleTimer)
     context.io.signal.removeEventListener('abort', onInterrupt)
     stop.abort()
     session.close()
     if (!toStdout) await new Promise<void>((resolve) => output.end(() => resolve()))
+  }
+  if (patches.length > 0) {
+    const file = await open(target, 'r+')
+    try {
+      for (const patch of patches) await file.write(patch.bytes, 0, patch.bytes.length, patch.offset)
+    } finally {
+      await file.close()
+    }
   }
   // Where a new kvs get goes on: after the last fragment written, else (after giving up) where this one started.
   const resume =
