@@ -96,10 +96,15 @@ function sliceParts(parts: readonly Uint8Array[], start: number, end: number): U
   return out
 }
 
+/** Whether two lists of views hold the same bytes (a Tracks element, split differently maybe). */
 function sameBytes(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
-  const left = Buffer.concat(a)
-  const right = Buffer.concat(b)
-  return left.equals(right)
+  const flat = (parts: readonly Uint8Array[]): Uint8Array =>
+    parts.length === 1 ? parts[0]! : Uint8Array.from(parts.flatMap((part) => [...part]))
+  const left = flat(a)
+  const right = flat(b)
+  if (left.length !== right.length) return false
+  for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return false
+  return true
 }
 
 /** What the merger reads of a Cluster: its Timecode and its blocks' relative times and durations. */
