@@ -189,6 +189,27 @@ describe('fragment merger', () => {
     expect((await ffprobeCounts(path)).packetsPerStream).toEqual(await packetsOfFragments(fragments))
   })
 
+  test('fragments split across any chunks give the same merged bytes as whole ones', () => {
+    const bytes = readFixture('kvs-getmedia', 'test_mixed_tags.mkv')
+    const merged = (chunks: readonly Uint8Array[]): string => {
+      const parser = createGetMediaParser({ mode: 'raw' })
+      const fragments = [...chunks.flatMap((chunk) => parser.push(chunk)), ...parser.end()].filter(
+        (event): event is FragmentEvent => event.type === 'fragment',
+      )
+      // The file a seekable writer ends with: data in order, then the patches over it.
+      const events = merge(fragments, { seekable: true })
+      const file = Buffer.concat(events.flatMap((event) => (event.type === 'data' ? [event.bytes] : [])))
+      for (const event of events) if (event.type === 'patch') file.set(event.bytes, event.offset)
+      return createHash('sha256').update(file).digest('hex')
+    }
+    const whole = merged([bytes])
+    for (const size of [1000, 4093, 65_536]) {
+      const chunks: Uint8Array[] = []
+      for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.slice(at, at + size))
+      expect({ size, merged: merged(chunks) }).toEqual({ size, merged: whole })
+    }
+  })
+
   test('clusters are passed through as views of the fragments’ bytes, not copies', () => {
     const fragments = fragmentsOf('output_get_media.mkv')
     const source = fragments[0]!.parts[0]!.buffer
