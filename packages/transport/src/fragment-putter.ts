@@ -35,6 +35,7 @@ export interface FragmentRetry {
   delayMs: number
 }
 
+/** Options of `createFragmentPutter`: `putFragment`'s, plus pacing and resends. */
 export type FragmentPutterOptions = PutFragmentOptions & {
   /** Least time between the starts of two requests, resends included, ms. Default 200 (5 calls/s/stream). */
   minRequestIntervalMs?: number
