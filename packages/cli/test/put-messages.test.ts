@@ -222,7 +222,7 @@ describe('kvs put messages that name the fix', () => {
     expect((await kvs(['put', 'head-source', clustersMkv, '--create', '-q'], { env })).code).toBe(0)
     const child = spawn(
       process.execPath,
-      [binPath, 'get', 'head-source', '--start', 'earliest', '--until', '8', '--json'],
+      [binPath, 'get', 'head-source', '--start', 'earliest', '--until', '8', '--json', '--raw'],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let stderr = ''

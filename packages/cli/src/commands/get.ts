@@ -249,8 +249,12 @@ export async function getCommand(context: CommandContext): Promise<number> {
       } else if (reason === undefined) throw error
     }
     result.stoppedBy = reason ?? 'end'
-    // The merged file's end: its Cues, then (a file) the patches applied once the stream is closed.
-    for (const event of merger?.end() ?? []) {
+    // The merged file's end: its Cues, then (a file) the patches applied once the stream is closed. Not on
+    // stdout once interrupted (Ctrl-C, or the reader closed it as head -c does): a pipe's reader has no use for
+    // Cues, and may be gone.
+    const readerGone = output.destroyed || (toStdout && reason === 'interrupted')
+    const endEvents = readerGone ? [] : (merger?.end() ?? [])
+    for (const event of endEvents) {
       if (event.type === 'patch') patches.push(event)
       else {
         await write(output, event.bytes)
