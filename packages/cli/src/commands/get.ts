@@ -13,7 +13,6 @@ import { type AwsSession, openAwsSession } from '../aws.ts'
 import { type CommandContext, flag, stringOption } from '../command.ts'
 import { usageError } from '../errors.ts'
 import { formatBytes, formatDuration, formatInteger, formatTime } from '../format.ts'
-import { write } from '../io.ts'
 import { parseDuration, parseStart, parseUntil, type StartPosition, type UntilCondition } from '../time.ts'
 
 /** Idle time that ends `kvs get` once an `--until` time has passed (no later fragment came). */
@@ -163,6 +162,39 @@ export async function getCommand(context: CommandContext): Promise<number> {
     lastFragmentNumber: undefined as string | undefined,
   }
   const startedAt = Date.now()
+  /**
+   * What the output actually took: counted in the write callbacks, so bytes Node had buffered when the reader
+   * closed stdout (head -c, EPIPE) do not count, and a fragment counts once its last byte was taken. The
+   * summary reports these.
+   */
+  const delivered = { fragments: 0, bytes: 0 }
+  /** A file that cannot be written (disk full…) fails the command; stdout's reader leaving is an interruption. */
+  let fileError: Error | undefined
+  const deliver = (bytes: Uint8Array, fragmentEnd: boolean): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (fileError !== undefined) {
+        reject(fileError)
+        return
+      }
+      const ok = output.write(bytes, (error) => {
+        if (error) {
+          if (!toStdout) fileError ??= error
+          return
+        }
+        delivered.bytes += bytes.byteLength
+        if (fragmentEnd) delivered.fragments++
+      })
+      if (ok || output.destroyed) resolve()
+      else {
+        const done = (): void => {
+          output.off('drain', done)
+          output.off('close', done)
+          resolve()
+        }
+        output.once('drain', done)
+        output.once('close', done)
+      }
+    })
   /** Why reading stopped when GetMedia connections kept failing for --retry-for. */
   let gaveUp: ReadStreamError | undefined
 
@@ -219,11 +251,11 @@ export async function getCommand(context: CommandContext): Promise<number> {
           merger === undefined
             ? fragment.parts
             : merger.push(fragment).flatMap((event) => (event.type === 'data' ? [event.bytes] : []))
-        for (const part of parts) {
-          await write(output, part)
-          // Counted as written: a reader that closes stdout (head -c, EPIPE) can stop kvs get inside a fragment.
-          result.bytes += part.byteLength
+        for (let i = 0; i < parts.length; i++) {
+          await deliver(parts[i]!, i === parts.length - 1)
+          result.bytes += parts[i]!.byteLength
         }
+        if (parts.length === 0) delivered.fragments++
         result.fragments++
         result.lastFragmentNumber = fragment.fragmentNumber ?? result.lastFragmentNumber
         log(
@@ -257,7 +289,7 @@ export async function getCommand(context: CommandContext): Promise<number> {
     for (const event of endEvents) {
       if (event.type === 'patch') patches.push(event)
       else {
-        await write(output, event.bytes)
+        await deliver(event.bytes, false)
         result.bytes += event.bytes.byteLength
       }
     }
@@ -267,7 +299,12 @@ export async function getCommand(context: CommandContext): Promise<number> {
     stop.abort()
     session.close()
     if (!toStdout) await new Promise<void>((resolve) => output.end(() => resolve()))
+    else await flushed(output)
   }
+  // What the output took (a reader that left early took less than was handed to it).
+  result.fragments = delivered.fragments
+  result.bytes = delivered.bytes
+  if (fileError !== undefined) throw fileError
   if (patches.length > 0) {
     const file = await open(target, 'r+')
     try {
@@ -377,4 +414,23 @@ export function fragmentLine(fragment: FragmentEvent): string {
     fragment.millisBehindNow === undefined ? '' : `  behind ${formatDuration(fragment.millisBehindNow)}`
   const incomplete = fragment.complete ? '' : '  (incomplete)'
   return `fragment ${fragment.fragmentNumber ?? '?'}  producer ${formatTime(fragment.producerTimestampMs)}  server ${formatTime(fragment.serverTimestampMs)}  ${formatInteger(fragment.byteLength)} B${behind}${incomplete}`
+}
+
+/** Resolves once `stream` has passed on what it buffered, or cannot (closed, failed). */
+function flushed(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableLength === 0) {
+      resolve()
+      return
+    }
+    const done = (): void => {
+      stream.off('drain', done)
+      stream.off('close', done)
+      stream.off('error', done)
+      resolve()
+    }
+    stream.on('drain', done)
+    stream.on('close', done)
+    stream.on('error', done)
+  })
 }
