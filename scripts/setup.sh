@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=12.4.2
 APT_PACKAGES=(ffmpeg mkvtoolnix gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav awscli python3-botocore python3-boto3
-  chromium)
+  chromium fonts-liberation)
 
 # --minimal: only pnpm and the dependencies (enough for the demo); the system tools are for the tests.
 minimal=false
