@@ -19,7 +19,7 @@ import type { AckDecoderEvent } from '@kvs-streams/acks'
 import { createAckDecoderTransform } from '@kvs-streams/acks/node'
 import { createClusterChunkerTransform } from '@kvs-streams/chunker/node'
 import { DEFAULT_CREDENTIALS, startEmulator } from '@kvs-streams/emulator'
-import { formatKvsTimestamp, readStream } from '@kvs-streams/get-media'
+import { formatKvsTimestamp, ReadStreamError, readStream } from '@kvs-streams/get-media'
 import { createKvsSigner, type KvsSigner } from '@kvs-streams/signer'
 import { createDataEndpointResolver, type DataEndpointResolver, putMedia } from '@kvs-streams/transport'
 
@@ -179,7 +179,11 @@ export async function main(
     })
     for await (const event of events) {
       if (event.type === 'reconnect') {
-        print(`reconnecting in ${event.delayMs} ms: ${String(event.cause)}`)
+        // A caught-up response ending (the service ends GetMedia once no new fragment comes for a few
+        // seconds) is no failure: readStream goes on from the continuation token.
+        if (!(ReadStreamError.is(event.cause) && event.cause.code === 'ERR_KVS_GETMEDIA_CAUGHT_UP')) {
+          print(`reconnecting in ${event.delayMs} ms: ${String(event.cause)}`)
+        }
         continue
       }
       if (event.type === 'error') {
