@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Emulator, startEmulator } from '@kvs-streams/emulator'
-import { createGetMediaParser } from '@kvs-streams/get-media/parser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { binPath, emulatorEnv, ensureBuilt, fixture, jsonLines, kvs } from './support.ts'
 
@@ -243,25 +242,16 @@ describe('kvs put messages that name the fix', () => {
     const bytes = summary.bytes as number
     expect(bytes).toBeGreaterThanOrEqual(1000)
     // How much the pipe took before the reader left depends on timing; the count must match it exactly: the
-    // fragments (GetMedia documents, as --raw writes them) that end within the bytes written.
-    const full = join(dir, 'head-full.mkv')
-    const all = await kvs(
-      ['get', 'head-source', '--start', 'earliest', '--until', '8', '--raw', '-o', full],
-      {
-        env,
-      },
-    )
-    expect(all.code).toBe(0)
-    const parser = createGetMediaParser({ mode: 'raw' })
+    // fragments (GetMedia documents, as --raw writes them, sizes from this run's own fragment lines: the
+    // service's tags make them differ by a few bytes from run to run) that end within the bytes written.
     const ends: number[] = []
     let end = 0
-    for (const event of [...parser.push(readFileSync(full)), ...parser.end()]) {
-      if (event.type !== 'fragment') continue
-      end += event.parts.reduce((sum, part) => sum + part.byteLength, 0)
+    for (const line of jsonLines(stderr)) {
+      if (line.type !== 'fragment') continue
+      end += line.bytes as number
       ends.push(end)
     }
-    expect(ends).toHaveLength(8)
-    expect(end).toBe(readFileSync(full).byteLength)
+    expect(ends.length).toBeGreaterThanOrEqual(summary.fragments as number)
     expect(summary.fragments).toBe(ends.filter((at) => at <= bytes).length)
   })
 

@@ -170,6 +170,7 @@ export async function getCommand(context: CommandContext): Promise<number> {
   const delivered = { fragments: 0, bytes: 0 }
   /** A file that cannot be written (disk full…) fails the command; stdout's reader leaving is an interruption. */
   let fileError: Error | undefined
+  let broken = false
   const deliver = (bytes: Uint8Array, fragmentEnd: boolean): Promise<void> =>
     new Promise((resolve, reject) => {
       if (fileError !== undefined) {
@@ -177,10 +178,13 @@ export async function getCommand(context: CommandContext): Promise<number> {
         return
       }
       const ok = output.write(bytes, (error) => {
+        // Counted up to the first failed write only: what follows it never reached the reader whole.
         if (error) {
+          broken = true
           if (!toStdout) fileError ??= error
           return
         }
+        if (broken) return
         delivered.bytes += bytes.byteLength
         if (fragmentEnd) delivered.fragments++
       })
