@@ -58,7 +58,8 @@ describe.concurrent('the emulator process killed -9 and restarted on the same po
           endpoint: url,
           dataEndpoint: proxy.url,
           media,
-          paceMs: 20,
+          // 9 s of feeding: room for at least 4 kills and restarts (about 2 s each on a loaded machine).
+          paceMs: 60,
           overrides: {
             ackStalenessMs: 1_000,
             connectTimeoutMs: 1_000,
