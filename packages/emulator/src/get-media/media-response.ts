@@ -81,15 +81,22 @@ export class MediaResponse {
       this.#drop()
       return false
     }
-    if (!ready && !this.#gone) {
+    // Node 22 and 24 can answer a corked write with false and then flush everything on uncork, after which the
+    // response emits no 'drain' (nothing is left to drain): wait only while bytes are still queued, and for
+    // whichever drains first, the response or its socket.
+    const socket = response.socket
+    const queued = response.writableLength > 0 || (socket !== null && socket.writableLength > 0)
+    if (!ready && queued && !this.#gone) {
       await new Promise<void>((resolve) => {
         const done = () => {
           response.off('drain', done)
+          socket?.off('drain', done)
           this.#drained = undefined
           resolve()
         }
         this.#drained = done
         response.on('drain', done)
+        socket?.on('drain', done)
       })
     }
     return !this.#gone
