@@ -22,6 +22,12 @@ export interface FragmentStartInfo {
   documentOffset: number
 }
 
+/** One item of a producer's fragment metadata: a SimpleTag's TagName and TagString. */
+export interface FragmentMetadataTag {
+  name: string
+  value: string
+}
+
 /** Metadata a fragment has once it is over: the trailing KVS tags, the producer's tags, counts. */
 export interface FragmentEndInfo {
   /** `AWS_KINESISVIDEO_FRAGMENT_NUMBER`, as in `fragment-start` (or first seen after the Cluster). */
@@ -36,6 +42,15 @@ export interface FragmentEndInfo {
    * the Cluster alike). A name seen twice keeps its last value.
    */
   tags: Record<string, string>
+  /**
+   * The producer's fragment metadata (`putKinesisVideoFragmentMetadata`, `producer.putMetadata()`), in order and
+   * with repeated names kept: the SimpleTags whose name does not start with `AWS_KINESISVIDEO_` from the Tags
+   * elements after the Cluster, and from Tags before Info and Tracks (where the AWS producers put metadata at
+   * stream start, returned in the session's first fragment). Header Tags after Tracks (an encoder's, with
+   * Targets) are in `tags` only.
+   * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/how-meta.html
+   */
+  metadata: FragmentMetadataTag[]
   /** Bytes of the fragment's document, from its EBML header to the end of the fragment. */
   byteLength: number
   /** SimpleBlocks and BlockGroups read (a laced block counts once). */

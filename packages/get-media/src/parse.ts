@@ -16,6 +16,7 @@ export type {
   FragmentEndEvent,
   FragmentEndInfo,
   FragmentEvent,
+  FragmentMetadataTag,
   FragmentStartEvent,
   FragmentStartInfo,
   FrameEvent,

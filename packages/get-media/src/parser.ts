@@ -19,7 +19,13 @@ import {
   TRACK_ENTRY_FIELD_IDS,
 } from '@kvs-streams/ebml'
 import { GetMediaParseError, type GetMediaParseErrorCode, GetMediaServiceError } from './errors.ts'
-import type { FragmentEndInfo, FragmentStartInfo, GetMediaEvent, TrackInfo } from './events.ts'
+import type {
+  FragmentEndInfo,
+  FragmentMetadataTag,
+  FragmentStartInfo,
+  GetMediaEvent,
+  TrackInfo,
+} from './events.ts'
 import { KVS_TAG_PREFIX, KvsTag } from './kvs-tags.ts'
 import { tryParseKvsTimestamp } from './kvs-timestamp.ts'
 
@@ -99,6 +105,8 @@ const TAG_NAME = ElementId.TagName as number
 const TAG_STRING = ElementId.TagString as number
 const TIMECODE_SCALE = ElementId.TimecodeScale as number
 const TRACK_ENTRY = ElementId.TrackEntry as number
+const INFO = ElementId.Info as number
+const TRACKS = ElementId.Tracks as number
 
 /** Leaves whose payload the parser reads; every other leaf (Void, CRC-32, SeekHead entries…) is skipped unread. */
 const metadataIds = new Set<number>([
@@ -173,6 +181,10 @@ class Parser implements GetMediaParser {
   #continuationToken: string | undefined
   /** Producer tags of the document (copied into the fragment-end event). */
   #tags: Record<string, string> = {}
+  /** The producer's fragment metadata of the document, in order (copied into the fragment-end event). */
+  #metadata: FragmentMetadataTag[] = []
+  /** Info or Tracks was seen: Tags before the Cluster are now header Tags, not fragment metadata. */
+  #headerSeen = false
   /** SimpleTags read in the document, against maxTags. */
   #tagCount = 0
   #timecodeScale = 1_000_000
@@ -212,6 +224,8 @@ class Parser implements GetMediaParser {
   #simpleTagDepth = 0
   /** KVS values read in the open Tags element, applied when it closes. */
   #tagsValues = new Map<string, string>()
+  /** The open Tags element holds fragment metadata: it follows the Cluster, or precedes Info and Tracks. */
+  #metadataTags = false
 
   constructor(options: GetMediaParserOptions) {
     const mode = options.mode ?? 'frames'
@@ -463,6 +477,11 @@ class Parser implements GetMediaParser {
         if (this.#documentOffset < 0) return
         this.#inTags = true
         this.#tagsValues.clear()
+        this.#metadataTags = this.#state === FragmentState.Open || !this.#headerSeen
+        return
+      case INFO:
+      case TRACKS:
+        if (depth === 1) this.#headerSeen = true
         return
       case SIMPLE_TAG:
         if (!this.#inTags) return
@@ -660,10 +679,18 @@ class Parser implements GetMediaParser {
       this.#tagsValues.set(name, value)
     } else if (this.#state === FragmentState.Done) {
       // fragment-end already reported the producer tags; tags after it (not seen in service output) are dropped.
-    } else if (name === '__proto__') {
-      Object.defineProperty(this.#tags, name, { value, enumerable: true, writable: true, configurable: true })
     } else {
-      this.#tags[name] = value
+      if (name === '__proto__') {
+        Object.defineProperty(this.#tags, name, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        })
+      } else {
+        this.#tags[name] = value
+      }
+      if (this.#metadataTags) this.#metadata.push({ name, value })
     }
   }
 
@@ -717,6 +744,8 @@ class Parser implements GetMediaParser {
     this.#millisBehindNow = undefined
     this.#continuationToken = undefined
     this.#tags = {}
+    this.#metadata = []
+    this.#headerSeen = false
     this.#tagCount = 0
     this.#timecodeScale = 1_000_000
     this.#tracks = []
@@ -788,6 +817,7 @@ class Parser implements GetMediaParser {
       millisBehindNow: this.#millisBehindNow,
       continuationToken: this.#continuationToken,
       tags: this.#tags,
+      metadata: this.#metadata,
       byteLength: end - this.#documentOffset,
       frameCount: this.#frameCount,
       complete,

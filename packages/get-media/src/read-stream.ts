@@ -603,6 +603,7 @@ class Delivery {
       millisBehindNow: undefined,
       continuationToken: undefined,
       tags: {},
+      metadata: [],
       byteLength: 0,
       frameCount: open.frames,
       complete: false,

@@ -64,6 +64,7 @@ describe('real GetMedia captures', () => {
       millisBehindNow: 7336747,
       continuationToken: '91343852333181432392682062609776234230823574155',
       tags: {},
+      metadata: [],
       byteLength: 150022,
       frameCount: 59,
       complete: true,
@@ -95,6 +96,29 @@ describe('real GetMedia captures', () => {
       complete: true,
       millisBehindNow: 910,
     })
+  })
+
+  test('test_mixed_tags.mkv: fragment metadata is the Tags before Info and after the Cluster, in order, repeats kept (10, then 5 per fragment)', () => {
+    // mkvinfo -v of each document: document 1 has testTag_0…4 before Info and again after the Cluster; the
+    // others only after it. The parser library's FragmentMetadataVisitorTest counts 10, then 5.
+    const five = [0, 1, 2, 3, 4].map((i) => ({ name: `testTag_${i}`, value: `testTag_${i}_Value` }))
+    const ends = parseOk([readFixture('kvs-getmedia', 'test_mixed_tags.mkv')]).filter(
+      (event) => event.type === 'fragment-end',
+    )
+    expect(ends.map((event) => event.metadata)).toEqual([[...five, ...five], ...Array(9).fill(five)])
+    // The record keeps one value per name.
+    expect(ends.every((event) => Object.keys(event.tags).length === 5)).toBe(true)
+  })
+
+  test("output_get_media.mkv: the producer's header Tags after Tracks are in tags, not in fragment metadata", () => {
+    const ends = parseOk([readFixture('kvs-getmedia', 'output_get_media.mkv')]).filter(
+      (event) => event.type === 'fragment-end',
+    )
+    expect(ends).toHaveLength(expectedCaptures['output_get_media.mkv']!.length)
+    for (const end of ends) {
+      expect(end.tags).toMatchObject({ COMPATIBLE_BRANDS: expect.any(String) })
+      expect(end.metadata).toEqual([])
+    }
   })
 
   test('cluster timecodes that go backwards between fragments are reported as written', () => {
@@ -243,6 +267,7 @@ describe('real GetMedia captures', () => {
           testTag_3: 'testTag_3_Value',
           testTag_4: 'testTag_4_Value',
         },
+        metadata: [0, 1, 2, 3, 4].map((i) => ({ name: `testTag_${i}`, value: `testTag_${i}_Value` })),
         byteLength: 426,
         frameCount: 0,
         complete: false,
