@@ -95,5 +95,72 @@ export class ProducerError extends Error {
   }
 }
 
+const metadataBrand = Symbol.for('kvs-streams.producer-metadata-error')
+
+/** Stable error codes of `FragmentMetadataError`: why `producer.putMetadata()` refused a tag. */
+export type FragmentMetadataErrorCode =
+  /** The fragment would carry more than 10 tags (persistent ones included): KVS answers ErrorId 4009. */
+  | 'ERR_KVS_PRODUCER_METADATA_TOO_MANY'
+  /** The name is the empty string (PIC's `STATUS_MKV_INVALID_TAG_NAME_LENGTH`). */
+  | 'ERR_KVS_PRODUCER_METADATA_NAME_EMPTY'
+  /** The name has more than 128 bytes in UTF-8: KVS answers ErrorId 4009. */
+  | 'ERR_KVS_PRODUCER_METADATA_NAME_TOO_LONG'
+  /** The value has more than 256 bytes in UTF-8: KVS answers ErrorId 4009. */
+  | 'ERR_KVS_PRODUCER_METADATA_VALUE_TOO_LONG'
+  /** The name starts with `AWS` (case-sensitive), reserved for the service's own tags: ErrorId 4009. */
+  | 'ERR_KVS_PRODUCER_METADATA_NAME_RESERVED'
+  /** The input has ended (or the producer stopped): no fragment is left to carry the tag. */
+  | 'ERR_KVS_PRODUCER_METADATA_INPUT_ENDED'
+
+/** What a `FragmentMetadataError` is constructed with. */
+export interface FragmentMetadataErrorOptions {
+  cause?: unknown
+  /** The tag name refused. */
+  tagName: string
+  /** The ErrorId the service would answer had the tag been sent (4009), when it is a service limit. */
+  errorId?: number | undefined
+  /** The limit broken: tags per fragment, or bytes of the name or value. */
+  limit?: number | undefined
+  /** What the tag came to against `limit`: the count with it, or its byte length. */
+  actual?: number | undefined
+}
+
+/**
+ * Thrown by `producer.putMetadata()` for a tag the service would refuse (ErrorId 4009, before anything is sent)
+ * or that could no longer be sent. The producer is not affected: the call changed nothing, and what was put
+ * before still goes out. Branch on `code`.
+ * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/how-meta.html#how-meta-limits
+ */
+export class FragmentMetadataError extends Error {
+  override name = 'FragmentMetadataError'
+  readonly code: FragmentMetadataErrorCode
+  readonly tagName: string
+  readonly errorId: number | undefined
+  readonly limit: number | undefined
+  readonly actual: number | undefined
+
+  constructor(code: FragmentMetadataErrorCode, message: string, options: FragmentMetadataErrorOptions) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause })
+    this.code = code
+    this.tagName = options.tagName
+    this.errorId = options.errorId
+    this.limit = options.limit
+    this.actual = options.actual
+  }
+
+  get [metadataBrand](): FragmentMetadataErrorCode {
+    return this.code
+  }
+
+  /** True for any `FragmentMetadataError`, also across duplicate installs of this package. */
+  static is(value: unknown): value is FragmentMetadataError {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as Record<symbol, unknown>)[metadataBrand] === 'string'
+    )
+  }
+}
+
 /** The `TypeError` thrown for a bad option: one helper and message pattern across kvs-streams. */
 export { invalidOption } from '@kvs-streams/ebml'

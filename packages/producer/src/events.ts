@@ -1,5 +1,6 @@
 import type { Ack } from '@kvs-streams/acks'
 import type { Violation } from '@kvs-streams/chunker'
+import type { FragmentMetadataTag } from './fragment-metadata.ts'
 import type { ProducerStats } from './stats.ts'
 
 /**
@@ -16,8 +17,11 @@ export interface FragmentRef {
   timecode: number
   /** Producer timestamp the service records, epoch ms: what reconciliation matches on. */
   producerTimestampMs: number
+  /** Bytes sent for it: the Cluster, the Tags after it in the input, and the metadata Tags the producer added. */
   byteLength: number
   durationMs: number
+  /** The metadata `putMetadata()` attached to it (one-shot and persistent tags, in the order sent), if any. */
+  metadata?: readonly FragmentMetadataTag[]
 }
 
 /** Why a fragment was not stored. */

@@ -1,6 +1,13 @@
 export { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './backoff.ts'
 export { END_OF_FRAGMENT_TAG, END_OF_FRAGMENT_TAGS } from './end-of-fragment.ts'
-export { ProducerError, type ProducerErrorCode, type ProducerErrorOptions } from './errors.ts'
+export {
+  FragmentMetadataError,
+  type FragmentMetadataErrorCode,
+  type FragmentMetadataErrorOptions,
+  ProducerError,
+  type ProducerErrorCode,
+  type ProducerErrorOptions,
+} from './errors.ts'
 export type {
   AckReceivedEvent,
   FragmentAcknowledgedEvent,
@@ -19,6 +26,12 @@ export type {
   ViolationFoundEvent,
 } from './events.ts'
 export { PRODUCER_EVENT_TYPES } from './events.ts'
+export {
+  checkFragmentMetadata,
+  FRAGMENT_METADATA_LIMITS,
+  type FragmentMetadataTag,
+  type PutMetadataOptions,
+} from './fragment-metadata.ts'
 export {
   DEFAULT_ACK_STALENESS_MS,
   DEFAULT_CALL_TIMEOUT_MS,

@@ -15,16 +15,18 @@ import { classifyFailure, classifyReconcileFailure, decideErrorAck } from './cla
 import { type ControlPlane, createControlPlane } from './control-plane.ts'
 import { delay, withDeadline } from './deadline.ts'
 import { END_OF_FRAGMENT_TAGS } from './end-of-fragment.ts'
-import { ProducerError } from './errors.ts'
+import { FragmentMetadataError, ProducerError } from './errors.ts'
 import { DEFAULT_MAX_QUEUED_EVENTS, EventQueue } from './event-queue.ts'
 import type {
   FragmentAcknowledgedEvent,
+  FragmentRef,
   ProducerEvent,
   ProducerEventMap,
   ProducerState,
   SkippedFragment,
   StateChangeEvent,
 } from './events.ts'
+import { FragmentMetadataQueue, type PutMetadataOptions } from './fragment-metadata.ts'
 import { type ProducerOptions, type ResolvedProducerOptions, resolveOptions } from './options.ts'
 import { EARLIEST_ABSOLUTE_TIMESTAMP_MS, MAX_FUTURE_TIMESTAMP_MS } from './producer-start.ts'
 import { listFragmentsLister, matchStored, rangeOf, type StoredFragmentLister } from './reconcile.ts'
@@ -70,6 +72,24 @@ export interface Producer extends EventEmitter<ProducerEventMap> {
   close(): Promise<ProducerStats>
   /** Stops at once: the session is destroyed, unacknowledged fragments are abandoned, `close()` rejects. */
   abort(reason?: unknown): void
+  /**
+   * Adds a name/value tag (fragment metadata, as PIC's `putKinesisVideoFragmentMetadata`) to the current
+   * fragment: the next one the input completes, i.e. the fragment whose Cluster is being written, or the next
+   * one between fragments. It is written as a Tags element right after that fragment's Cluster, where the
+   * service attributes it to that fragment, travels with the fragment (a resend carries it, in any session), and
+   * GetMedia returns it after the Cluster. With `persistent: true` the tag also goes with every later fragment,
+   * until a persistent tag of the same name replaces it or an empty `value` removes it. One-shot names may
+   * repeat.
+   *
+   * The service's limits are checked here, so a refused tag is never sent: at most 10 tags per fragment
+   * (persistent ones included), a name of 1 to 128 UTF-8 bytes not starting with `AWS`, a value of at most 256
+   * bytes. A tag breaking them throws `FragmentMetadataError` and changes nothing; so does a call after the input
+   * ended.
+   * @throws {FragmentMetadataError} for a tag the service would refuse (ErrorId 4009), or after the input ended
+   * @throws {TypeError} for a name, value or option of the wrong type
+   * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/how-meta.html
+   */
+  putMetadata(name: string, value: string, options?: PutMetadataOptions): void
 }
 
 /**
@@ -105,6 +125,8 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   // Input side.
   /** The header of the input's current Segment: fragments keep the one they were cut under. */
   #header: SessionHeader | undefined
+  /** Metadata for the next fragment the chunker completes, and the persistent tags for those after it. */
+  readonly #metadata = new FragmentMetadataQueue()
   /** Fragment indexes the chunker reported a non-retriable violation for (`onViolation: 'skip'`). */
   readonly #violations = new Map<number, Violation>()
   /** No more input: the writable ended (or was destroyed, or the input was invalid). */
@@ -300,6 +322,17 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     this.#fail(new ProducerError('ERR_KVS_PRODUCER_ABORTED', 'The producer was aborted', { cause: reason }))
   }
 
+  putMetadata(name: string, value: string, options?: PutMetadataOptions): void {
+    if (this.#inputEnded || this.#stopped || this.writable.writableEnded) {
+      throw new FragmentMetadataError(
+        'ERR_KVS_PRODUCER_METADATA_INPUT_ENDED',
+        `Tag ${JSON.stringify(String(name))} was put after the input ended: no fragment is left to carry it`,
+        { tagName: String(name) },
+      )
+    }
+    this.#metadata.put(name, value, options)
+  }
+
   get #stopped(): boolean {
     return this.#fatal !== undefined || this.#finished
   }
@@ -448,12 +481,15 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       return
     }
     this.#accepted++
-    const ref = {
+    // The fragment's metadata follows its Cluster (and any Tags the input had there): it travels with it.
+    const metadata = this.#metadata.take()
+    const ref: FragmentRef = {
       index: event.index,
       timecode: event.timecode,
       producerTimestampMs,
-      byteLength: event.byteLength,
+      byteLength: event.byteLength + (metadata?.bytes.length ?? 0),
       durationMs: event.durationMs,
+      ...(metadata === undefined ? {} : { metadata: metadata.tags }),
     }
     const violation = this.#violations.get(event.index)
     if (violation !== undefined) {
@@ -472,7 +508,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     const fragment: BufferedFragment = {
       ref,
       header,
-      bytes: event.parts,
+      bytes: metadata === undefined ? event.parts : [...event.parts, metadata.bytes],
       startMs: event.startMs,
       endMs: event.endMs,
       acceptedAt: this.#options.clock(),
