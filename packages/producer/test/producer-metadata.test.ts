@@ -101,6 +101,8 @@ describe('producer.putMetadata', () => {
     const producer = await producerFor(emulator, 'metadata')
     const events = record(producer)
     const media = makeSource({ fragments: 6, seed: 3 })
+    const longestName = `${'€'.repeat(42)}nn`
+    const longestValue = '😀'.repeat(64)
 
     // Before any input: the first fragment's.
     producer.putMetadata('camera', 'front', { persistent: true })
@@ -113,6 +115,8 @@ describe('producer.putMetadata', () => {
       }
       if (index === 2) producer.putMetadata('camera', 'back', { persistent: true })
       if (index === 3) producer.putMetadata('camera', '', { persistent: true })
+      // The largest name and value the service takes: 128 and 256 bytes in UTF-8.
+      if (index === 4) producer.putMetadata(longestName, longestValue)
       if (index === 5) {
         producer.putMetadata('empty', '')
         producer.putMetadata('unicode', 'ü€😀')
@@ -129,7 +133,7 @@ describe('producer.putMetadata', () => {
       [tag('camera', 'front'), tag('motion', 'yes'), tag('motion', 'again')],
       [tag('camera', 'back')],
       [],
-      [],
+      [tag(longestName, longestValue)],
       [tag('empty', ''), tag('unicode', 'ü€😀')],
     ]
     // What the producer reports, what the emulator stored, and what GetMedia returns agree.
@@ -137,7 +141,7 @@ describe('producer.putMetadata', () => {
     expect(acknowledged.map((event) => event.fragment.metadata ?? [])).toEqual(expected)
     expect(
       acknowledged.filter((event) => event.fragment.metadata === undefined).map((e) => e.fragment.index),
-    ).toEqual([3, 4])
+    ).toEqual([3])
     expect(storedMetadata(emulator, 'metadata')).toEqual(expected)
     const fragments = await readBack(emulator, 'metadata')
     expect(metadataBySource(fragments, media)).toEqual(expected)
