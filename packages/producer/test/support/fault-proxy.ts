@@ -102,7 +102,10 @@ export class FaultProxy {
     const fault = (): void => {
       if (faulted || client.destroyed) return
       faulted = true
-      budget = Number.POSITIVE_INFINITY
+      // Nothing more is forwarded upstream either way (until the RST, or ever for a stall): bytes the client
+      // writes after the cut must be lost with the connection, never passed on after a gap (that is not a
+      // fault TCP can make: it corrupts the body, which the emulator rightly refuses with ERROR 4006).
+      budget = 0
       if (stall) {
         this.counts.stalls++
         stalled = true
@@ -118,6 +121,7 @@ export class FaultProxy {
       if (deadlineMs !== undefined && faultTimer === undefined && !faulted) {
         faultTimer = setTimeout(fault, deadlineMs)
       }
+      if (faulted) return
       if (chunk.length < budget) {
         budget -= chunk.length
         upstream.write(chunk)
