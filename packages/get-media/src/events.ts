@@ -24,7 +24,9 @@ export interface FragmentStartInfo {
 
 /** One item of a producer's fragment metadata: a SimpleTag's TagName and TagString. */
 export interface FragmentMetadataTag {
+  /** TagName. */
   name: string
+  /** TagString. */
   value: string
 }
 

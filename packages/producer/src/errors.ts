@@ -134,9 +134,13 @@ export interface FragmentMetadataErrorOptions {
 export class FragmentMetadataError extends Error {
   override name = 'FragmentMetadataError'
   readonly code: FragmentMetadataErrorCode
+  /** The tag name refused. */
   readonly tagName: string
+  /** 4009 for the service's limits (what KVS would have answered); undefined otherwise. */
   readonly errorId: number | undefined
+  /** The limit broken (tags per fragment, or bytes), when there is one. */
   readonly limit: number | undefined
+  /** The count or byte length measured against `limit`. */
   readonly actual: number | undefined
 
   constructor(code: FragmentMetadataErrorCode, message: string, options: FragmentMetadataErrorOptions) {

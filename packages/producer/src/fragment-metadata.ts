@@ -3,7 +3,9 @@ import { FragmentMetadataError, invalidOption } from './errors.ts'
 
 /** One item of fragment metadata: an MKV SimpleTag (TagName + TagString). */
 export interface FragmentMetadataTag {
+  /** TagName: 1 to 128 bytes in UTF-8, not starting with `AWS`. */
   readonly name: string
+  /** TagString: at most 256 bytes in UTF-8, possibly empty. */
   readonly value: string
 }
 
