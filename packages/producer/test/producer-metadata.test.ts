@@ -96,80 +96,83 @@ function refusal(put: () => void): FragmentMetadataError {
 }
 
 describe('producer.putMetadata', () => {
-  test('one-shot and persistent tags round-trip through the emulator: stored with their fragment, returned by GetMedia after its Cluster', async () => {
-    const emulator = await testEmulator()
-    const producer = await producerFor(emulator, 'metadata')
-    const events = record(producer)
-    const media = makeSource({ fragments: 6, seed: 3 })
-    const longestName = `${'€'.repeat(42)}nn`
-    const longestValue = '😀'.repeat(64)
+  test.each([true, false])(
+    'one-shot and persistent tags round-trip through the emulator: stored with their fragment, returned by GetMedia after its Cluster (endOfFragmentTags %s)',
+    async (endOfFragmentTags) => {
+      const emulator = await testEmulator()
+      const producer = await producerFor(emulator, 'metadata', { endOfFragmentTags })
+      const events = record(producer)
+      const media = makeSource({ fragments: 6, seed: 3 })
+      const longestName = `${'€'.repeat(42)}nn`
+      const longestValue = '😀'.repeat(64)
 
-    // Before any input: the first fragment's.
-    producer.putMetadata('camera', 'front', { persistent: true })
-    producer.putMetadata('note', 'first')
-    await feedWith(producer, media, (index) => {
-      if (index === 0) producer.putMetadata('index', '0')
-      if (index === 1) {
-        producer.putMetadata('motion', 'yes')
-        producer.putMetadata('motion', 'again')
-      }
-      if (index === 2) producer.putMetadata('camera', 'back', { persistent: true })
-      if (index === 3) producer.putMetadata('camera', '', { persistent: true })
-      // The largest name and value the service takes: 128 and 256 bytes in UTF-8.
-      if (index === 4) producer.putMetadata(longestName, longestValue)
-      if (index === 5) {
-        producer.putMetadata('empty', '')
-        producer.putMetadata('unicode', 'ü€😀')
-      }
-    })
-    const stats = await producer.close()
-    expect(() => producer.putMetadata('late', 'x')).toThrow(FragmentMetadataError)
-    expect(refusal(() => producer.putMetadata('late', 'x')).code).toBe(
-      'ERR_KVS_PRODUCER_METADATA_INPUT_ENDED',
-    )
-
-    const expected = [
-      [tag('camera', 'front'), tag('note', 'first'), tag('index', '0')],
-      [tag('camera', 'front'), tag('motion', 'yes'), tag('motion', 'again')],
-      [tag('camera', 'back')],
-      [],
-      [tag(longestName, longestValue)],
-      [tag('empty', ''), tag('unicode', 'ü€😀')],
-    ]
-    // What the producer reports, what the emulator stored, and what GetMedia returns agree.
-    const acknowledged = ofType(events, 'fragment-acknowledged')
-    expect(acknowledged.map((event) => event.fragment.metadata ?? [])).toEqual(expected)
-    expect(
-      acknowledged.filter((event) => event.fragment.metadata === undefined).map((e) => e.fragment.index),
-    ).toEqual([3])
-    expect(storedMetadata(emulator, 'metadata')).toEqual(expected)
-    const fragments = await readBack(emulator, 'metadata')
-    expect(metadataBySource(fragments, media)).toEqual(expected)
-    // In each GetMedia chunk the producer's tags are the only ones besides the service's own.
-    for (const [index, fragment] of fragments.entries()) {
-      expect(Object.keys(fragment.tags).sort()).toEqual(
-        [...new Set(expected[index]!.map((t) => t.name))].sort(),
+      // Before any input: the first fragment's.
+      producer.putMetadata('camera', 'front', { persistent: true })
+      producer.putMetadata('note', 'first')
+      await feedWith(producer, media, (index) => {
+        if (index === 0) producer.putMetadata('index', '0')
+        if (index === 1) {
+          producer.putMetadata('motion', 'yes')
+          producer.putMetadata('motion', 'again')
+        }
+        if (index === 2) producer.putMetadata('camera', 'back', { persistent: true })
+        if (index === 3) producer.putMetadata('camera', '', { persistent: true })
+        // The largest name and value the service takes: 128 and 256 bytes in UTF-8.
+        if (index === 4) producer.putMetadata(longestName, longestValue)
+        if (index === 5) {
+          producer.putMetadata('empty', '')
+          producer.putMetadata('unicode', 'ü€😀')
+        }
+      })
+      const stats = await producer.close()
+      expect(() => producer.putMetadata('late', 'x')).toThrow(FragmentMetadataError)
+      expect(refusal(() => producer.putMetadata('late', 'x')).code).toBe(
+        'ERR_KVS_PRODUCER_METADATA_INPUT_ENDED',
       )
-    }
-    // mkvinfo reads the GetMedia chunk of fragment 1 with the producer's tags after its Cluster.
-    expect(hasTool('mkvinfo'), 'mkvinfo (mkvtoolnix) is needed: scripts/setup.sh installs it').toBe(true)
-    const directory = await mkdtemp(join(tmpdir(), 'kvs-metadata-'))
-    onTestFinished(() => rm(directory, { recursive: true, force: true }))
-    const path = join(directory, 'fragment-1.mkv')
-    await writeFile(path, concatBytes(fragments[1]!.parts))
-    const mkvinfo = await run('mkvinfo', ['--ui-language', 'en_US', '-v', path])
-    expect(mkvinfo.code).toBe(0)
-    expect(mkvinfo.stdout).not.toMatch(/Error|Warning|Resync/i)
-    const afterCluster = mkvinfo.stdout.slice(mkvinfo.stdout.indexOf('|+ Cluster'))
-    const pairs = [...afterCluster.matchAll(/\+ Name: (.*)\n.*\+ String: (.*)\n/g)]
-      .map(([, name, value]) => tag(name!, value!))
-      .filter(({ name }) => !name.startsWith('AWS_KINESISVIDEO_'))
-    expect(pairs).toEqual(expected[1])
 
-    expect(ofType(events, 'ack').filter((event) => event.ack.eventType === 'ERROR')).toEqual([])
-    expect(stats.fragments).toMatchObject({ accepted: 6, acknowledged: 6, skipped: 0 })
-    expectExactlyOnce(await storedClusterHashes(emulator, 'metadata'), media)
-  })
+      const expected = [
+        [tag('camera', 'front'), tag('note', 'first'), tag('index', '0')],
+        [tag('camera', 'front'), tag('motion', 'yes'), tag('motion', 'again')],
+        [tag('camera', 'back')],
+        [],
+        [tag(longestName, longestValue)],
+        [tag('empty', ''), tag('unicode', 'ü€😀')],
+      ]
+      // What the producer reports, what the emulator stored, and what GetMedia returns agree.
+      const acknowledged = ofType(events, 'fragment-acknowledged')
+      expect(acknowledged.map((event) => event.fragment.metadata ?? [])).toEqual(expected)
+      expect(
+        acknowledged.filter((event) => event.fragment.metadata === undefined).map((e) => e.fragment.index),
+      ).toEqual([3])
+      expect(storedMetadata(emulator, 'metadata')).toEqual(expected)
+      const fragments = await readBack(emulator, 'metadata')
+      expect(metadataBySource(fragments, media)).toEqual(expected)
+      // In each GetMedia chunk the producer's tags are the only ones besides the service's own.
+      for (const [index, fragment] of fragments.entries()) {
+        expect(Object.keys(fragment.tags).sort()).toEqual(
+          [...new Set(expected[index]!.map((t) => t.name))].sort(),
+        )
+      }
+      // mkvinfo reads the GetMedia chunk of fragment 1 with the producer's tags after its Cluster.
+      expect(hasTool('mkvinfo'), 'mkvinfo (mkvtoolnix) is needed: scripts/setup.sh installs it').toBe(true)
+      const directory = await mkdtemp(join(tmpdir(), 'kvs-metadata-'))
+      onTestFinished(() => rm(directory, { recursive: true, force: true }))
+      const path = join(directory, 'fragment-1.mkv')
+      await writeFile(path, concatBytes(fragments[1]!.parts))
+      const mkvinfo = await run('mkvinfo', ['--ui-language', 'en_US', '-v', path])
+      expect(mkvinfo.code).toBe(0)
+      expect(mkvinfo.stdout).not.toMatch(/Error|Warning|Resync/i)
+      const afterCluster = mkvinfo.stdout.slice(mkvinfo.stdout.indexOf('|+ Cluster'))
+      const pairs = [...afterCluster.matchAll(/\+ Name: (.*)\n.*\+ String: (.*)\n/g)]
+        .map(([, name, value]) => tag(name!, value!))
+        .filter(({ name }) => !name.startsWith('AWS_KINESISVIDEO_'))
+      expect(pairs).toEqual(expected[1])
+
+      expect(ofType(events, 'ack').filter((event) => event.ack.eventType === 'ERROR')).toEqual([])
+      expect(stats.fragments).toMatchObject({ accepted: 6, acknowledged: 6, skipped: 0 })
+      expectExactlyOnce(await storedClusterHashes(emulator, 'metadata'), media)
+    },
+  )
 
   test('a fragment resent after dropped connections and a retriable ERROR carries its own tags; persistent tags continue in every new session', async () => {
     const emulator = await testEmulator({
