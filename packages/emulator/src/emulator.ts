@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
+import { archivedMediaRoutes } from './archived-media/routes.ts'
 import type { EmulatorContext, LiveConnection, StreamRuntime } from './context.ts'
 import { EmulatorError, ServiceError } from './errors.ts'
 import { writeRawError } from './http/aws-response.ts'
@@ -103,6 +104,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   router.add(controlPlaneRoutes(context))
   router.add(putMediaRoutes(context))
   router.add(getMediaRoutes(context))
+  router.add(archivedMediaRoutes(context))
 
   const serverOptions = {
     // PutMedia and GetMedia bodies are endless streams: no total request deadline. JSON bodies have their own

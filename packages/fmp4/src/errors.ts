@@ -14,6 +14,8 @@ export type Fmp4ErrorCode =
   | 'ERR_KVS_FMP4_TRACKS_CHANGED'
   /** A fragment holds more frame bytes than `maxFragmentBytes`. */
   | 'ERR_KVS_FMP4_FRAGMENT_TOO_LARGE'
+  /** A block shorter than its header, or before its Cluster's Timecode. */
+  | 'ERR_KVS_FMP4_INVALID_MKV'
   /** A laced block whose lacing header does not fit its payload. */
   | 'ERR_KVS_FMP4_INVALID_LACING'
   /** A frame earlier than the time origin, so its decode time would be negative. */
@@ -34,8 +36,8 @@ export interface Fmp4ErrorOptions {
 
 /**
  * Raised by this package: a track it cannot write (codec, CodecPrivate), a fragment over the memory limit,
- * a bad lacing header, a timestamp before the time origin. Errors of the Matroska parser underneath
- * (`GetMediaParseError`, `EbmlError`) are passed through as they are.
+ * a bad block or lacing header, a timestamp before the time origin. Errors of the EBML reader underneath
+ * (`EbmlError`: corrupt or truncated input) are passed through as they are.
  */
 export class Fmp4Error extends Error {
   override name = 'Fmp4Error'

@@ -1,4 +1,3 @@
-import type { GetMediaErrorEvent } from '@kvs-streams/get-media/parser'
 import type { Mp4Track } from './track.ts'
 
 /**
@@ -52,4 +51,4 @@ export interface MediaSegmentEvent {
 }
 
 /** Events of the segmenter: `init-segment` when tracks appear or change, then `media-segment` per fragment. */
-export type Fmp4Event = InitSegmentEvent | MediaSegmentEvent | GetMediaErrorEvent
+export type Fmp4Event = InitSegmentEvent | MediaSegmentEvent

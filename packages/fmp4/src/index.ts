@@ -7,7 +7,7 @@ export { writeInitSegment } from './init-segment.ts'
 export { splitLacedFrames } from './lacing.ts'
 export { type MediaSegmentBytes, writeMediaSegment } from './media-segment.ts'
 export { writeMp4File } from './mp4-file.ts'
-export { type MkvFragment, readMkvFragment } from './read-fragment.ts'
+export { type MkvFragment, readMkvFragment, readMkvFragments } from './read-fragment.ts'
 export {
   buildTrackRun,
   type Mp4Frame,

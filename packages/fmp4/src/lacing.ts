@@ -3,7 +3,7 @@ import { Fmp4Error } from './errors.ts'
 
 /**
  * The frames of a laced block, as views of `data` (the block payload from its lacing header on, as the
- * GetMedia parser delivers a laced block). Throws `ERR_KVS_FMP4_INVALID_LACING` when the sizes do not fit.
+ * Matroska reader delivers a laced block). Throws `ERR_KVS_FMP4_INVALID_LACING` when the sizes do not fit.
  * @see https://www.rfc-editor.org/rfc/rfc9559#section-10.3 (Block lacing)
  */
 export function splitLacedFrames(data: Uint8Array, lacing: Lacing, trackNumber: number): Uint8Array[] {

@@ -1,55 +1,73 @@
 import type { TrackEntryInfo } from '@kvs-streams/ebml'
-import {
-  createGetMediaParser,
-  type FragmentStartEvent,
-  type GetMediaEvent,
-} from '@kvs-streams/get-media/parser'
 import { Fmp4Error } from './errors.ts'
+import { type KvsFragmentTags, MkvReader, type MkvReaderEvent } from './mkv-reader.ts'
 import type { Mp4Frame } from './samples.ts'
 import { appendFrames } from './segmenter.ts'
 import { type Mp4Track, mp4TrackOf } from './track.ts'
 
-/** One Matroska fragment read whole: its tracks and its frames per track. */
+/** One Matroska fragment (Cluster) read whole: its tracks and its frames per track. */
 export interface MkvFragment {
   /** The TrackEntries of the fragment's document. */
   tracks: TrackEntryInfo[]
+  /** Nanoseconds per timecode tick (Info/TimecodeScale). */
+  timecodeScale: number
   /** Frames per track number in block order (laced blocks split into their frames), as views of the input. */
   frames: Map<number, Mp4Frame[]>
-  /** What the parser knew at the Cluster: KVS tags of a GetMedia document, TimecodeScale. */
-  start: Omit<FragmentStartEvent, 'type'>
+  /** The `AWS_KINESISVIDEO_*` tags before the Cluster, when the bytes are a GetMedia document. */
+  tags: KvsFragmentTags
 }
 
 /**
- * Reads one fragment held in memory, e.g. a stored KVS fragment's MKV header and Cluster, into frames per
- * track for {@link buildTrackRun}. Only the first fragment of the input is read. Throws the parser's errors,
- * `ERR_KVS_FMP4_NO_TRACK` when the bytes hold no Cluster, and for laced blocks of tracks this package
- * cannot describe, `ERR_KVS_FMP4_UNSUPPORTED_CODEC`.
+ * Reads every Cluster of bytes held in memory (a GetMedia body, an MKV file) into one {@link MkvFragment}
+ * each, in order. Errors as {@link readMkvFragment}.
  */
-export function readMkvFragment(parts: readonly Uint8Array[]): MkvFragment {
-  const parser = createGetMediaParser()
-  const events: GetMediaEvent[] = []
-  for (const part of parts) for (const event of parser.push(part)) events.push(event)
-  for (const event of parser.end()) events.push(event)
-  let start: FragmentStartEvent | undefined
-  const frames = new Map<number, Mp4Frame[]>()
+export function readMkvFragments(
+  parts: readonly Uint8Array[],
+  options: { maxFragmentBytes?: number } = {},
+): MkvFragment[] {
+  return readClusters(parts, options.maxFragmentBytes ?? 64 * 1024 * 1024, Number.POSITIVE_INFINITY)
+}
+
+/**
+ * Reads the first Cluster of bytes held in memory (a stored KVS fragment's MKV header and Cluster, one GetMedia
+ * document) into frames per track, for {@link buildTrackRun}. Throws `ERR_KVS_FMP4_NO_TRACK` when the bytes
+ * hold no Cluster, `EbmlError` for corrupt Matroska, and for a laced block of a track this package cannot
+ * describe, that track's `mp4TrackOf` error.
+ */
+export function readMkvFragment(
+  parts: readonly Uint8Array[],
+  options: { maxFragmentBytes?: number } = {},
+): MkvFragment {
+  const fragment = readClusters(parts, options.maxFragmentBytes ?? 64 * 1024 * 1024, 1)[0]
+  if (fragment === undefined)
+    throw new Fmp4Error('ERR_KVS_FMP4_NO_TRACK', 'the bytes hold no Matroska Cluster')
+  return fragment
+}
+
+function readClusters(parts: readonly Uint8Array[], max: number, limit: number): MkvFragment[] {
+  const reader = new MkvReader({ maxBlockBytes: max, maxElementBytes: Math.min(max, 16 * 1024 * 1024) })
+  const events: MkvReaderEvent[] = []
+  for (const part of parts) for (const event of reader.push(part)) events.push(event)
+  for (const event of reader.end()) events.push(event)
+  const fragments: MkvFragment[] = []
+  let fragment: MkvFragment | undefined
   const described = new Map<number, Mp4Track>()
   for (const event of events) {
-    if (event.type === 'fragment-start') {
-      if (start !== undefined) break
-      start = event
-      for (const track of event.tracks) frames.set(track.number, [])
-    } else if (event.type === 'frame' && start !== undefined) {
-      const list = frames.get(event.track)
+    if (event.type === 'cluster-start') {
+      if (fragments.length === limit) break
+      const { type: _type, tracks, timecodeScale, ...tags } = event
+      fragment = { tracks, timecodeScale, tags, frames: new Map(tracks.map((track) => [track.number, []])) }
+      fragments.push(fragment)
+    } else if (event.type === 'frame' && fragment !== undefined) {
+      const list = fragment.frames.get(event.track)
       if (list === undefined) continue
       let track = described.get(event.track)
       if (track === undefined && event.lacing !== 'none') {
-        track = mp4TrackOf(start.tracks.find((entry) => entry.number === event.track)!)
+        track = mp4TrackOf(fragment.tracks.find((entry) => entry.number === event.track)!)
         described.set(event.track, track)
       }
       appendFrames(list, event, track)
-    } else if (event.type === 'fragment-end' && start !== undefined) break
+    } else if (event.type === 'cluster-end') fragment = undefined
   }
-  if (start === undefined) throw new Fmp4Error('ERR_KVS_FMP4_NO_TRACK', 'the bytes hold no Matroska Cluster')
-  const { type: _type, ...info } = start
-  return { tracks: start.tracks, frames, start: info }
+  return fragments
 }

@@ -1,16 +1,10 @@
 import { invalidOption, positiveIntegerOption, type TrackEntryInfo } from '@kvs-streams/ebml'
-import {
-  createGetMediaParser,
-  type FragmentStartEvent,
-  type FrameEvent,
-  type GetMediaEvent,
-  type GetMediaParser,
-} from '@kvs-streams/get-media/parser'
 import { Fmp4Error } from './errors.ts'
 import type { Fmp4Event, MediaSegmentRun } from './events.ts'
 import { writeInitSegment } from './init-segment.ts'
 import { splitLacedFrames } from './lacing.ts'
 import { writeMediaSegment } from './media-segment.ts'
+import { type BlockFrameEvent, type ClusterStartEvent, MkvReader, type MkvReaderEvent } from './mkv-reader.ts'
 import { buildTrackRun, type Mp4Frame, type TrackRun } from './samples.ts'
 import { type Mp4Track, mp4MimeType, mp4TrackOf } from './track.ts'
 
@@ -38,19 +32,11 @@ export interface Fmp4SegmenterOptions {
    */
   onTracksChange?: TracksChangePolicy
   /**
-   * Most frame bytes held for one fragment (its frames wait for the fragment's end). A larger fragment fails
-   * with `ERR_KVS_FMP4_FRAGMENT_TOO_LARGE` as soon as it goes over. Default 64 MiB (KVS fragments are at
-   * most 50 MB).
+   * Most frame bytes held for one fragment (its frames wait for the fragment's end), and the largest block.
+   * A larger fragment fails with `ERR_KVS_FMP4_FRAGMENT_TOO_LARGE` as soon as it goes over. Default 64 MiB
+   * (KVS fragments are at most 50 MB).
    */
   maxFragmentBytes?: number
-  /**
-   * Also start a new media segment at every key frame of the first video track, not only at each
-   * fragment: for plain MKV files, which the parser reads as one fragment however many Clusters they
-   * have. Default false (GetMedia bodies and stored KVS fragments hold one fragment per document).
-   */
-  splitAtKeyFrames?: boolean
-  /** Largest frame, passed to the Matroska parser (`maxFrameBytes`). Default 32 MiB. */
-  maxFrameBytes?: number
 }
 
 /** An incremental MKV → fragmented MP4 converter: bytes in, init and media segments out. */
@@ -72,8 +58,8 @@ const DEFAULT_MAX_FRAGMENT_BYTES = 64 * 1024 * 1024
  * (`moof` + `mdat`) holding the selected tracks, after an init segment (`ftyp` + `moov`) whenever the
  * tracks appear or change. Decode times count from `timeOriginMs` in each track's timescale (90 kHz video,
  * the sample rate for audio), so consecutive fragments continue one another; B-frame reordering becomes
- * composition offsets. Built on the GetMedia parser (`@kvs-streams/get-media/parser`), so it reads GetMedia
- * bodies (one document per fragment, KVS tags reported on the segments) as well as plain MKV files.
+ * composition offsets. It reads GetMedia bodies (one document per fragment; the KVS tags before each
+ * Cluster are reported on its segment) and plain MKV files alike.
  * @see ISO/IEC 14496-12 §8.8 (movie fragments)
  * @see https://www.rfc-editor.org/rfc/rfc9559 Matroska
  */
@@ -83,7 +69,7 @@ export function createFmp4Segmenter(options: Fmp4SegmenterOptions = {}): Fmp4Seg
 
 /** The frames of one fragment, per selected track, and what the segment needs to know about it. */
 interface PendingFragment {
-  start: FragmentStartEvent
+  start: ClusterStartEvent
   /** Frames per selected track number, in block order. */
   frames: Map<number, Mp4Frame[]>
   /** Frame bytes held (checked against `maxFragmentBytes`). */
@@ -91,11 +77,10 @@ interface PendingFragment {
 }
 
 class Segmenter implements Fmp4Segmenter {
-  readonly #parser: GetMediaParser
+  readonly #reader: MkvReader
   readonly #selected: readonly number[] | undefined
   readonly #onTracksChange: TracksChangePolicy
   readonly #maxFragmentBytes: number
-  readonly #splitAtKeyFrames: boolean
   /** The time that decode time 0 stands for; set from the first fragment unless given. */
   #origin: number | undefined
   #sequence: number
@@ -103,8 +88,6 @@ class Segmenter implements Fmp4Segmenter {
   #tracks: Mp4Track[] | undefined
   /** The same, by track id. */
   #byId = new Map<number, Mp4Track>()
-  /** The first video track's id: where `splitAtKeyFrames` cuts. */
-  #videoId: number | undefined
   /** The TrackEntries `#tracks` were made from, to skip re-reading unchanged ones. */
   #entries: TrackEntryInfo[] | undefined
   /** The fragment whose frames are being collected. */
@@ -128,7 +111,6 @@ class Segmenter implements Fmp4Segmenter {
     if (policy !== 'init-segment' && policy !== 'error')
       throw invalidOption('onTracksChange', "'init-segment' or 'error'", policy)
     this.#selected = options.tracks
-    this.#splitAtKeyFrames = options.splitAtKeyFrames === true
     this.#onTracksChange = policy
     this.#origin = options.timeOriginMs
     this.#sequence = positiveIntegerOption('firstSequenceNumber', options.firstSequenceNumber, 1)
@@ -137,29 +119,30 @@ class Segmenter implements Fmp4Segmenter {
       options.maxFragmentBytes,
       DEFAULT_MAX_FRAGMENT_BYTES,
     )
-    this.#parser = createGetMediaParser(
-      options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes },
-    )
+    this.#reader = new MkvReader({
+      maxBlockBytes: this.#maxFragmentBytes,
+      maxElementBytes: Math.min(this.#maxFragmentBytes, 16 * 1024 * 1024),
+    })
   }
 
   push(chunk: Uint8Array): Fmp4Event[] {
-    return this.#run(() => this.#parser.push(chunk))
+    return this.#run(() => this.#reader.push(chunk))
   }
 
   end(): Fmp4Event[] {
-    return this.#run(() => this.#parser.end())
+    return this.#run(() => this.#reader.end())
   }
 
-  #run(step: () => GetMediaEvent[]): Fmp4Event[] {
+  #run(step: () => MkvReaderEvent[]): Fmp4Event[] {
     if (this.#failed !== undefined) throw this.#failed
     const out: Fmp4Event[] = []
     try {
-      let events: GetMediaEvent[]
+      let events: MkvReaderEvent[]
       try {
         events = step()
       } catch (error) {
-        // The parser's error carries the events it completed first: handle them, then fail.
-        const before = (error as { events?: GetMediaEvent[] }).events ?? []
+        // The reader's error carries the events it completed first: handle them, then fail.
+        const before = (error as { readerEvents?: MkvReaderEvent[] }).readerEvents ?? []
         for (const event of before) this.#handle(event, out)
         throw error
       }
@@ -172,26 +155,13 @@ class Segmenter implements Fmp4Segmenter {
     return out
   }
 
-  #handle(event: GetMediaEvent, out: Fmp4Event[]): void {
-    switch (event.type) {
-      case 'fragment-start':
-        this.#start(event, out)
-        return
-      case 'frame':
-        this.#frame(event, out)
-        return
-      case 'fragment-end':
-        this.#finish(out)
-        return
-      case 'error':
-        out.push(event)
-        return
-      default:
-        return
-    }
+  #handle(event: MkvReaderEvent, out: Fmp4Event[]): void {
+    if (event.type === 'frame') this.#frame(event)
+    else if (event.type === 'cluster-start') this.#start(event, out)
+    else this.#finish(out)
   }
 
-  #start(event: FragmentStartEvent, out: Fmp4Event[]): void {
+  #start(event: ClusterStartEvent, out: Fmp4Event[]): void {
     const numbers = this.#selected ?? event.tracks.map((track) => track.number)
     const entries = numbers.map((number) => {
       const entry = event.tracks.find((track) => track.number === number)
@@ -216,7 +186,6 @@ class Segmenter implements Fmp4Segmenter {
         }
         this.#tracks = tracks
         this.#byId = new Map(tracks.map((track) => [track.id, track]))
-        this.#videoId = tracks.find((track) => track.kind === 'video')?.id
         out.push({
           type: 'init-segment',
           data: writeInitSegment(tracks),
@@ -232,20 +201,10 @@ class Segmenter implements Fmp4Segmenter {
     }
   }
 
-  #frame(event: FrameEvent, out: Fmp4Event[]): void {
-    let pending = this.#pending
-    let list = pending?.frames.get(event.track)
+  #frame(event: BlockFrameEvent): void {
+    const pending = this.#pending
+    const list = pending?.frames.get(event.track)
     if (pending === undefined || list === undefined) return
-    if (this.#splitAtKeyFrames && event.keyframe && list.length > 0 && event.track === this.#videoId) {
-      const start = pending.start
-      this.#finish(out)
-      pending = this.#pending = {
-        start,
-        frames: new Map(this.#tracks!.map((track) => [track.id, []])),
-        bytes: 0,
-      }
-      list = pending.frames.get(event.track)!
-    }
     pending.bytes += event.data.length
     if (pending.bytes > this.#maxFragmentBytes) {
       throw new Fmp4Error(
@@ -310,7 +269,7 @@ class Segmenter implements Fmp4Segmenter {
  * Adds a block's frames to a track's list: one frame, or each frame of a laced block, spaced by the AAC
  * frame length (audio), else the block duration shared out, else the track's DefaultDuration.
  */
-export function appendFrames(list: Mp4Frame[], event: FrameEvent, track: Mp4Track | undefined): void {
+export function appendFrames(list: Mp4Frame[], event: BlockFrameEvent, track: Mp4Track | undefined): void {
   if (event.lacing === 'none') {
     // The event has every field of a frame: keep it rather than make another object per frame.
     list.push(event)

@@ -7,7 +7,7 @@ import {
   type Fmp4Event,
   type Fmp4SegmenterOptions,
   mp4TrackOf,
-  readMkvFragment,
+  readMkvFragments,
   type TrackRun,
   writeMp4File,
 } from '../src/index.ts'
@@ -39,7 +39,7 @@ describe('round trip through ffprobe -show_packets: the fMP4 has the MKV blocks'
       video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', '25', '-pix_fmt', 'yuv420p'],
       audio: ['-c:a', 'aac', '-b:a', '64k'],
     })
-    const mp4 = await writeTemp('kvs-like.mp4', fmp4Parts(bytes, { splitAtKeyFrames: true }))
+    const mp4 = await writeTemp('kvs-like.mp4', fmp4Parts(bytes))
     const [before, after] = [await probePackets(path), await probePackets(mp4)]
     // The MKV's first timestamp is the origin: 0 here too (ffmpeg starts its files at 0).
     for (const stream of [0, 1]) {
@@ -64,7 +64,7 @@ describe('round trip through ffprobe -show_packets: the fMP4 has the MKV blocks'
         'yuv420p',
       ],
     })
-    const mp4 = await writeTemp('hevc-round-trip.mp4', fmp4Parts(bytes, { splitAtKeyFrames: true }))
+    const mp4 = await writeTemp('hevc-round-trip.mp4', fmp4Parts(bytes))
     expect(streamPackets(await probePackets(mp4), 0)).toEqual(streamPackets(await probePackets(path), 0))
     expect((await probeFormat(mp4)).streams).toEqual([
       { codec: 'hevc', packets: 50, width: 320, height: 240 },
@@ -118,8 +118,11 @@ describe('writeMp4File: one MP4 file for several fragments (GetClip)', () => {
       video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', '25', '-pix_fmt', 'yuv420p'],
       audio: ['-c:a', 'aac', '-b:a', '64k'],
     })
-    const fragment = readMkvFragment([bytes])
-    const tracks = fragment.tracks.map(mp4TrackOf)
+    const clusters = readMkvFragments([bytes])
+    const tracks = clusters[0]!.tracks.map(mp4TrackOf)
+    const frames = new Map(
+      tracks.map((track) => [track.id, clusters.flatMap((cluster) => cluster.frames.get(track.id)!)]),
+    )
     const origin = 0
     // Cut the one document into 1 s pieces, as KVS fragments would be, and drop the third second: a gap.
     const runs: TrackRun[][] = []
@@ -132,9 +135,7 @@ describe('writeMp4File: one MP4 file for several fragments (GetClip)', () => {
         tracks.map((track) =>
           buildTrackRun(
             track,
-            fragment.frames
-              .get(track.id)!
-              .filter((frame) => frame.timestampMs >= from && frame.timestampMs < to),
+            frames.get(track.id)!.filter((frame) => frame.timestampMs >= from && frame.timestampMs < to),
             { timeOriginMs: origin },
           ),
         ),

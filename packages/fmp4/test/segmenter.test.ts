@@ -135,11 +135,9 @@ describe('GetMedia bodies: one moof + mdat per KVS fragment', () => {
 
   it('gives the same bytes however the body is chunked (split points, one byte at a time, random)', () => {
     const small = readFixture('generated', 'h264-only.mkv')
-    const expected = comparable(segmentAll([small], { splitAtKeyFrames: true }))
+    const expected = comparable(segmentAll([small]))
     for (const chunks of splits(small, { maxOffsets: 60 })) {
-      expect(comparable(segmentAll(chunks, { splitAtKeyFrames: true })), partitionLabel(chunks)).toEqual(
-        expected,
-      )
+      expect(comparable(segmentAll(chunks)), partitionLabel(chunks)).toEqual(expected)
     }
   })
 
@@ -176,7 +174,7 @@ describe('the init segment', () => {
 
 describe('decode times across fragments', () => {
   it('continue one another: each tfdt is the previous tfdt plus the previous run (25 fps, key frame per second)', () => {
-    const events = segmentAll([readFixture('generated', 'h264-only.mkv')], { splitAtKeyFrames: true })
+    const events = segmentAll([readFixture('generated', 'h264-only.mkv')])
     const trafs = mediaSegments(events).map((segment) => checkMediaSegment(join(segment.parts))[0]!)
     expect(trafs).toHaveLength(3)
     expect(trafs[0]!.tfdt).toBe(0)
@@ -230,9 +228,9 @@ describe('options and errors', () => {
     if (events[0]?.type !== 'init-segment') throw new Error('no init segment')
     expect(events[0].tracks.map((track) => track.id)).toEqual([2])
     expect(events[0].mimeType).toBe('audio/mp4; codecs="mp4a.40.2"')
-    const trafs = checkMediaSegment(join(mediaSegments(events)[0]!.parts))
-    expect(trafs.map((traf) => traf.trackId)).toEqual([2])
-    expect(trafs[0]!.trun.samples).toHaveLength(189)
+    const trafs = mediaSegments(events).flatMap((segment) => checkMediaSegment(join(segment.parts)))
+    expect(trafs.map((traf) => traf.trackId)).toEqual([2, 2, 2, 2])
+    expect(trafs.reduce((sum, traf) => sum + traf.trun.samples.length, 0)).toBe(189)
   })
 
   it('fails on a track the input lacks, on an unsupported codec, and past maxFragmentBytes', () => {
@@ -263,11 +261,12 @@ describe('options and errors', () => {
     // Two GetMedia documents of different streams: the H.264 Main file, then the High + AAC one.
     const body = join([readFixture('generated', 'h264-only.mkv'), twoTracks])
     const events = segmentAll([body])
+    // One media segment per Cluster: three in the first file, four in the second.
     expect(events.map((event) => event.type)).toEqual([
       'init-segment',
-      'media-segment',
+      ...new Array(3).fill('media-segment'),
       'init-segment',
-      'media-segment',
+      ...new Array(4).fill('media-segment'),
     ])
     let failure: unknown
     const segmenter = createFmp4Segmenter({ onTracksChange: 'error' })
@@ -281,7 +280,7 @@ describe('options and errors', () => {
     // What was completed before the error is delivered with it.
     expect((failure as Fmp4Error).events.map((event) => event.type)).toEqual([
       'init-segment',
-      'media-segment',
+      ...new Array(3).fill('media-segment'),
     ])
     expect(() => segmenter.end()).toThrow(failure as Error)
   })
@@ -289,7 +288,7 @@ describe('options and errors', () => {
 
 describe('adapters', () => {
   const bytes = readFixture('generated', 'h264-only.mkv')
-  const expected = comparable(segmentAll([bytes], { splitAtKeyFrames: true }))
+  const expected = comparable(segmentAll([bytes]))
 
   it('Fmp4SegmenterStream and segmentFmp4 give the core events', async () => {
     const streamed: Fmp4Event[] = []
@@ -298,14 +297,12 @@ describe('adapters', () => {
         for (let at = 0; at < bytes.length; at += 4096) controller.enqueue(bytes.subarray(at, at + 4096))
         controller.close()
       },
-    }).pipeThrough(new Fmp4SegmenterStream({ splitAtKeyFrames: true }))
+    }).pipeThrough(new Fmp4SegmenterStream())
     const reader = readable.getReader()
     for (let read = await reader.read(); !read.done; read = await reader.read()) streamed.push(read.value)
     expect(comparable(streamed)).toEqual(expected)
     const iterated: Fmp4Event[] = []
-    for await (const event of segmentFmp4(Readable.from([bytes.subarray(0, 777), bytes.subarray(777)]), {
-      splitAtKeyFrames: true,
-    }))
+    for await (const event of segmentFmp4(Readable.from([bytes.subarray(0, 777), bytes.subarray(777)])))
       iterated.push(event)
     expect(comparable(iterated)).toEqual(expected)
   })
@@ -314,7 +311,7 @@ describe('adapters', () => {
     const collected: Fmp4Event[] = []
     await pipeline(
       Readable.from([bytes]),
-      createFmp4SegmenterTransform({ splitAtKeyFrames: true }),
+      createFmp4SegmenterTransform(),
       new Transform({
         objectMode: true,
         transform(event: Fmp4Event, _encoding, callback) {

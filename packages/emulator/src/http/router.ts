@@ -32,14 +32,20 @@ export interface RouteRequest {
 export interface Route {
   /** Operation name, for logs (`CreateStream`). */
   operation: string
-  /** Request path (`/createStream`); every KVS operation is a `POST`. */
+  /**
+   * HTTP method. Default `'POST'`: every KVS API operation. The HLS and DASH session resources
+   * (`/hls/v1/…`, `/dash/v1/…`) are `'GET'`.
+   */
+  method?: 'POST' | 'GET'
+  /** Request path (`/createStream`), without the query string. */
   path: string
   /**
    * `'json'`: the router reads the body (bounded), verifies the signature over it, parses the JSON object and
    * passes it as `input`. `'stream'`: the router verifies the signature from the headers alone
    * (`x-amz-content-sha256` verbatim, else the empty-body hash) and the handler reads the body itself.
+   * `'none'`: no body and no signature (a session resource, whose URL carries its credential).
    */
-  body: 'json' | 'stream'
+  body: 'json' | 'stream' | 'none'
   /** Handles the request and writes the response. A thrown `ServiceError` becomes an AWS error response. */
   handle(request: RouteRequest): Promise<void> | void
 }
@@ -69,9 +75,9 @@ export class Router {
     this.#context = context
   }
 
-  /** Registers routes; a later route for the same path replaces the earlier one. */
+  /** Registers routes; a later route for the same method and path replaces the earlier one. */
   add(routes: Iterable<Route>): void {
-    for (const route of routes) this.#routes.set(route.path, route)
+    for (const route of routes) this.#routes.set(`${route.method ?? 'POST'} ${route.path}`, route)
   }
 
   /** Handles one request. `continueExpected` is true for requests node held back on `Expect: 100-continue`. */
@@ -87,7 +93,7 @@ export class Router {
     request.on('error', ignore)
     const { log } = this.#context
     const path = (request.url ?? '/').split('?')[0]!
-    const route = request.method === 'POST' ? this.#routes.get(path) : undefined
+    const route = this.#routes.get(`${request.method} ${path}`)
     log.debug('request', { method: request.method, path, requestId })
     observeResponse(response, path, route?.operation, requestId)
     let bodyRead = false
@@ -112,7 +118,7 @@ export class Router {
         bodyRead = true
         accessKeyId = this.#verify(request, body)
         input = parseJsonObject(body)
-      } else {
+      } else if (route.body === 'stream') {
         accessKeyId = this.#verify(request, undefined)
       }
       await route.handle({ requestId, request, response, input, accessKeyId, continueExpected })

@@ -149,7 +149,61 @@ const NULL_ALLOWED = new Set(['StreamInfo.DeviceName', 'StreamInfo.MediaType'])
  */
 const MODEL_DEVIATIONS: ReadonlyArray<{ shape: string; value: string }> = [
   { shape: 'ContentType', value: 'video/webm' },
+  // GetClip's payload is an MP4 file ("Traditional MP4 file", its Payload doc): Content-Type video/mp4.
+  { shape: 'ContentType', value: 'video/mp4' },
 ]
+
+/**
+ * The HLS and DASH session resources (`GET /hls/v1/…`, `/dash/v1/…`, kvs-archived-media.md §3–§4): no model
+ * describes them. What each answers on success, and the status of the errors they answer: the archived-media
+ * model's, except NotAuthorizedException, which players saw as HTTP 403 for an expired session (§3).
+ */
+const SESSION_RESOURCES: Readonly<Record<string, string>> = {
+  '/hls/v1/getHLSMasterPlaylist.m3u8': 'application/vnd.apple.mpegurl',
+  '/hls/v1/getHLSMediaPlaylist.m3u8': 'application/vnd.apple.mpegurl',
+  '/hls/v1/getMP4InitFragment.mp4': 'video/mp4',
+  '/hls/v1/getMP4MediaFragment.mp4': 'video/mp4',
+  '/dash/v1/getDASHManifest.mpd': 'application/dash+xml',
+  '/dash/v1/getMP4InitFragment.mp4': 'video/mp4',
+  '/dash/v1/getMP4MediaFragment.mp4': 'video/mp4',
+}
+const SESSION_RESOURCE_ERRORS: Readonly<Record<string, number>> = {
+  NotAuthorizedException: 403,
+  ResourceNotFoundException: 404,
+  InvalidArgumentException: 400,
+  ClientLimitExceededException: 400,
+  InvalidCodecPrivateDataException: 400,
+  MissingCodecPrivateDataException: 400,
+  UnsupportedStreamMediaTypeException: 400,
+  InvalidMediaFrameException: 400,
+}
+
+function checkSessionResource(message: EmulatorResponseMessage, violations: string[]): void {
+  const label = `${message.path} ${message.status}`
+  if (message.status === 200) {
+    const type = header(message, 'content-type')
+    if (type !== SESSION_RESOURCES[message.path!]) {
+      violations.push(
+        `${label}: Content-Type must be ${SESSION_RESOURCES[message.path!]}, got ${describe(type)}`,
+      )
+    }
+    return
+  }
+  const errorType = header(message, 'x-amzn-ErrorType')?.split(':')[0]
+  const status =
+    errorType === undefined ? undefined : (SESSION_RESOURCE_ERRORS[errorType] ?? COMMON_ERRORS[errorType])
+  if (status === undefined) {
+    violations.push(`${label}: ${describe(errorType)} is not an error a session resource answers`)
+    return
+  }
+  if (message.status !== status)
+    violations.push(`${label}: ${errorType} is HTTP ${status}, got ${message.status}`)
+  checkJsonContentType(message, label, violations)
+  const body = parseBody(message, label, violations) as Record<string, unknown> | undefined
+  if (body === undefined || Object.keys(body).length !== 1 || typeof body.Message !== 'string') {
+    violations.push(`${label}: a ${errorType} body must be {"Message": string}, got ${describe(body)}`)
+  }
+}
 
 /**
  * Full-match regular expression of a model `pattern` (Smithy's are ECMA-262 and not anchored; a service
@@ -435,6 +489,10 @@ export function checkResponse(message: EmulatorResponseMessage): string[] {
   const answered = message.path === undefined ? undefined : operationFor(message.path)
   if (header(message, 'x-amzn-RequestId') === undefined) {
     violations.push(`${answered?.name ?? message.path} ${message.status}: no x-amzn-RequestId header`)
+  }
+  if (message.path !== undefined && SESSION_RESOURCES[message.path] !== undefined) {
+    checkSessionResource(message, violations)
+    return violations
   }
   if (message.status >= 300) checkError(answered, message, violations)
   else if (answered === undefined)
