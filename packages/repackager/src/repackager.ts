@@ -1,7 +1,6 @@
 import type { TrackInfo, ViolationKind } from '@kvs-streams/chunker'
 import {
   type BlockHeaderFields,
-  ChunkStore,
   concatBytes,
   createEbmlReader,
   type DataMode,
@@ -10,13 +9,11 @@ import {
   type EbmlEvent,
   type EbmlReader,
   ElementId,
-  encodeVint,
   newTrackEntry,
   readBlockHeaderAt,
   readInt,
   readTrackEntryField,
   readUint,
-  writeUint,
 } from '@kvs-streams/ebml'
 import { RepackagerError } from './errors.ts'
 import type {
@@ -32,6 +29,7 @@ import {
   resolveRepackagerOptions,
 } from './options.ts'
 import { emptyStats, type RepackagerStats } from './stats.ts'
+import { ViewStore } from './view-store.ts'
 
 /** An incremental repackager: MKV bytes in, KVS-ready header, fragment and violation events out. */
 export interface Repackager {
@@ -81,6 +79,22 @@ const MIN_RELATIVE = -32_768
  */
 const OVERFLOW_SPAN = 24_576
 
+/**
+ * The two bytes of each relative block timecode, made once per value and shared by every fragment (the
+ * parts of a rewritten fragment are read-only): a rewritten frame then costs one new view, of its payload.
+ */
+const timecodeBytes: (Uint8Array | undefined)[] = new Array(65_536)
+
+function relativeTimecodeBytes(relative: number): Uint8Array {
+  const slot = relative + 32_768
+  let bytes = timecodeBytes[slot]
+  if (bytes === undefined) {
+    bytes = Uint8Array.of((relative >> 8) & 0xff, relative & 0xff)
+    timecodeBytes[slot] = bytes
+  }
+  return bytes
+}
+
 // Blocks are skipped by the reader: their few header bytes are read where they lie (#readBlock), and the
 // payloads are handed out as views of the input chunks. BlockAdditions and Void are never needed.
 const skipped = new Set<number>([
@@ -90,6 +104,32 @@ const skipped = new Set<number>([
   ElementId.Void,
 ])
 const dataMode = (id: number): DataMode => (skipped.has(id) ? 'skip' : 'data')
+
+/**
+ * A Cluster's id, its size (8-byte field, as the KVS producer SDKs write it) for a Timecode element and
+ * `framesSize` bytes of blocks, and the Timecode element (1 to 8 bytes of value): written directly, since
+ * one is made per fragment.
+ */
+function clusterHead(timecode: number, framesSize: number): Uint8Array {
+  let valueLength = 1
+  while (valueLength < 8 && timecode >= 2 ** (8 * valueLength)) valueLength++
+  const head = new Uint8Array(4 + 8 + 2 + valueLength)
+  head.set(CLUSTER_ID, 0)
+  let size = 2 + valueLength + framesSize
+  head[4] = 0x01
+  for (let i = 11; i >= 5; i--) {
+    head[i] = size % 256
+    size = Math.floor(size / 256)
+  }
+  head[12] = 0xe7 // Timecode
+  head[13] = 0x80 | valueLength
+  let value = timecode
+  for (let i = 13 + valueLength; i >= 14; i--) {
+    head[i] = value % 256
+    value = Math.floor(value / 256)
+  }
+  return head
+}
 
 /** Leaf decoders (readUint, …) throw without knowing where the bytes were: this adds the element's place. */
 function located(error: unknown, event: EbmlEvent): unknown {
@@ -125,15 +165,29 @@ interface SourceCluster {
   hasCutFrame: boolean
 }
 
+/** What the repackager knows and tracks about one track number of the current document. */
+interface TrackState {
+  number: number
+  /** TrackType from Tracks, or -1 for a track that Tracks does not declare. */
+  type: number
+  /** DefaultDuration in TimecodeScale units, 0 when not declared. */
+  defaultDuration: number
+  /** Latest raw time in the current epoch (-Infinity before its first frame): it "has passed" earlier times. */
+  max: number
+  /** Index of the fragment being emitted when it last had a frame there, for the fragment's track list. */
+  seenIn: number
+  /** Number of the #take call that saw it reach the next fragment's start: its later frames go there too. */
+  passedIn: number
+}
+
 /** One SimpleBlock or BlockGroup, held until its fragment is emitted. */
 interface Frame {
   /** Position in the input among all frames: frames are compared in input order by it. */
   seq: number
-  track: number
+  /** Its track. */
+  state: TrackState
   /** Time as the input has it (Cluster Timecode + relative timecode), TimecodeScale units. */
   raw: number
-  /** The relative timecode as written in the input. */
-  relative: number
   /** Duration in TimecodeScale units (BlockDuration or the track's DefaultDuration), 0 when unknown. */
   duration: number
   /** The key-frame flag as the chunker reads it (SimpleBlock flag, or a BlockGroup without ReferenceBlock). */
@@ -174,7 +228,7 @@ class Core implements Repackager {
   readonly #options: ResolvedRepackagerOptions
   readonly #reader: EbmlReader
   /** Input chunks from the earliest byte still needed on. */
-  readonly #store = new ChunkStore()
+  readonly #store = new ViewStore()
   readonly #stats = emptyStats()
 
   // Document structure (as in the chunker).
@@ -197,10 +251,11 @@ class Core implements Repackager {
   #headerElementStart = -1
   #timecodeScale = 1_000_000
   #tracks: TrackInfo[] = []
-  /** Track number → TrackType, for the declared tracks. */
-  #trackTypes = new Map<number, number>()
-  /** Track number → DefaultDuration in TimecodeScale units. */
-  #defaultDurations = new Map<number, number>()
+  /** Track number → its state, for the declared tracks and any other track a block names. */
+  #trackStates = new Map<number, TrackState>()
+  /** The state looked up last: blocks mostly alternate between two tracks. */
+  #lastState: TrackState | undefined
+  #previousState: TrackState | undefined
   /** The TrackEntry being read. */
   #entry: TrackInfo | undefined
   /** The track whose key frames start fragments (the first video track, else the first track); -1 until known. */
@@ -208,6 +263,8 @@ class Core implements Repackager {
   /** Whether the cut track is video: only then do its frames need the key-frame flag to start a fragment. */
   #cutIsVideo = false
   #hasVideo = false
+  /** `gapMs` in TimecodeScale units. */
+  #gapUnits = Number.POSITIVE_INFINITY
   /** Timecode scale and tracks of the header sent last: a later document with the same ones continues it. */
   #sessionScale = 0
   #sessionTracks: TrackInfo[] | undefined
@@ -235,15 +292,29 @@ class Core implements Repackager {
   // Frames and fragments.
   /** Frames not yet emitted, in input order. */
   #frames: Frame[] = []
+  /** Frames of emitted fragments, reused for the next ones (a fragment's worth at most). */
+  #spare: Frame[] = []
   #seq = 0
+  /** Calls of #take so far: marks which tracks reached the next fragment during one call. */
+  #takes = 0
+  /** What #measure found about the fragment being emitted. */
+  readonly #measured = {
+    minRaw: 0,
+    maxRaw: 0,
+    maxEndRaw: 0,
+    moved: 0,
+    keyframe: false,
+    present: [] as TrackState[],
+    size: 0,
+  }
   /** The fragment before `#current`, held until no frame that belongs to it can still come. */
   #pending: Fragment | undefined
   /** The fragment being filled. */
   #current: Fragment | undefined
   /** Tags read before the epoch's first fragment opened: they join it. */
   #looseTags: number[] = []
-  /** Latest raw time per track in the current epoch: a track "has passed" a time once it reached it. */
-  #trackMax = new Map<number, number>()
+  /** Tracks with a frame in the current epoch: each must pass a fragment's start before the one before goes out. */
+  #epochTracks: TrackState[] = []
   /** Latest raw time of the cut track in the epoch: a key frame at or before it means the clock restarted. */
   #cutTrackMax = Number.NEGATIVE_INFINITY
   /** Latest raw time of any frame in the epoch, for gap detection. */
@@ -302,8 +373,7 @@ class Core implements Repackager {
         throw error
       }
       for (const event of events) this.#handle(event)
-      this.#checkBounds()
-      this.#release()
+      this.#store.release(this.#checkBounds())
     } catch (error) {
       this.#fail(error, out)
       throw error
@@ -487,7 +557,6 @@ class Core implements Repackager {
     // TrackNumber 0 is not a track (RFC 9559: at least 1); without one, blocks could not refer to it.
     if (track === undefined || track.number === 0) return
     this.#tracks.push(track)
-    this.#trackTypes.set(track.number, track.type)
     if (track.type === 1) this.#hasVideo = true
   }
 
@@ -612,10 +681,17 @@ class Core implements Repackager {
     this.#cutTrack = cut?.number ?? -1
     this.#cutIsVideo = video !== undefined
     const units = this.#timecodeScale
+    this.#gapUnits = this.#options.gapMs / this.#msPerUnit
     for (const track of this.#tracks) {
-      if (track.defaultDurationNs !== undefined) {
-        this.#defaultDurations.set(track.number, track.defaultDurationNs / units)
-      }
+      if (this.#trackStates.has(track.number)) continue
+      this.#trackStates.set(track.number, {
+        number: track.number,
+        type: track.type,
+        defaultDuration: track.defaultDurationNs === undefined ? 0 : track.defaultDurationNs / units,
+        max: Number.NEGATIVE_INFINITY,
+        seenIn: -1,
+        passedIn: -1,
+      })
     }
   }
 
@@ -642,8 +718,9 @@ class Core implements Repackager {
     this.#headerElementStart = -1
     this.#timecodeScale = 1_000_000
     this.#tracks = []
-    this.#trackTypes = new Map()
-    this.#defaultDurations = new Map()
+    this.#trackStates = new Map()
+    this.#lastState = undefined
+    this.#previousState = undefined
     this.#hasVideo = false
     this.#cutTrack = -1
     this.#cutIsVideo = false
@@ -653,7 +730,8 @@ class Core implements Repackager {
   #startEpoch(): void {
     this.#delta = undefined
     this.#epochOpened = false
-    this.#trackMax = new Map()
+    for (const state of this.#epochTracks) state.max = Number.NEGATIVE_INFINITY
+    this.#epochTracks = []
     this.#cutTrackMax = Number.NEGATIVE_INFINITY
     this.#latestRaw = Number.NEGATIVE_INFINITY
     this.#gapPending = false
@@ -699,7 +777,7 @@ class Core implements Repackager {
       this.#startEpoch()
     }
     const latest = this.#latestRaw
-    if (latest > Number.NEGATIVE_INFINITY && raw > latest + this.#options.gapMs / this.#msPerUnit) {
+    if (latest > Number.NEGATIVE_INFINITY && raw > latest + this.#gapUnits) {
       this.#gapPending = true
     }
     if (cut && !opens && this.#current === undefined) {
@@ -708,19 +786,22 @@ class Core implements Repackager {
       this.#stats.changed = true
       return
     }
-    const duration = durationUnits >= 0 ? durationUnits : (this.#defaultDurations.get(track) ?? 0)
-    const frame: Frame = {
-      seq,
-      track,
-      raw,
-      relative,
-      duration,
-      key: flagKey,
-      cut,
-      start,
-      end,
-      timecodeAt,
-      cluster,
+    const state = this.#state(track)
+    const duration = durationUnits >= 0 ? durationUnits : state.defaultDuration
+    let frame = this.#spare.pop()
+    if (frame === undefined) {
+      frame = { seq, state, raw, duration, key: flagKey, cut, start, end, timecodeAt, cluster }
+    } else {
+      frame.seq = seq
+      frame.state = state
+      frame.raw = raw
+      frame.duration = duration
+      frame.key = flagKey
+      frame.cut = cut
+      frame.start = start
+      frame.end = end
+      frame.timecodeAt = timecodeAt
+      frame.cluster = cluster
     }
     this.#frames.push(frame)
     this.#note(frame)
@@ -740,10 +821,37 @@ class Core implements Repackager {
     }
   }
 
+  /** The state of track `number`, made for a track Tracks does not declare. */
+  #state(number: number): TrackState {
+    const last = this.#lastState
+    if (last !== undefined && last.number === number) return last
+    const previous = this.#previousState
+    let state: TrackState | undefined
+    if (previous !== undefined && previous.number === number) state = previous
+    else {
+      state = this.#trackStates.get(number)
+      if (state === undefined) {
+        state = {
+          number,
+          type: -1,
+          defaultDuration: 0,
+          max: Number.NEGATIVE_INFINITY,
+          seenIn: -1,
+          passedIn: -1,
+        }
+        this.#trackStates.set(number, state)
+      }
+    }
+    this.#previousState = last
+    this.#lastState = state
+    return state
+  }
+
   /** Records a frame's time in the epoch's per-track clocks. */
   #note(frame: Frame): void {
-    const max = this.#trackMax.get(frame.track)
-    if (max === undefined || frame.raw > max) this.#trackMax.set(frame.track, frame.raw)
+    const state = frame.state
+    if (state.max === Number.NEGATIVE_INFINITY) this.#epochTracks.push(state)
+    if (frame.raw > state.max) state.max = frame.raw
     if (frame.cut && frame.raw > this.#cutTrackMax) this.#cutTrackMax = frame.raw
     if (frame.raw > this.#latestRaw) this.#latestRaw = frame.raw
   }
@@ -795,7 +903,7 @@ class Core implements Repackager {
 
   /** Whether every track of the epoch has reached `time` (raw units): nothing earlier can come any more. */
   #allTracksPassed(time: number): boolean {
-    for (const max of this.#trackMax.values()) if (max < time) return false
+    for (const state of this.#epochTracks) if (state.max < time) return false
     return true
   }
 
@@ -807,8 +915,9 @@ class Core implements Repackager {
     const pending = this.#pending!
     const current = this.#current!
     this.#pending = undefined
-    const frames = this.#take(current.key.seq, current.start, limit)
-    this.#emit(pending, frames, current.boundary)
+    const index = this.#fragmentIndex++
+    const frames = this.#take(pending, current.key.seq, current.start, limit, index, current.boundary)
+    this.#emit(pending, frames, index)
   }
 
   /**
@@ -820,8 +929,16 @@ class Core implements Repackager {
     const current = this.#current
     this.#current = undefined
     if (current !== undefined) {
-      const frames = this.#take(limit, Number.POSITIVE_INFINITY, limit)
-      this.#emit(current, frames, Number.POSITIVE_INFINITY)
+      const index = this.#fragmentIndex++
+      const frames = this.#take(
+        current,
+        limit,
+        Number.POSITIVE_INFINITY,
+        limit,
+        index,
+        Number.POSITIVE_INFINITY,
+      )
+      this.#emit(current, frames, index)
     } else {
       // Frames before any key frame: no fragment can start with them.
       const kept = this.#frames.filter((frame) => frame.seq >= limit)
@@ -836,63 +953,104 @@ class Core implements Repackager {
   }
 
   /**
-   * Takes out of the held frames those of the fragment that ends where the one opened by frame `keySeq`
-   * starts (its raw time `nextStart`): cut-track frames before that key frame, and frames of other tracks
-   * earlier than `nextStart`, until a track reaches it (a track's frames keep their order). Frames from
-   * `limit` on always stay.
+   * Takes out of the held frames those of `fragment` (its key frame first, the others in input order), which
+   * ends where the fragment opened by frame `keySeq` starts (its raw time `nextStart`): cut-track frames
+   * before that key frame, and frames of other tracks earlier than `nextStart`, until a track reaches it
+   * (a track's frames keep their order). Frames from `limit` on always stay. Measures what it takes in the
+   * same pass into `#measured`: earliest and latest time and end, frames moved across the fragment's
+   * boundaries (`nextBoundary` is the next fragment's), its tracks (stamped with `index`), whether its first
+   * video frame is a key frame, and the bytes of its blocks.
    */
-  #take(keySeq: number, nextStart: number, limit: number): Frame[] {
-    const taken: Frame[] = []
-    const rest: Frame[] = []
-    const passed = new Set<number>()
-    for (const frame of this.#frames) {
-      if (frame.seq >= limit) rest.push(frame)
-      else if (frame.cut) (frame.seq < keySeq ? taken : rest).push(frame)
-      else if (frame.raw < nextStart && !passed.has(frame.track)) taken.push(frame)
-      else {
-        passed.add(frame.track)
-        rest.push(frame)
+  #take(
+    fragment: Fragment,
+    keySeq: number,
+    nextStart: number,
+    limit: number,
+    index: number,
+    nextBoundary: number,
+  ): Frame[] {
+    const key = fragment.key
+    const taken: Frame[] = [key]
+    // Frames that stay are moved to the front of the same array.
+    const frames = this.#frames
+    let kept = 0
+    const stamp = ++this.#takes
+    const boundary = fragment.firstOfEpoch ? Number.NEGATIVE_INFINITY : fragment.boundary
+    const present: TrackState[] = [key.state]
+    key.state.seenIn = index
+    const hasVideo = this.#hasVideo
+    let keyframe: boolean | undefined = !hasVideo || key.state.type === 1 ? key.key : undefined
+    let minRaw = key.raw
+    let maxRaw = key.raw
+    let maxEndRaw = key.raw + key.duration
+    let moved = key.seq >= nextBoundary ? 1 : 0
+    let size = key.end - key.start
+    const count = frames.length
+    for (let i = 0; i < count; i++) {
+      const frame = frames[i]!
+      if (frame === key) continue
+      if (frame.seq >= limit) {
+        frames[kept++] = frame
+        continue
+      }
+      if (frame.cut) {
+        if (frame.seq >= keySeq) {
+          frames[kept++] = frame
+          continue
+        }
+      } else if (frame.raw >= nextStart || frame.state.passedIn === stamp) {
+        frame.state.passedIn = stamp
+        frames[kept++] = frame
+        continue
+      }
+      taken.push(frame)
+      const raw = frame.raw
+      if (raw < minRaw) minRaw = raw
+      if (raw > maxRaw) maxRaw = raw
+      if (raw + frame.duration > maxEndRaw) maxEndRaw = raw + frame.duration
+      if (frame.seq >= nextBoundary || frame.seq < boundary) moved++
+      size += frame.end - frame.start
+      const state = frame.state
+      if (state.seenIn !== index) {
+        state.seenIn = index
+        present.push(state)
+        if (keyframe === undefined && (!hasVideo || state.type === 1)) keyframe = frame.key
       }
     }
-    this.#frames = rest
+    frames.length = kept
+    const measured = this.#measured
+    measured.minRaw = minRaw
+    measured.maxRaw = maxRaw
+    measured.maxEndRaw = maxEndRaw
+    measured.moved = moved
+    measured.keyframe = keyframe ?? false
+    measured.present = present
+    measured.size = size
     return taken
   }
 
   // ---------------------------------------------------------------------------------------------------
   // Output
 
-  /** Emits `fragment` with `frames` (input order); `nextBoundary` is where the input starts the next fragment. */
-  #emit(fragment: Fragment, frames: Frame[], nextBoundary: number): void {
+  /** Emits `fragment` numbered `index` with the frames #take gave (and measured into `#measured`). */
+  #emit(fragment: Fragment, ordered: Frame[], index: number): void {
     const key = fragment.key
-    // The key frame goes first; the others keep their input order.
-    const ordered: Frame[] = [key]
-    let moved = 0
-    let minRaw = key.raw
-    for (const frame of frames) {
-      if (frame !== key) ordered.push(frame)
-      if (frame.raw < minRaw) minRaw = frame.raw
-      if (frame.seq >= nextBoundary || (frame.seq < fragment.boundary && !fragment.firstOfEpoch)) moved++
+    const { minRaw, maxRaw, maxEndRaw, moved, keyframe, present } = this.#measured
+    let delta = this.#delta
+    if (delta === undefined) {
+      delta = this.#decideDelta(minRaw)
+      this.#delta = delta
     }
-    if (this.#delta === undefined) this.#delta = this.#decideDelta(minRaw)
-    const delta = this.#delta
     const scale = this.#msPerUnit
-    let maxTime = Number.NEGATIVE_INFINITY
-    let maxEnd = Number.NEGATIVE_INFINITY
-    const present = new Set<number>()
-    const undeclared = new Set<number>()
-    let early: Frame | undefined
-    let keyframe: boolean | undefined
-    for (const frame of ordered) {
-      const time = frame.raw + delta
-      if (time > maxTime) maxTime = time
-      if (time + frame.duration > maxEnd) maxEnd = time + frame.duration
-      if (early === undefined && time <= this.#previousMax) early = frame
-      present.add(frame.track)
-      const type = this.#trackTypes.get(frame.track)
-      if (type === undefined) undeclared.add(frame.track)
-      if (keyframe === undefined && (!this.#hasVideo || type === 1)) keyframe = frame.key
-    }
+    const maxTime = maxRaw + delta
+    const maxEnd = maxEndRaw + delta
     const minTime = minRaw + delta
+    // The first frame, in the order sent, at or before the previous fragment's last one (rarely any).
+    let early: Frame | undefined
+    if (minTime <= this.#previousMax) {
+      const below = this.#previousMax - delta
+      early = ordered.find((frame) => frame.raw <= below)
+    }
     const cluster = key.cluster
     const passThrough =
       delta === 0 &&
@@ -900,23 +1058,22 @@ class Core implements Repackager {
       cluster.firstSeq === key.seq &&
       ordered.length === cluster.frames &&
       ordered.every((frame) => frame.cluster === cluster)
-    const index = this.#fragmentIndex++
     let parts: Uint8Array[]
     let byteLength: number
     let timecode: number
     if (passThrough) {
       timecode = cluster.timecode
-      parts = this.#store.slice(cluster.start, cluster.end)
+      parts = []
+      this.#store.viewsInto(parts, cluster.start, cluster.end)
       byteLength = cluster.end - cluster.start
     } else {
       timecode = Math.max(0, minTime)
-      parts = this.#writeCluster(ordered, delta, timecode)
-      byteLength = 0
-      for (const part of parts) byteLength += part.length
+      parts = this.#writeCluster(ordered, delta, timecode, this.#measured.size)
+      byteLength = parts[0]!.length + this.#measured.size
     }
     const tags = fragment.tags
     for (let i = 0; i < tags.length; i += 2) {
-      for (const part of this.#store.slice(tags[i]!, tags[i + 1]!)) parts.push(part)
+      this.#store.viewsInto(parts, tags[i]!, tags[i + 1]!)
       byteLength += tags[i + 1]! - tags[i]!
     }
     const changes: FragmentChanges = {
@@ -936,12 +1093,12 @@ class Core implements Repackager {
       byteLength,
       parts,
       offset: cluster.start,
-      keyframe: keyframe ?? false,
-      tracks: [...present].sort((a, b) => a - b),
+      keyframe,
+      tracks: present.map((state) => state.number).sort((a, b) => a - b),
       blockCount: ordered.length,
       changes,
     }
-    this.#validate(event, early, delta, present, undeclared)
+    this.#validate(event, early, delta, present)
     const stats = this.#stats
     stats.fragments++
     if (!passThrough) stats.rewrittenFragments++
@@ -952,12 +1109,15 @@ class Core implements Repackager {
     this.#previousMax = maxTime
     this.#continueAt = Math.max(this.#continueAt, maxEnd, maxTime + 1)
     this.#out.push(event)
+    const spare = this.#spare
+    if (spare.length < 1024) for (const frame of ordered) spare.push(frame)
   }
 
   /** The units added to a new epoch's times: none, unless rebasing and its first frame is not after what was sent. */
   #decideDelta(minRaw: number): number {
     if (!this.#options.rebaseTimecodes || minRaw > this.#previousMax) return 0
-    const delta = this.#continueAt - minRaw
+    // Whole units: block timecodes are integers (a frame duration may not be).
+    const delta = Math.ceil(this.#continueAt) - minRaw
     this.#stats.rebases++
     this.#stats.rebasedMs = delta * this.#msPerUnit
     return delta
@@ -967,54 +1127,36 @@ class Core implements Repackager {
    * The bytes of a new Cluster holding `frames` in order: a new Cluster header and Timecode, then each
    * frame's element as views of the input, with its two relative-timecode bytes replaced where they change.
    */
-  #writeCluster(frames: readonly Frame[], delta: number, timecode: number): Uint8Array[] {
-    const timecodeElement = writeUint(ElementId.Timecode, timecode)
-    let size = timecodeElement.length
-    for (const frame of frames) size += frame.end - frame.start
-    const sizeField = encodeVint(size)
-    const head = new Uint8Array(CLUSTER_ID.length + sizeField.length + timecodeElement.length)
-    head.set(CLUSTER_ID, 0)
-    head.set(sizeField, CLUSTER_ID.length)
-    head.set(timecodeElement, CLUSTER_ID.length + sizeField.length)
-    const parts: Uint8Array[] = [head]
+  #writeCluster(frames: readonly Frame[], delta: number, timecode: number, framesSize: number): Uint8Array[] {
+    const parts: Uint8Array[] = [clusterHead(timecode, framesSize)]
     const store = this.#store
-    // All new timecode bytes of the fragment in one allocation.
-    const patches = new Uint8Array(frames.length * 2)
-    let patchCount = 0
     // The run of consecutive input bytes not yet added to `parts`.
     let runStart = 0
     let runEnd = 0
-    const flush = (): void => {
-      if (runEnd > runStart) for (const part of store.slice(runStart, runEnd)) parts.push(part)
-    }
     for (const frame of frames) {
       const relative = frame.raw + delta - timecode
       if (relative > MAX_RELATIVE || relative < MIN_RELATIVE) {
         throw new RepackagerError(
           'ERR_KVS_REPACKAGER_TIMECODE_OVERFLOW',
-          `the frame of track ${frame.track} at ${frame.raw + delta} is ${relative} units from its Cluster's Timecode ${timecode}, outside the signed 16-bit block timecode`,
+          `the frame of track ${frame.state.number} at ${frame.raw + delta} is ${relative} units from its Cluster's Timecode ${timecode}, outside the signed 16-bit block timecode`,
           { offset: frame.start },
         )
       }
-      const unchanged = relative === frame.relative
+      const unchanged = relative === frame.raw - frame.cluster.timecode
       const copyEnd = unchanged ? frame.end : frame.timecodeAt
       if (frame.start === runEnd) runEnd = copyEnd
       else {
-        flush()
+        store.pushViews(parts, runStart, runEnd)
         runStart = frame.start
         runEnd = copyEnd
       }
       if (unchanged) continue
-      flush()
-      const at = patchCount * 2
-      patches[at] = (relative >> 8) & 0xff
-      patches[at + 1] = relative & 0xff
-      parts.push(patches.subarray(at, at + 2))
-      patchCount++
+      store.pushViews(parts, runStart, runEnd)
+      parts.push(relativeTimecodeBytes(relative))
       runStart = frame.timecodeAt + 2
       runEnd = frame.end
     }
-    flush()
+    store.pushViews(parts, runStart, runEnd)
     return parts
   }
 
@@ -1022,8 +1164,7 @@ class Core implements Repackager {
     fragment: RepackagedFragmentEvent,
     early: Frame | undefined,
     delta: number,
-    present: ReadonlySet<number>,
-    undeclared: ReadonlySet<number>,
+    present: readonly TrackState[],
   ): void {
     const { index, offset } = fragment
     if (!fragment.keyframe) {
@@ -1044,10 +1185,10 @@ class Core implements Repackager {
       this.#violation(
         'timecode-not-increasing',
         4004,
-        `fragment ${index} has a frame of track ${early.track} at ${time * scale} ms, not after the previous fragment's last frame at ${this.#previousMax * scale} ms (${why})`,
+        `fragment ${index} has a frame of track ${early.state.number} at ${time * scale} ms, not after the previous fragment's last frame at ${this.#previousMax * scale} ms (${why})`,
         early.start,
         index,
-        { track: early.track, timecode: time, timeMs: time * scale, offset: early.start },
+        { track: early.state.number, timecode: time, timeMs: time * scale, offset: early.start },
       )
     }
     if (fragment.durationMs > this.#options.maxFragmentDurationMs) {
@@ -1068,7 +1209,8 @@ class Core implements Repackager {
         index,
       )
     }
-    for (const track of undeclared) {
+    for (const { number: track, type } of present) {
+      if (type !== -1) continue
       this.#violation(
         'undeclared-track',
         4010,
@@ -1078,7 +1220,7 @@ class Core implements Repackager {
       )
     }
     for (const track of this.#tracks) {
-      if (!present.has(track.number)) {
+      if (!present.some((state) => state.number === track.number)) {
         this.#violation(
           'missing-track',
           4011,
@@ -1123,25 +1265,26 @@ class Core implements Repackager {
     // Held frames are in input order; their Cluster's bytes stay for a fragment sent as it was.
     const first = this.#frames[0]
     if (first !== undefined) keep = Math.min(keep, first.cluster.start)
-    for (const tags of [this.#looseTags, this.#pending?.tags, this.#current?.tags]) {
-      if (tags !== undefined && tags.length > 0) keep = Math.min(keep, tags[0]!)
-    }
+    if (this.#looseTags.length > 0) keep = Math.min(keep, this.#looseTags[0]!)
+    const pendingTags = this.#pending?.tags
+    if (pendingTags !== undefined && pendingTags.length > 0) keep = Math.min(keep, pendingTags[0]!)
+    const currentTags = this.#current?.tags
+    if (currentTags !== undefined && currentTags.length > 0) keep = Math.min(keep, currentTags[0]!)
     return keep
   }
 
-  #release(): void {
-    this.#store.release(this.#keepFrom())
-  }
-
-  /** The bytes read and still needed for fragments, or for the header element being read, against the bounds. */
-  #checkBounds(): void {
+  /**
+   * Checks the bytes read and still needed for fragments, or for the header element being read, against
+   * the bounds; returns the earliest input byte still needed.
+   */
+  #checkBounds(): number {
     const offset = this.#reader.offset
+    const keep = this.#keepFrom()
     if (this.#phase === Phase.Header || this.#inEbmlHeader) {
       const start = this.#inEbmlHeader ? this.#ebmlHeaderStart : this.#headerElementStart
       if (start >= 0) this.#checkHeaderBytes(this.#headerBytes + offset - start, start)
-      return
+      return keep
     }
-    const keep = this.#keepFrom()
     if (offset - keep > this.#options.maxBufferedBytes) {
       throw new RepackagerError(
         'ERR_KVS_REPACKAGER_FRAGMENT_TOO_LARGE',
@@ -1149,6 +1292,7 @@ class Core implements Repackager {
         { offset: keep, errorId: 4001 },
       )
     }
+    return keep
   }
 
   #checkHeaderBytes(bytes: number, offset: number): void {
