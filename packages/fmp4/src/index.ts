@@ -6,6 +6,7 @@ export { type HevcConfig, hevcCodecString, hevcPictureSize, readHevcConfig } fro
 export { writeInitSegment } from './init-segment.ts'
 export { splitLacedFrames } from './lacing.ts'
 export { type MediaSegmentBytes, writeMediaSegment } from './media-segment.ts'
+export type { KvsFragmentTags } from './mkv-reader.ts'
 export { writeMp4File } from './mp4-file.ts'
 export { type MkvFragment, readMkvFragment, readMkvFragments } from './read-fragment.ts'
 export {
