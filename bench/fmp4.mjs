@@ -13,12 +13,21 @@
 // (throughput ratio; goal ≥ 0.5). Also printed, not in the result: the segmenter when every segment is joined
 // into one buffer (a consumer that needs contiguous bytes pays this copy). The output is checked once: one
 // segment per fragment, and the mdat payloads add up to the frames the parser reads.
+//
+// Live edge (hls_live_edge_ms, goal ≤ 500 ms on loopback): the emulator in this process, a LIVE HLS session,
+// fragments of the bench file put one at a time with the transport's PutMedia; from each fragment's PERSISTED
+// ack, the LIVE media playlist is fetched back to back until it lists that fragment. The median over 30
+// fragments is the result (max printed). It measures the emulator's path from storage to playlist plus one
+// loopback GET, not a player's polling interval (hls.js reloads about once per target duration).
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { createClusterChunker } from '../packages/chunker/dist/index.js'
+import { startEmulator } from '../packages/emulator/dist/index.js'
 import { createFmp4Segmenter } from '../packages/fmp4/dist/index.js'
 import { createGetMediaParser } from '../packages/get-media/dist/parse.js'
+import { createKvsSigner } from '../packages/signer/dist/index.js'
+import { putMedia } from '../packages/transport/dist/index.js'
 import { compareRounds, mbPerSecond, median, result } from './lib/measure.mjs'
 import { ensureBenchMedia } from './lib/media.mjs'
 
@@ -143,10 +152,106 @@ const kvs = await measure(`real KVS capture ×${copies}`, Buffer.concat(new Arra
 await ensureBody()
 const big = await measure('bench file as KVS fragments (130 KB frames)', readFileSync(cachePath))
 
+/** The bench file's header and fragments (the chunker's events). */
+async function fragmentsOfBenchFile() {
+  const { smallClusters } = await ensureBenchMedia()
+  const chunker = createClusterChunker()
+  const events = [...chunker.push(readFileSync(smallClusters)), ...chunker.end()]
+  return {
+    header: events.find((event) => event.type === 'header').bytes,
+    fragments: events.filter((event) => event.type === 'fragment'),
+  }
+}
+
+/** Milliseconds from each fragment's PERSISTED ack to the LIVE media playlist listing it, for `count` fragments. */
+async function liveEdge(count) {
+  const emulator = await startEmulator()
+  try {
+    const signer = createKvsSigner({ region: emulator.region, credentials: emulator.credentials[0] })
+    const call = async (path, body) => {
+      const text = JSON.stringify(body)
+      const signed = await signer.signJson({ url: `${emulator.url}${path}`, body: text })
+      const response = await fetch(`${emulator.url}${path}`, {
+        method: 'POST',
+        headers: signed.headers,
+        body: text,
+      })
+      const json = await response.json()
+      if (response.status !== 200) throw new Error(`${path}: ${response.status} ${JSON.stringify(json)}`)
+      return json
+    }
+    await call('/createStream', { StreamName: 'edge', DataRetentionInHours: 1 })
+    const { header, fragments } = await fragmentsOfBenchFile()
+    const session = putMedia({
+      endpoint: emulator.url,
+      streamName: 'edge',
+      signer,
+      producerStartTimestamp: Date.now() - 60_000,
+    })
+    /** PERSISTED acks by fragment number: when each arrived. */
+    const persisted = new Map()
+    let onPersisted
+    let pending = ''
+    session.on('data', (chunk) => {
+      pending += chunk.toString('utf8')
+      const lines = pending.split('\n')
+      pending = lines.pop()
+      for (const line of lines) {
+        if (line.trim() === '') continue
+        const ack = JSON.parse(line)
+        if (ack.EventType === 'ERROR') session.destroy(new Error(`PutMedia ERROR ack: ${line}`))
+        if (ack.EventType !== 'PERSISTED') continue
+        persisted.set(ack.FragmentNumber, performance.now())
+        onPersisted?.(ack.FragmentNumber)
+      }
+    })
+    // PutMedia completes a fragment when the next Cluster starts: writing fragment i persists fragment i - 1.
+    const write = (fragment) => {
+      const acked = new Promise((resolve) => (onPersisted = resolve))
+      session.write(Buffer.concat(fragment.parts))
+      return acked
+    }
+    session.write(header)
+    session.write(Buffer.concat(fragments[0].parts))
+    await write(fragments[1])
+    // LIVE needs a fragment from the last 30 s: the session starts once one is stored.
+    const { HLSStreamingSessionURL } = await call('/getHLSStreamingSessionURL', {
+      StreamName: 'edge',
+      PlaybackMode: 'LIVE',
+      MaxMediaPlaylistFragmentResults: 5,
+    })
+    const playlistUrl = `${HLSStreamingSessionURL.replace('getHLSMasterPlaylist', 'getHLSMediaPlaylist')}&TrackNumber=1`
+    const latencies = []
+    for (let i = 2; i < Math.min(fragments.length, count + 2); i++) {
+      const number = await write(fragments[i])
+      const acked = persisted.get(number)
+      for (;;) {
+        const playlist = await (await fetch(playlistUrl)).text()
+        if (playlist.includes(`FragmentNumber=${number}&`)) break
+      }
+      latencies.push(performance.now() - acked)
+    }
+    session.end()
+    session.resume()
+    await new Promise((resolve) => session.on('close', resolve))
+    return latencies
+  } finally {
+    await emulator.close()
+  }
+}
+
+const latencies = await liveEdge(30)
+const slowest = Math.max(...latencies)
+console.log(
+  `live edge over ${latencies.length} fragments: median ${median(latencies).toFixed(1)} ms, max ${slowest.toFixed(1)} ms (PERSISTED ack to the LIVE media playlist listing the fragment)`,
+)
+
 result({
   bench: 'fmp4',
   fmp4_vs_parser: kvs.ratio,
   fmp4_mb_s: kvs.fmp4MbS,
   parser_mb_s: kvs.parserMbS,
   fmp4_vs_parser_big_frames: big.ratio,
+  hls_live_edge_ms: median(latencies),
+  hls_live_edge_max_ms: slowest,
 })
