@@ -27,6 +27,7 @@ export interface RepackagerViolation extends Violation {
 
 /** A fragment breaks a KVS rule that repackaging cannot repair (with `onViolation: 'emit'`). */
 export interface RepackagerViolationEvent extends ViolationEvent {
+  /** The rule broken, the ErrorId it would cause, and the frame concerned when there is one. */
   violation: RepackagerViolation
 }
 
@@ -50,6 +51,7 @@ export interface FragmentChanges {
 
 /** One KVS fragment, as the chunker emits it, with what repackaging changed. */
 export interface RepackagedFragmentEvent extends FragmentEvent {
+  /** What repackaging did to this fragment. */
   changes: FragmentChanges
 }
 
