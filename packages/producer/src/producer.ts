@@ -57,6 +57,15 @@ export interface Producer extends EventEmitter<ProducerEventMap> {
    * (a partial last fragment is dropped): what was accepted is still delivered.
    */
   readonly writable: Writable
+  /**
+   * Fragments in, instead of MKV bytes: an object-mode writable taking the events of the chunker, the
+   * repackager (`@kvs-streams/repackager`) or the muxer (`@kvs-streams/muxer`) as they emit them — a
+   * `header` event, then `fragment` events (and `violation` events, handled as the producer's own
+   * chunker's). Each fragment is taken as complete when it is written, so it is sent at once (MKV bytes wait
+   * for the next element to know whether Tags follow the Cluster). Behaves as `writable` otherwise (the same
+   * backpressure, end and destroy); write to one of the two, not both: `close()` ends the one written to.
+   */
+  readonly fragments: Writable
   readonly streamName: string
   /** The current state. */
   readonly state: ProducerState
@@ -110,6 +119,9 @@ export function createProducer(options: ProducerOptions): Producer {
 
 class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   readonly writable: Writable
+  readonly fragments: Writable
+  /** Whether input came through `fragments` (events) rather than `writable` (bytes). */
+  #eventInput = false
   readonly streamName: string
   readonly #options: ResolvedProducerOptions
   readonly #chunker: ClusterChunker
@@ -243,12 +255,22 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       write: (chunk: Uint8Array, _encoding, callback) => this.#write(chunk, callback),
       final: (callback) => this.#final(callback),
       destroy: (error, callback) => {
-        this.#writableDestroyed(error)
+        if (!this.#eventInput) this.#writableDestroyed(error)
         callback(error)
       },
     })
-    // The writable's errors also reject close() and reach pipeline(): an unheard one must not crash the process.
+    this.fragments = new Writable({
+      objectMode: true,
+      write: (event: unknown, _encoding, callback) => this.#writeEvent(event, callback),
+      final: (callback) => this.#final(callback),
+      destroy: (error, callback) => {
+        if (this.#eventInput) this.#writableDestroyed(error)
+        callback(error)
+      },
+    })
+    // The writables' errors also reject close() and reach pipeline(): an unheard one must not crash the process.
     this.writable.on('error', () => {})
+    this.fragments.on('error', () => {})
     if (options.statsIntervalMs > 0) {
       this.#statsTimer = setInterval(() => {
         if (this.listenerCount('stats') > 0 || this.#queues.size > 0)
@@ -313,7 +335,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   }
 
   close(): Promise<ProducerStats> {
-    const writable = this.writable
+    const writable = this.#input
     if (!this.#stopped && !writable.writableEnded && !writable.destroyed) writable.end()
     return this.#completion
   }
@@ -323,7 +345,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   }
 
   putMetadata(name: string, value: string, options?: PutMetadataOptions): void {
-    if (this.#inputEnded || this.#stopped || this.writable.writableEnded) {
+    if (this.#inputEnded || this.#stopped || this.#input.writableEnded) {
       throw new FragmentMetadataError(
         'ERR_KVS_PRODUCER_METADATA_INPUT_ENDED',
         `Tag ${JSON.stringify(String(name))} was put after the input ended: no fragment is left to carry it`,
@@ -331,6 +353,11 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       )
     }
     this.#metadata.put(name, value, options)
+  }
+
+  /** The writable the input comes through: `fragments` once an event was written to it, else `writable`. */
+  get #input(): Writable {
+    return this.#eventInput ? this.fragments : this.writable
   }
 
   get #stopped(): boolean {
@@ -360,6 +387,42 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       return
     }
     if (!this.#handleChunkerEvents(events)) {
+      callback(this.#inputError)
+      this.#pump()
+      return
+    }
+    if (this.#options.whenFull === 'block' && this.#buffer.full) this.#heldWrite = callback
+    else callback()
+    this.#pump()
+  }
+
+  /** A chunker event written to `fragments`: taken as the producer's own chunker's events are. */
+  #writeEvent(event: unknown, callback: (error?: Error | null) => void): void {
+    this.#eventInput = true
+    if (this.#fatal !== undefined) {
+      callback(this.#fatal)
+      return
+    }
+    if (this.#inputEnded) {
+      callback(this.#inputError ?? new Error('The producer input has ended'))
+      return
+    }
+    const type = (event as { type?: unknown } | null)?.type
+    if (type !== 'header' && type !== 'fragment' && type !== 'violation') {
+      callback(
+        new TypeError(
+          `fragments takes the chunker's header, fragment and violation events, got ${
+            event instanceof Uint8Array
+              ? 'bytes (MKV bytes go to writable)'
+              : type === undefined
+                ? String(event === null ? null : typeof event)
+                : `an event of type ${JSON.stringify(type)}`
+          }`,
+        ),
+      )
+      return
+    }
+    if (!this.#handleChunkerEvents([event as ChunkerEvent])) {
       callback(this.#inputError)
       this.#pump()
       return
@@ -1029,7 +1092,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     const final = this.#finalCallback
     this.#finalCallback = undefined
     if (final !== undefined) final(error)
-    else if (!this.writable.destroyed) this.writable.destroy(error)
+    else if (!this.#input.destroyed) this.#input.destroy(error)
     held?.(error)
   }
 
