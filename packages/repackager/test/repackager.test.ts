@@ -1,5 +1,5 @@
 import { createClusterChunker } from '@kvs-streams/chunker'
-import { concatBytes } from '@kvs-streams/ebml'
+import { concatBytes, writeEbmlHeader } from '@kvs-streams/ebml'
 import { fcPartition, partitionLabel, splits } from '@kvs-streams/test-utils'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -21,8 +21,8 @@ import {
 } from './helpers.ts'
 
 /** The chunker's violations on `bytes`, as `kind:fragmentIndex`. */
-function chunkerViolations(bytes: Uint8Array): string[] {
-  const chunker = createClusterChunker({ onViolation: 'emit' })
+function chunkerViolations(bytes: Uint8Array, options: { maxFragmentBytes?: number } = {}): string[] {
+  const chunker = createClusterChunker({ onViolation: 'emit', ...options })
   return [...chunker.push(bytes), ...chunker.end()].flatMap((event) =>
     event.type === 'violation' ? [`${event.violation.kind}:${event.violation.fragmentIndex}`] : [],
   )
@@ -583,3 +583,92 @@ describe('options', () => {
 function readFrameOffset(bytes: Uint8Array, cluster: number, index: number): number {
   return blockOffsets(bytes).filter((block) => block.cluster === cluster)[index]!.offset
 }
+
+describe('what it cannot repair is reported in the chunker’s terms', () => {
+  it('a fragment over maxFragmentBytes, a track Tracks does not declare, a declared track without frames, too many tracks', () => {
+    const input = buildMkv({
+      tracks: [VIDEO, AUDIO, { number: 3, type: 2 }, { number: 4, type: 17, codecId: 'S_TEXT/UTF8' }],
+      clusters: [
+        {
+          timecode: 0,
+          blocks: [
+            { track: 1, timecode: 0, keyframe: true, size: 3000 },
+            { track: 2, timecode: 0, keyframe: true },
+            { track: 3, timecode: 0, keyframe: true },
+            { track: 9, timecode: 10, keyframe: true },
+          ],
+        },
+      ],
+    })
+    const run = repackageAll([input], { onViolation: 'emit', maxFragmentBytes: 2000 })
+    expect(violations(run.events).map((v) => [v.kind, v.errorId, v.fragmentIndex])).toEqual([
+      ['too-many-tracks', 4012, undefined],
+      ['size-too-large', 4001, 0],
+      ['undeclared-track', 4010, 0],
+      ['missing-track', 4011, 0],
+    ])
+    // The same as the chunker says about the output.
+    expect(chunkerViolations(outputBytes(run.events), { maxFragmentBytes: 2000 })).toEqual([
+      'too-many-tracks:undefined',
+      'size-too-large:0',
+      'undeclared-track:0',
+      'missing-track:0',
+    ])
+    expect(run.stats.violations).toBe(4)
+  })
+})
+
+describe('more input shapes', () => {
+  it('a second Segment after the same EBML header is a restart like a second document', () => {
+    const segment = buildMkv({ tracks: AV, clusters: gops({ count: 2 }) })
+    // The bytes from the Segment on, twice, after one EBML header.
+    const input = concatBytes([segment, segment.subarray(writeEbmlHeader().length)])
+    const run = repackageAll([input], { rebaseTimecodes: true })
+    expectKvsReady(input, run, { cutTrack: 1, shift: (time, index) => (index >= 60 ? time + 781 : time) })
+    expect(run.events.filter((e) => e.type === 'header')).toHaveLength(1)
+    // No frame durations here: the restart continues 1 ms after the last frame (audio at 780 ms).
+    expect(fragments(run.events).map((f) => f.startMs)).toEqual([0, 400, 781, 1181])
+    expect(run.stats).toMatchObject({ rebases: 1, documentsJoined: 1 })
+  })
+
+  it('a gap in the audio alone also closes the fragment at the next key frame', () => {
+    const input = buildMkv({
+      tracks: AV,
+      clusters: [
+        {
+          timecode: 0,
+          blocks: [
+            { track: 1, timecode: 0, keyframe: true },
+            { track: 2, timecode: 0, keyframe: true },
+            { track: 2, timecode: 3000, keyframe: true },
+            { track: 1, timecode: 3000, keyframe: true },
+            { track: 2, timecode: 3020, keyframe: true },
+          ],
+        },
+      ],
+    })
+    expect(
+      fragments(repackageAll([input], { fragmentDurationMs: 5000 }).events).map((f) => f.startMs),
+    ).toEqual([0])
+    const run = repackageAll([input], { gapMs: 1000, fragmentDurationMs: 5000 })
+    expectKvsReady(input, run, { cutTrack: 1 })
+    expect(fragments(run.events).map((f) => f.startMs)).toEqual([0, 3000])
+  })
+
+  it('Tags before the first key frame go with the first fragment', () => {
+    const input = buildMkv({
+      tracks: AV,
+      clusters: [
+        {
+          timecode: 0,
+          blocks: [{ track: 2, timecode: 0, keyframe: true }],
+          tagsAfter: [{ name: 'EARLY', value: 'e' }],
+        },
+        ...gops({ count: 2, start: 20 }),
+      ],
+    })
+    const run = repackageAll([input], { onViolation: 'emit' })
+    const first = Buffer.from(concatBytes(fragments(run.events)[0]!.parts)).toString('latin1')
+    expect(first).toContain('EARLY')
+  })
+})
