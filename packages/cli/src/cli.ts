@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import type { CommandContext, CommandHandler } from './command.ts'
+import { clipCommand } from './commands/clip.ts'
 import { emulatorCommand } from './commands/emulator.ts'
 import { getCommand } from './commands/get.ts'
+import { imagesCommand } from './commands/images.ts'
+import { playCommand } from './commands/play.ts'
 import { putCommand } from './commands/put.ts'
 import { streamsCreate, streamsDelete, streamsDescribe, streamsList } from './commands/streams.ts'
 import type { GlobalOptions } from './config.ts'
@@ -16,6 +19,9 @@ import { COMMANDS, type CommandSpec, findCommand, GLOBAL_OPTIONS, type OptionSpe
 const HANDLERS: Record<string, CommandHandler> = {
   put: putCommand,
   get: getCommand,
+  play: playCommand,
+  clip: clipCommand,
+  images: imagesCommand,
   'streams create': streamsCreate,
   'streams describe': streamsDescribe,
   'streams list': streamsList,

@@ -26,6 +26,7 @@ const BUILT_PACKAGES = [
   'chunker',
   'ebml',
   'emulator',
+  'fmp4',
   'get-media',
   'producer',
   'signer',
