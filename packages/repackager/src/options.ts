@@ -33,6 +33,11 @@ export interface RepackagerOptions {
    */
   rebaseTimecodes?: boolean
   /**
+   * Leave out level-1 Tags elements whose tags are all the service's (`AWS_KINESISVIDEO_*`), as GetMedia
+   * writes them: PutMedia refuses them (ErrorId 4009), so output of GetMedia can be put again. Default false.
+   */
+  stripServiceTags?: boolean
+  /**
    * Close the fragment at a gap in the media: when a frame comes more than this many ms after every frame
    * before it, the next video key frame starts a new fragment whatever its duration so far. Default: off.
    */
@@ -56,6 +61,7 @@ export interface ResolvedRepackagerOptions {
   maxFragmentBytes: number
   maxTracks: number
   rebaseTimecodes: boolean
+  stripServiceTags: boolean
   gapMs: number
   maxBufferedBytes: number
   maxHeaderBytes: number
@@ -85,6 +91,7 @@ export function resolveRepackagerOptions(options: RepackagerOptions): ResolvedRe
     maxFragmentBytes: positive('maxFragmentBytes', options.maxFragmentBytes, 50_000_000),
     maxTracks: positive('maxTracks', options.maxTracks, 3),
     rebaseTimecodes: boolean('rebaseTimecodes', options.rebaseTimecodes, false),
+    stripServiceTags: boolean('stripServiceTags', options.stripServiceTags, false),
     gapMs: positive('gapMs', options.gapMs, Number.POSITIVE_INFINITY),
     maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes, 128 * 1024 * 1024),
     maxHeaderBytes: positive('maxHeaderBytes', options.maxHeaderBytes, 8 * 1024 * 1024),

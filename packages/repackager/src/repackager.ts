@@ -12,6 +12,7 @@ import {
   newTrackEntry,
   readBlockHeaderAt,
   readInt,
+  readString,
   readTrackEntryField,
   readUint,
 } from '@kvs-streams/ebml'
@@ -104,6 +105,9 @@ const skipped = new Set<number>([
   ElementId.Void,
 ])
 const dataMode = (id: number): DataMode => (skipped.has(id) ? 'skip' : 'data')
+
+/** The prefix of the tags the service writes into GetMedia output (and refuses in PutMedia: 4009). */
+const SERVICE_TAG_PREFIX = 'AWS_KINESISVIDEO_'
 
 /**
  * A Cluster's id, its size (8-byte field, as the KVS producer SDKs write it) for a Timecode element and
@@ -421,6 +425,18 @@ class Core implements Repackager {
   // ---------------------------------------------------------------------------------------------------
   // Structure
 
+  /** Offset of the level-1 Tags element being read, or -1 (for `stripServiceTags`). */
+  #tagsAt = -1
+  /** Whether every top-level SimpleTag of that Tags element so far is the service's. */
+  #serviceTagsOnly = false
+
+  /** Whether the level-1 Tags element ending at `offset` is left out (`stripServiceTags`). */
+  #dropsTags(offset: number): boolean {
+    const drop = this.#options.stripServiceTags && this.#tagsAt === offset && this.#serviceTagsOnly
+    this.#tagsAt = -1
+    return drop
+  }
+
   #handle(event: EbmlEvent): void {
     if (this.#inEbmlHeader) {
       if (event.type === 'element-end' && event.depth === 0) {
@@ -432,8 +448,19 @@ class Core implements Repackager {
       return
     }
     if (event.depth === 0) this.#handleRoot(event)
-    else if (event.depth === 1) this.#handleLevel1(event)
-    else if (this.#cluster !== undefined) {
+    else if (event.depth === 1) {
+      if (event.type === 'element-start' && event.id === ElementId.Tags) {
+        this.#tagsAt = event.offset
+        this.#serviceTagsOnly = true
+      }
+      this.#handleLevel1(event)
+      if (event.type === 'element-end' && event.id === ElementId.Tags) this.#tagsAt = -1
+    } else if (this.#tagsAt >= 0) {
+      // Tags > Tag > SimpleTag > TagName: a top-level SimpleTag's name (nested SimpleTags go with their parent).
+      if (event.type === 'element' && event.id === ElementId.TagName && event.depth === 4) {
+        if (!readString(event.data).startsWith(SERVICE_TAG_PREFIX)) this.#serviceTagsOnly = false
+      }
+    } else if (this.#cluster !== undefined) {
       try {
         this.#handleInCluster(event)
       } catch (error) {
@@ -524,10 +551,15 @@ class Core implements Repackager {
         }
       } else if (phase === Phase.Clusters && this.#tagsStart === event.offset) {
         this.#tagsStart = -1
+        if (this.#dropsTags(event.offset)) return
         const fragment = this.#current
         if (fragment !== undefined) fragment.tags.push(event.offset, event.end)
         else this.#looseTags.push(event.offset, event.end)
       } else if (phase === Phase.Header && this.#headerElementStart === event.offset) {
+        if (event.id === ElementId.Tags && this.#dropsTags(event.offset)) {
+          this.#headerElementStart = -1
+          return
+        }
         const bytes = this.#store.copy(event.offset, event.end)
         this.#headerBytes += bytes.length
         this.#checkHeaderBytes(this.#headerBytes, event.offset)
