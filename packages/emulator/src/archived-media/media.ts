@@ -18,8 +18,11 @@ import type { SelectorType } from './session-token.ts'
 export type MediaOperation = 'hls' | 'dash' | 'clip'
 
 const VIDEO_CODECS = new Set(['V_MPEG4/ISO/AVC', 'V_MPEGH/ISO/HEVC'])
-/** Tracks described per stored fragment (stream ARN + fragment number), newest last; a small bounded cache. */
-const trackCache = new Map<string, Mp4Track[]>()
+/**
+ * Tracks described per stored fragment (stream ARN + fragment number), newest last: a small bounded cache per
+ * emulator (several may run in one process).
+ */
+const trackCaches = new WeakMap<EmulatorContext, Map<string, Mp4Track[]>>()
 const TRACK_CACHE_ENTRIES = 256
 
 function unsupported(message: string): ServiceError {
@@ -59,6 +62,8 @@ export async function fragmentTracks(
   operation: MediaOperation,
 ): Promise<Mp4Track[]> {
   const key = `${streamARN} ${fragment.fragmentNumber}`
+  let trackCache = trackCaches.get(context)
+  if (trackCache === undefined) trackCaches.set(context, (trackCache = new Map()))
   const cached = trackCache.get(key)
   if (cached !== undefined) return cached
   const stored = await readStored(context, streamName, fragment)
