@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import type { CommandContext, CommandHandler } from './command.ts'
+import type { CommandContext, CommandHandler, OptionValue } from './command.ts'
 import { clipCommand } from './commands/clip.ts'
 import { emulatorCommand } from './commands/emulator.ts'
 import { getCommand } from './commands/get.ts'
@@ -37,12 +37,16 @@ export function version(): string {
   return pkg.version
 }
 
-type ParseArgsOptions = Record<string, { type: 'string' | 'boolean'; short?: string }>
+type ParseArgsOptions = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>
 
 function parseArgsOptions(specs: readonly OptionSpec[]): ParseArgsOptions {
   const options: ParseArgsOptions = {}
   for (const spec of specs)
-    options[spec.name] = { type: spec.type, ...(spec.short === undefined ? {} : { short: spec.short }) }
+    options[spec.name] = {
+      type: spec.type,
+      ...(spec.short === undefined ? {} : { short: spec.short }),
+      ...(spec.multiple === true ? { multiple: true } : {}),
+    }
   return options
 }
 
@@ -68,7 +72,7 @@ function joinDashValues(argv: readonly string[]): string[] {
   return joined
 }
 
-function globalOptions(values: Record<string, string | boolean | undefined>): GlobalOptions {
+function globalOptions(values: Record<string, OptionValue>): GlobalOptions {
   const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined)
   return {
     region: text('region'),
@@ -113,7 +117,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     return report(parseError(error, undefined), io, createGlobal(), {})
   }
-  const global = globalOptions(loose.values as Record<string, string | boolean | undefined>)
+  const global = globalOptions(loose.values as Record<string, OptionValue>)
   const positionalTokens = loose.tokens.filter((token) => token.kind === 'positional')
   const words = positionalTokens.map((token) => token.value)
 
@@ -170,7 +174,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   // Strict parse of the command's own options, without the command words.
   const skip = new Set(positionalTokens.slice(0, commandWords).map((token) => token.index))
   const rest = args.filter((_, index) => !skip.has(index))
-  let strict: { values: Record<string, string | boolean | undefined>; positionals: string[] }
+  let strict: { values: Record<string, OptionValue>; positionals: string[] }
   try {
     strict = parseArgs({
       args: rest,

@@ -2,12 +2,15 @@ import type { GlobalOptions } from './config.ts'
 import type { ErrorContext } from './explain-error.ts'
 import type { CliIo, Style } from './io.ts'
 
+/** A parsed option value: a string, a flag, or the strings of an option given more than once. */
+export type OptionValue = string | boolean | string[] | undefined
+
 /** What a command handler gets. */
 export interface CommandContext {
   io: CliIo
   global: GlobalOptions
   /** The command's own option values (global ones are in `global`). */
-  values: Record<string, string | boolean | undefined>
+  values: Record<string, OptionValue>
   positionals: string[]
   /** Filled in by the command as it learns things (stream, region, endpoint), for error messages. */
   errorContext: ErrorContext

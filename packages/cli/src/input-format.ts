@@ -4,7 +4,7 @@ export interface ForeignFormat {
   description: string
   /** The file name extension of the format, for an example file name. */
   extension: string
-  /** ffmpeg options to put before `-i` (raw H.264 has no timestamps: it needs a frame rate). */
+  /** ffmpeg options to put before `-i`. */
   inputOptions: string
 }
 
@@ -14,13 +14,10 @@ const ascii = (bytes: Uint8Array, start: number, end: number): string =>
 /** ISO BMFF top-level boxes a file can start with (`ftyp` first in MP4; old QuickTime files start elsewhere). */
 const MOV_BOXES = new Set(['moov', 'mdat', 'wide', 'free', 'skip', 'pnot'])
 
-/** H.264 NAL unit types a raw Annex B stream starts with: slices, SEI, SPS, PPS, access unit delimiter. */
-const H264_FIRST_NAL_TYPES = new Set([1, 5, 6, 7, 8, 9])
-
 /**
- * Recognises MP4, QuickTime MOV, MPEG-TS and raw H.264 (Annex B) by their first bytes (16 are enough), for a
- * message that names what the input is instead of the Matroska parser's complaint. `undefined` for anything
- * else, Matroska included.
+ * Recognises MP4, QuickTime MOV and MPEG-TS by their first bytes (16 are enough), for a message that names
+ * what the input is instead of the Matroska parser's complaint. `undefined` for anything else: Matroska and
+ * the raw streams `kvs put` muxes itself (see `detectInputFormat`) included.
  */
 export function detectForeignFormat(head: Uint8Array): ForeignFormat | undefined {
   if (head.byteLength >= 8) {
@@ -36,15 +33,6 @@ export function detectForeignFormat(head: Uint8Array): ForeignFormat | undefined
   // MPEG-TS: 188-byte packets, each starting with the sync byte 0x47.
   if (head[0] === 0x47 && (head.byteLength <= 188 || head[188] === 0x47) && (head[1]! & 0x80) === 0) {
     return { description: 'an MPEG transport stream (TS)', extension: 'ts', inputOptions: '' }
-  }
-  const start =
-    head[0] === 0 && head[1] === 0 && head[2] === 1
-      ? 3
-      : head[0] === 0 && head[1] === 0 && head[2] === 0 && head[3] === 1
-        ? 4
-        : 0
-  if (start > 0 && head.byteLength > start && H264_FIRST_NAL_TYPES.has(head[start]! & 0x1f)) {
-    return { description: 'raw H.264 (Annex B)', extension: 'h264', inputOptions: '-f h264 -framerate 25 ' }
   }
   return undefined
 }

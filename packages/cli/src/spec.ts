@@ -7,6 +7,8 @@ export interface OptionSpec {
   type: 'string' | 'boolean'
   /** Placeholder of the value in help: `<hours>`. */
   value?: string
+  /** The option may be given more than once (its value is then a list). */
+  multiple?: boolean
   description: string
 }
 
@@ -91,17 +93,18 @@ export const EXIT_STATUS: readonly (readonly [string, string])[] = [
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'put',
-    summary: 'put MKV video from a file or stdin into a stream (PutMedia)',
+    summary: 'put video (MKV, raw H.264/H.265, AAC) from a file or stdin into a stream (PutMedia)',
     description: [
-      'Sends Matroska (MKV/WebM) video to a stream with PutMedia through a resilient producer: one fragment per',
-      'Cluster, checked against the KVS rules before it is sent, resent after connection failures until the',
+      'Sends video to a stream with PutMedia through a resilient producer: Matroska (MKV/WebM) repackaged so',
+      'that KVS takes every fragment, or raw H.264/H.265 (Annex B) and ADTS AAC muxed into Matroska; each',
+      'fragment checked against the KVS rules before it is sent, resent after connection failures until the',
       'service acknowledges it. Reads stdin when the file is - or missing, so encoders can pipe into it.',
       'On a terminal it shows progress (bytes sent, fragments buffered/received/persisted, rate, ack latency);',
       'otherwise, or with --json, it prints one JSON object per event on stdout.',
     ],
     positionals: [
       { name: '<stream>', description: 'stream name' },
-      { name: '[file|-]', description: 'MKV file to send; - or nothing: read stdin' },
+      { name: '[file|-]', description: 'file to send (MKV, H.264, H.265, AAC); - or nothing: read stdin' },
     ],
     options: [
       {
@@ -136,6 +139,32 @@ export const COMMANDS: readonly CommandSpec[] = [
           'start time of relative timecodes: now, ISO 8601, epoch seconds, -<duration> (default: a file ends now, stdin starts now)',
       },
       {
+        name: 'format',
+        type: 'string',
+        value: '<format>',
+        description: 'mkv, h264, h265 (raw Annex B video) or aac (ADTS); default: told from the first bytes',
+      },
+      {
+        name: 'fps',
+        type: 'string',
+        value: '<rate>',
+        description: 'frames per second of raw H.264/H.265 (default: the stream timing information, else 25)',
+      },
+      {
+        name: 'no-repackage',
+        type: 'boolean',
+        description:
+          'send MKV as it is (by default clusters are recut at key frames and frames moved where KVS wants them)',
+      },
+      {
+        name: 'tag',
+        type: 'string',
+        value: '<name=value>',
+        multiple: true,
+        description:
+          'fragment metadata on every fragment (repeatable, at most 10; names must not start with AWS)',
+      },
+      {
         name: 'keep-service-tags',
         type: 'boolean',
         description:
@@ -153,9 +182,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       [
         'Input',
         [
-          'One fragment per Matroska Cluster; KVS wants each to start with a key frame and last at most 10 s.',
-          'ffmpeg writing to a pipe cuts a cluster every 32 kB: add -cluster_size_limit 2M (and -cluster_time_limit',
-          '1000), with a key frame every 1-2 s (-g/-keyint_min), so that clusters start on key frames.',
+          'The format is told from the first bytes (or --format). KVS wants each fragment to start with a key',
+          'frame, last at most 10 s and hold only frames after the previous one: MKV is repackaged to that (new',
+          'fragments at key frames about every 2 s, frames moved to the fragment their time belongs to), said',
+          'once when it changes anything; --no-repackage sends the Clusters as they are. Raw video gets its',
+          'timestamps from --fps (or the stream timing information); MP4 and TS need ffmpeg -f matroska first.',
           'KVS refuses producer timestamps in the future: a file is dated so that its last frame ends now (it',
           'can then be sent as fast as the network allows); stdin, a live source, starts now.',
         ],
@@ -173,7 +204,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       ],
     ],
     examples: [
-      'kvs put my-stream video.mkv --create',
+      '# a camera or encoder giving raw H.264',
+      'ffmpeg -re -i rtsp://camera/stream -c copy -f h264 - | kvs put my-stream -',
+      '# an MP4 recording, remuxed without re-encoding (repackaged for KVS on the way)',
+      'ffmpeg -i cam.mp4 -c copy -f matroska - | kvs put my-stream -',
+      'kvs put my-stream video.mkv --create --tag camera=front-door',
       '# a live test pattern: a key frame every second, one cluster per key frame',
       'ffmpeg -re -f lavfi -i testsrc2=size=640x360:rate=25 -c:v libx264 -g 25 -keyint_min 25 -bf 0 \\',
       '    -cluster_size_limit 2M -cluster_time_limit 1000 -f matroska - | kvs put my-stream -',

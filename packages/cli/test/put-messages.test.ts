@@ -29,7 +29,6 @@ beforeAll(async () => {
   ])
   ffmpeg(['-i', mp4, '-c', 'copy', join(dir, 'in.mov')])
   ffmpeg(['-i', mp4, '-c', 'copy', '-f', 'mpegts', join(dir, 'in.ts')])
-  ffmpeg(['-i', mp4, '-c', 'copy', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', join(dir, 'in.h264')])
   writeFileSync(join(dir, 'empty.mkv'), '')
   mkdirSync(join(dir, 'videos'))
   emulator = await startEmulator({
@@ -52,7 +51,6 @@ const FOREIGN = [
   ['in.mp4', 'an MP4 file', ''],
   ['in.mov', 'a QuickTime (MOV) file', ''],
   ['in.ts', 'an MPEG transport stream (TS)', ''],
-  ['in.h264', 'raw H.264 (Annex B)', '-f h264 -framerate 25 '],
 ] as const
 
 describe('kvs put messages that name the fix', () => {
@@ -67,9 +65,6 @@ describe('kvs put messages that name the fix', () => {
           `kvs: error: The input is ${what}, not Matroska (MKV): kvs put sends Matroska, nothing was sent.`,
           '  Remux it into Matroska without re-encoding and pipe that in:',
           `    ffmpeg ${options}-i ${file} -c copy -f matroska - | kvs put messages -`,
-          ...(name === 'in.h264'
-            ? ['  (raw H.264 has no timestamps: set -framerate to its frame rate)']
-            : []),
           '',
         ].join('\n'),
       )

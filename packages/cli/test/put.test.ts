@@ -192,7 +192,9 @@ describe('kvs put', () => {
       let seen = ''
       child!.stdout!.on('data', (chunk: Buffer) => {
         seen += chunk.toString()
-        if ((seen.match(/"type":"fragment-acknowledged"/g) ?? []).length >= 8) resolve()
+        // The 8th fragment is held by the repackager until the input says it is over (frames of a live
+        // source's next Cluster may still belong to it): Ctrl-C sends it.
+        if ((seen.match(/"type":"fragment-acknowledged"/g) ?? []).length >= 7) resolve()
       })
     })
     child!.kill('SIGINT')

@@ -94,7 +94,8 @@ describe('through a proxy that resets and stalls connections', () => {
         port: 0,
         logger: {
           info: (message, fields) => {
-            if (message === 'PutMedia error' && fields?.errorId === 4006) invalidMkv.push(String(fields.message))
+            if (message === 'PutMedia error' && fields?.errorId === 4006)
+              invalidMkv.push(String(fields.message))
           },
         },
       })

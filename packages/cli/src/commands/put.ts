@@ -3,6 +3,7 @@ import { open, stat } from 'node:fs/promises'
 import type { Readable, Writable } from 'node:stream'
 import { CreateStreamCommand, DescribeStreamCommand, type StreamInfo } from '@aws-sdk/client-kinesis-video'
 import {
+  checkFragmentMetadata,
   createProducer,
   PRODUCER_EVENT_TYPES,
   ProducerError,
@@ -19,6 +20,17 @@ import { ExitCode } from '../exit-codes.ts'
 import { explainError } from '../explain-error.ts'
 import { formatBytes, formatDuration, formatInteger } from '../format.ts'
 import { detectForeignFormat, type ForeignFormat } from '../input-format.ts'
+import {
+  bytesOf,
+  createInputStage,
+  DETECT_BYTES,
+  detectInputFormat,
+  eventsBeforeError,
+  INPUT_FORMATS,
+  type InputFormat,
+  type InputStage,
+  type InputStageOptions,
+} from '../input-stage.ts'
 import { useColor, write } from '../io.ts'
 import { createProgressRenderer } from '../progress.ts'
 import { producerEventJson, progressSnapshot, statsJson } from '../put-events.ts'
@@ -67,7 +79,11 @@ async function ensureStream(
  * time that makes its last frame end now (KVS refuses producer timestamps in the future, so a file sent faster
  * than real time must be dated back), and for stdin (a live source) now.
  */
-async function producerStart(context: CommandContext, file: string | undefined): Promise<number> {
+async function producerStart(
+  context: CommandContext,
+  file: string | undefined,
+  stageFor: () => InputStage | undefined,
+): Promise<number> {
   const now = Date.now()
   const text = stringOption(context, 'producer-start')
   if (text !== undefined) {
@@ -80,9 +96,24 @@ async function producerStart(context: CommandContext, file: string | undefined):
     return value
   }
   if (file === undefined) return now
-  const start = await producerStartForFile(createReadStream(file, { signal: context.io.signal }), { now })
+  const stage = stageFor()
+  const bytes = createReadStream(file, { signal: context.io.signal })
+  const start = await producerStartForFile(stage === undefined ? bytes : throughStage(bytes, stage), { now })
   context.debug(`${file}: media ends at ${now - start} ms; producer start ${new Date(start).toISOString()}`)
   return start
+}
+
+/** `source` through `stage` (raw video muxed, MKV repackaged), for a first read of a file; stops at an error. */
+async function* throughStage(
+  source: AsyncIterable<Uint8Array>,
+  stage: InputStage,
+): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of source) yield* bytesOf(stage.push(chunk))
+    yield* bytesOf(stage.end())
+  } catch {
+    // The producer reports unusable input when the same bytes are written to it.
+  }
 }
 
 /** Waits until `writable` drains, closes, or `signal` aborts. */
@@ -100,39 +131,121 @@ function drained(writable: Writable, signal: AbortSignal): Promise<void> {
   })
 }
 
+/** What `feed` found out about the input on the way. */
+interface FeedState {
+  bytesRead: number
+  foreign?: ForeignFormat | undefined
+  /** The input's format (`--format`, or detected from its first bytes). */
+  format?: InputFormat | undefined
+  stage?: InputStage | undefined
+  /** The input stage failed (corrupt or truncated input): what was complete before it was sent. */
+  stageError?: unknown
+}
+
 /**
  * Copies `input` into `writable` until the input ends or `signal` aborts (then the input is dropped where
- * it is); counts the bytes read. Resolves with whether the input ended by itself.
+ * it is), through the input stage `makeStage` gives for the format seen in the first bytes (raw H.264/H.265/
+ * AAC muxed into Matroska, MKV repackaged); counts the bytes read. Resolves with whether the input ended by
+ * itself.
  */
 async function feed(
   input: Readable,
-  writable: Writable,
+  producer: { writable: Writable; fragments: Writable },
   signal: AbortSignal,
-  counter: { bytesRead: number; foreign?: ForeignFormat | undefined },
+  state: FeedState,
+  makeStage: (format: InputFormat) => InputStage | undefined,
 ): Promise<boolean> {
   // Ctrl-C while the input is quiet (a live pipe): stop waiting for it.
   const stop = () => input.destroy()
   signal.addEventListener('abort', stop, { once: true })
+  /** MKV bytes as they are go to `writable`; a stage's fragments to `fragments` (sent as each completes). */
+  const target = (): Writable => (state.stage === undefined ? producer.writable : producer.fragments)
+  const send = async (items: readonly unknown[]): Promise<boolean> => {
+    const writable = target()
+    for (const item of items) {
+      if (signal.aborted || writable.destroyed) return false
+      if (!writable.write(item)) await drained(writable, signal)
+    }
+    return true
+  }
+  /** The first bytes, held until there are enough to tell the format. */
+  const head: Uint8Array[] = []
+  let headBytes = 0
+  let started = false
+  /** Sends `chunk` through the stage; false when the stage failed (`state.stageError`) or sending stopped. */
+  const pass = async (chunk: Uint8Array): Promise<boolean> => {
+    if (state.stage === undefined) return send([chunk])
+    let events: readonly unknown[]
+    try {
+      events = state.stage.push(chunk)
+    } catch (error) {
+      state.stageError = error
+      await send(eventsBeforeError(error))
+      return false
+    }
+    return send(events)
+  }
+  /** Tells the format from the first bytes, makes the stage and passes them; false when nothing more goes. */
+  const start = async (): Promise<boolean> => {
+    started = true
+    const first = head.length === 1 ? head[0]! : Buffer.concat(head)
+    if (state.format === undefined) {
+      // MP4, TS, …: nothing of it is sent, the caller names what it is.
+      state.foreign = detectForeignFormat(first)
+      if (state.foreign !== undefined) return false
+      state.format = detectInputFormat(first) ?? 'mkv'
+    }
+    state.stage = makeStage(state.format)
+    return pass(first)
+  }
+  /**
+   * Ends the stage, also after Ctrl-C: the fragments it still holds (the last one of a live source waits for
+   * the next one's first frames) are complete and go out; an input cut by Ctrl-C is no error.
+   */
+  const flush = async (): Promise<void> => {
+    const writable = target()
+    if (state.stage === undefined || state.stageError !== undefined || writable.destroyed) return
+    let events: readonly unknown[]
+    try {
+      events = state.stage.end()
+    } catch (error) {
+      if (!signal.aborted) state.stageError = error
+      events = eventsBeforeError(error)
+    }
+    for (const event of events) {
+      if (writable.destroyed) return
+      if (!writable.write(event) && !signal.aborted) await drained(writable, signal)
+    }
+  }
+  /** The input ended by itself unless sending stopped (Ctrl-C, or the producer failed). */
+  const ended = () => !signal.aborted && !target().destroyed
   try {
     for await (const chunk of input) {
-      if (signal.aborted || writable.destroyed) return false
-      // MP4, TS or raw H.264 piped in: nothing of it is sent, the caller names what it is.
-      if (counter.bytesRead === 0) counter.foreign = detectForeignFormat(chunk as Uint8Array)
-      counter.bytesRead += (chunk as Uint8Array).byteLength
-      if (counter.foreign !== undefined) return true
-      if (!writable.write(chunk)) await drained(writable, signal)
+      if (signal.aborted || target().destroyed) return false
+      const bytes = chunk as Uint8Array
+      state.bytesRead += bytes.byteLength
+      if (!started) {
+        head.push(bytes)
+        headBytes += bytes.byteLength
+        if (headBytes >= DETECT_BYTES && !(await start())) return ended()
+        continue
+      }
+      if (!(await pass(bytes))) return ended()
     }
+    if (!started && headBytes > 0 && !(await start())) return ended()
     return !signal.aborted
   } catch (error) {
     if (signal.aborted) return false
     throw error
   } finally {
     signal.removeEventListener('abort', stop)
+    await flush()
+    const writable = target()
     if (!writable.destroyed && !writable.writableEnded) writable.end()
   }
 }
 
-/** The error for MP4, MOV, TS or raw H.264 given to `kvs put`: what it is, and the ffmpeg command that remuxes it. */
+/** The error for MP4, MOV or TS given to `kvs put`: what it is, and the ffmpeg command that remuxes it. */
 function foreignFormatError(format: ForeignFormat, file: string | undefined, streamName: string): CliError {
   const input = file ?? `in.${format.extension}`
   return new CliError(
@@ -143,9 +256,6 @@ function foreignFormatError(format: ForeignFormat, file: string | undefined, str
       hints: [
         'Remux it into Matroska without re-encoding and pipe that in:',
         `  ffmpeg ${format.inputOptions}-i ${input} -c copy -f matroska - | kvs put ${streamName} -`,
-        ...(format.extension === 'h264'
-          ? ['(raw H.264 has no timestamps: set -framerate to its frame rate)']
-          : []),
       ],
     },
   )
@@ -161,6 +271,52 @@ function truncationOf(error: unknown): { offset: number; message: string } | und
     current = current.cause
   }
   return undefined
+}
+
+/** `--format`: undefined when absent (the format is then told from the input's first bytes). */
+function inputFormatOption(context: CommandContext): InputFormat | undefined {
+  const text = stringOption(context, 'format')
+  if (text === undefined) return undefined
+  const format = text.toLowerCase() as InputFormat
+  if (!INPUT_FORMATS.includes(format)) {
+    throw usageError(`--format must be one of ${INPUT_FORMATS.join(', ')}, got ${JSON.stringify(text)}`)
+  }
+  return format
+}
+
+/** `--fps` for raw H.264/H.265 (their streams carry no timestamps): a positive number. */
+function fpsOption(context: CommandContext, format: InputFormat | undefined): number | undefined {
+  const text = stringOption(context, 'fps')
+  if (text === undefined) return undefined
+  const fps = Number(text)
+  if (!Number.isFinite(fps) || fps <= 0 || fps > 1000) {
+    throw usageError(`--fps must be a number of frames per second (0-1000), got ${JSON.stringify(text)}`)
+  }
+  if (format === 'mkv' || format === 'aac') {
+    throw usageError(`--fps goes with raw video (--format h264 or h265), not ${format}: it has timestamps`)
+  }
+  return fps
+}
+
+/** `--tag NAME=VALUE` (repeatable), each checked against the service's fragment metadata limits. */
+function tagOptions(context: CommandContext): [string, string][] {
+  const values = context.values.tag
+  const texts = values === undefined ? [] : Array.isArray(values) ? values : [values]
+  const tags: [string, string][] = []
+  for (const text of texts) {
+    if (typeof text !== 'string') continue
+    const equals = text.indexOf('=')
+    if (equals <= 0) throw usageError(`--tag must be NAME=VALUE, got ${JSON.stringify(text)}`)
+    const name = text.slice(0, equals)
+    const value = text.slice(equals + 1)
+    const problem = checkFragmentMetadata(name, value)
+    if (problem !== undefined) throw usageError(`--tag ${name}: ${problem.message}`)
+    tags.push([name, value])
+  }
+  if (tags.length > 10) {
+    throw usageError(`at most 10 --tag options (KVS takes 10 tags per fragment), got ${tags.length}`)
+  }
+  return tags
 }
 
 /** `kvs put <stream> [file|-]`. */
@@ -182,6 +338,10 @@ export async function putCommand(context: CommandContext): Promise<number> {
     throw usageError('--retention-hours and --media-type go with --create')
   }
   if (flag(context, 'create')) retentionHours(context, 24)
+  const formatOption = inputFormatOption(context)
+  const fps = fpsOption(context, formatOption)
+  const tags = tagOptions(context)
+  const repackage = !flag(context, 'no-repackage')
   const fromStdin = file === '-'
   if (fromStdin && io.stdin.isTTY === true) {
     throw usageError('no input: stdin is a terminal', [
@@ -197,12 +357,17 @@ export async function putCommand(context: CommandContext): Promise<number> {
     ])
   }
   const bytesTotal = fileStat?.size
+  let fileFormat = formatOption
   if (!fromStdin) {
     const handle = await open(file)
     try {
       const { buffer, bytesRead } = await handle.read(new Uint8Array(256), 0, 256, 0)
-      const foreign = detectForeignFormat(buffer.subarray(0, bytesRead))
-      if (foreign !== undefined) throw foreignFormatError(foreign, file, streamName)
+      const head = buffer.subarray(0, bytesRead)
+      if (formatOption === undefined) {
+        const foreign = detectForeignFormat(head)
+        if (foreign !== undefined) throw foreignFormatError(foreign, file, streamName)
+        fileFormat = detectInputFormat(head) ?? 'mkv'
+      }
     } finally {
       await handle.close()
     }
@@ -235,12 +400,32 @@ export async function putCommand(context: CommandContext): Promise<number> {
       `stream ${streamName}: ${info.Status ?? '?'}, retention ${retention} h; fragments are safe once ${acknowledgeOn}`,
     )
     const relative = timecodeType === 'relative'
+    let changeSaid = false
+    // kvs get output sent again (a relay): PutMedia refuses the AWS_KINESISVIDEO_* tags GetMedia added (4009).
+    const stripServiceTags = !flag(context, 'keep-service-tags')
+    const stageOptions: InputStageOptions = {
+      fps,
+      stripServiceTags,
+      onFirstChange: (text) => {
+        if (changeSaid) return
+        changeSaid = true
+        jsonOut({ type: 'repackaging', change: text })
+        notice(
+          `the input is not KVS-ready as it is: repackaging it (${text}); --no-repackage sends it unchanged`,
+        )
+      },
+    }
+    const makeStage = (format: InputFormat) => createInputStage(format, repackage, stageOptions)
     const producerStartTimestamp = relative
-      ? await producerStart(context, fromStdin ? undefined : file)
+      ? await producerStart(context, fromStdin ? undefined : file, () =>
+          fileFormat === undefined
+            ? undefined
+            : createInputStage(fileFormat, repackage, { fps, stripServiceTags }),
+        )
       : Date.now()
     const input: Readable = fromStdin ? io.stdin : createReadStream(file)
     const label = fromStdin ? `${streamName} ← stdin` : `${streamName} ← ${file}`
-    const counter: { bytesRead: number; foreign?: ForeignFormat | undefined } = { bytesRead: 0 }
+    const counter: FeedState = { bytesRead: 0, format: fileFormat }
     const producer = createProducer({
       streamName,
       region: session.region,
@@ -252,8 +437,7 @@ export async function putCommand(context: CommandContext): Promise<number> {
       acknowledgeOn,
       // File, pipe and socket streams hand over fresh buffers: no copy needed.
       copyInput: false,
-      // kvs get output sent again (a relay): PutMedia refuses the AWS_KINESISVIDEO_* tags GetMedia added (4009).
-      chunker: { stripServiceTags: !flag(context, 'keep-service-tags') },
+      chunker: { stripServiceTags },
       statsIntervalMs: progress === undefined ? 1000 : 250,
     })
     const adviceShown = new Set<number>()
@@ -336,8 +520,10 @@ export async function putCommand(context: CommandContext): Promise<number> {
     for (const type of PRODUCER_EVENT_TYPES) {
       producer.on(type, onEvent as never)
     }
+    // --tag: on every fragment of this put (checked against the service's limits before connecting).
+    for (const [name, value] of tags) producer.putMetadata(name, value, { persistent: true })
 
-    const interrupted = !(await feed(input, producer.writable, io.signal, counter))
+    const interrupted = !(await feed(input, producer, io.signal, counter, makeStage))
     let stats: ProducerStats
     let failure: unknown
     try {
@@ -347,6 +533,13 @@ export async function putCommand(context: CommandContext): Promise<number> {
       stats = producer.stats()
     }
     if (counter.foreign !== undefined) throw foreignFormatError(counter.foreign, undefined, streamName)
+    // Corrupt or truncated input found by the muxer or the repackager: what was complete before it was sent.
+    failure ??= counter.stageError
+    const repackaged = counter.stage?.report()
+    if (repackaged?.summary !== undefined) {
+      notice(repackaged.summary)
+      jsonOut({ type: 'repackaged', summary: repackaged.summary, ...repackaged.stats })
+    }
     if (counter.bytesRead === 0 && !interrupted && failure === undefined) {
       throw new CliError(
         'ERR_KVS_CLI_INPUT',

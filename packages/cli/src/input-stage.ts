@@ -1,0 +1,258 @@
+import type { ChunkerEvent, FragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
+import {
+  type AudioConfigEvent,
+  createAdtsParser,
+  createAnnexBMuxer,
+  createMuxer,
+  type FrameEvent,
+  type Muxer,
+} from '@kvs-streams/muxer'
+import {
+  createRepackager,
+  describeChanges,
+  type RepackagedFragmentEvent,
+  type RepackagerStats,
+} from '@kvs-streams/repackager'
+
+/** What `kvs put` reads: Matroska, or a raw elementary stream it muxes into Matroska. */
+export type InputFormat = 'mkv' | 'h264' | 'h265' | 'aac'
+
+/** The formats `--format` takes. */
+export const INPUT_FORMATS: readonly InputFormat[] = ['mkv', 'h264', 'h265', 'aac']
+
+/** How many bytes `detectInputFormat` wants to see (fewer are fine at the end of a short input). */
+export const DETECT_BYTES = 16
+
+/** H.264 NAL unit types an Annex B stream starts with: slices, SEI, SPS, PPS, access unit delimiter. */
+const H264_FIRST_NAL_TYPES = new Set([1, 5, 6, 7, 8, 9])
+/** H.265 NAL unit types an Annex B stream starts with: VPS, SPS, PPS, access unit delimiter, prefix SEI, IRAP. */
+const H265_FIRST_NAL_TYPES = new Set([32, 33, 34, 35, 39, 16, 17, 18, 19, 20, 21])
+
+/** Length of the Annex B start code at the start of `head` (3 or 4), or 0. */
+function startCodeLength(head: Uint8Array): number {
+  if (head[0] !== 0 || head[1] !== 0) return 0
+  if (head[2] === 1) return 3
+  return head[2] === 0 && head[3] === 1 ? 4 : 0
+}
+
+/**
+ * Recognises Matroska/WebM (the EBML magic), raw H.264 and H.265 (Annex B: a start code and a NAL unit
+ * header such a stream starts with) and ADTS AAC (the 12-bit sync word) by their first bytes.
+ * `undefined` for anything else (MP4, TS, … are named by `detectForeignFormat`).
+ */
+export function detectInputFormat(head: Uint8Array): InputFormat | undefined {
+  if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) return 'mkv'
+  const start = startCodeLength(head)
+  if (start > 0 && head.byteLength > start + 1) {
+    const first = head[start]!
+    const second = head[start + 1]!
+    // H.265's two-byte NAL header: forbidden bit 0, type in bits 1-6, layer id 0, temporal id + 1 = 1.
+    if ((first & 0x81) === 0 && second === 0x01 && H265_FIRST_NAL_TYPES.has((first >> 1) & 0x3f))
+      return 'h265'
+    if ((first & 0x80) === 0 && H264_FIRST_NAL_TYPES.has(first & 0x1f)) return 'h264'
+  }
+  // ADTS: sync word 0xFFF, layer 00.
+  if (head[0] === 0xff && head[1] !== undefined && (head[1] & 0xf6) === 0xf0) return 'aac'
+  return undefined
+}
+
+/** What the input stage changed, for `kvs put`'s messages. */
+export interface InputStageReport {
+  /** One sentence on the first change made (said once, as it happens), or undefined. */
+  firstChange?: string | undefined
+  /** What repackaging changed over the whole input (`describeChanges`), or undefined when nothing. */
+  summary: string | undefined
+  /** The repackager's counts (MKV input only). */
+  stats?: RepackagerStats | undefined
+}
+
+/**
+ * Turns what `kvs put` reads into KVS-ready fragments for the producer (`producer.fragments`): raw
+ * H.264/H.265/AAC muxed into Matroska, MKV repackaged (clusters cut at key frames, frames moved to the
+ * fragment they belong to). `push` and `end` return the chunker's `header`, `fragment` and `violation`
+ * events (fragment bytes are views of the input where possible); on an error, the events completed before
+ * it are on the error (`eventsBeforeError`).
+ */
+export interface InputStage {
+  push(chunk: Uint8Array): ChunkerEvent[]
+  end(): ChunkerEvent[]
+  /** What was changed so far. */
+  report(): InputStageReport
+}
+
+/** Options of `createInputStage`. */
+export interface InputStageOptions {
+  /** Frames per second of raw video (default: the stream's timing information, else 25). */
+  fps?: number | undefined
+  /** Called once, when the repackager first changes a fragment. */
+  onFirstChange?: ((text: string) => void) | undefined
+  /** Shift timecodes so a source restarting at zero continues (MKV input). */
+  rebaseTimecodes?: boolean | undefined
+  /** Leave out the service's `AWS_KINESISVIDEO_*` Tags (MKV input: GetMedia output put again). */
+  stripServiceTags?: boolean | undefined
+}
+
+type StageEvent = ChunkerEvent | { type: string }
+
+/** The MKV bytes of header and fragment events, in order; other events carry none. */
+export function bytesOf(events: readonly { type: string }[], out: Uint8Array[] = []): Uint8Array[] {
+  for (const event of events) {
+    if (event.type === 'header') out.push((event as HeaderEvent).bytes)
+    else if (event.type === 'fragment') out.push(...(event as FragmentEvent).parts)
+  }
+  return out
+}
+
+/** The chunker-shaped events among `events` (the muxer's parsers also emit `config` and `frame` events). */
+function chunkerEvents(events: readonly StageEvent[]): ChunkerEvent[] {
+  return events.filter(
+    (event): event is ChunkerEvent =>
+      event.type === 'header' || event.type === 'fragment' || event.type === 'violation',
+  )
+}
+
+/** Runs `step`; on an error that carries the events completed before it, those are kept on the error. */
+function guarded(step: () => readonly StageEvent[], onEvents: (events: readonly StageEvent[]) => void) {
+  try {
+    const events = step()
+    onEvents(events)
+    return chunkerEvents(events)
+  } catch (error) {
+    const events = (error as { events?: unknown }).events
+    if (Array.isArray(events)) {
+      onEvents(events as StageEvent[])
+      ;(error as { stageEvents?: ChunkerEvent[] }).stageEvents = chunkerEvents(events as StageEvent[])
+    }
+    throw error
+  }
+}
+
+/**
+ * The events completed before `error` (an input stage error): the fragments the stage completed in the
+ * call that failed. They are sent; the error then says what was not.
+ */
+export function eventsBeforeError(error: unknown): ChunkerEvent[] {
+  const events = (error as { stageEvents?: unknown } | undefined)?.stageEvents
+  return Array.isArray(events) ? (events as ChunkerEvent[]) : []
+}
+
+/** An input stage for `format`, or undefined when the bytes go to the producer as they are. */
+export function createInputStage(
+  format: InputFormat,
+  repackage: boolean,
+  options: InputStageOptions = {},
+): InputStage | undefined {
+  switch (format) {
+    case 'mkv':
+      return repackage ? repackagingStage(options) : undefined
+    case 'h264':
+    case 'h265':
+      return annexBStage(format, options)
+    case 'aac':
+      return adtsStage()
+  }
+}
+
+function repackagingStage(options: InputStageOptions): InputStage {
+  // Violations the repackager cannot repair go on as they are: the producer's chunker reports them.
+  const repackager = createRepackager({
+    onViolation: 'emit',
+    rebaseTimecodes: options.rebaseTimecodes === true,
+    stripServiceTags: options.stripServiceTags === true,
+  })
+  let firstChange: string | undefined
+  const watch = (events: readonly StageEvent[]) => {
+    if (firstChange !== undefined) return
+    for (const event of events) {
+      if (event.type !== 'fragment') continue
+      const fragment = event as RepackagedFragmentEvent
+      const text = describeFragment(fragment)
+      if (text === undefined) continue
+      firstChange = text
+      options.onFirstChange?.(text)
+      return
+    }
+  }
+  return {
+    push: (chunk) => guarded(() => repackager.push(chunk), watch),
+    end: () => guarded(() => repackager.end(), watch),
+    report: () => ({ firstChange, summary: describeChanges(repackager.stats), stats: repackager.stats }),
+  }
+}
+
+/** What the repackager changed in one fragment, or undefined when it is the input's Cluster as it was. */
+function describeFragment(fragment: RepackagedFragmentEvent): string | undefined {
+  const { changes } = fragment
+  if (!changes.rewritten && changes.framesMoved === 0) return undefined
+  const what: string[] = []
+  if (changes.framesMoved > 0)
+    what.push(
+      `${changes.framesMoved} frame${changes.framesMoved === 1 ? '' : 's'} moved to the fragment they belong to`,
+    )
+  if (changes.split) what.push('a cluster split at a key frame')
+  if (changes.mergedClusters > 0)
+    what.push(`${changes.mergedClusters} cluster${changes.mergedClusters === 1 ? '' : 's'} merged into it`)
+  if (changes.rebasedMs > 0) what.push(`timecodes shifted by ${changes.rebasedMs} ms`)
+  if (what.length === 0) what.push('a new cluster written, key frame first')
+  return `fragment ${fragment.index}: ${what.join(', ')}`
+}
+
+function annexBStage(codec: 'h264' | 'h265', options: InputStageOptions): InputStage {
+  const muxer = createAnnexBMuxer({ codec, ...(options.fps === undefined ? {} : { fps: options.fps }) })
+  return {
+    push: (chunk) =>
+      guarded(
+        () => muxer.push(chunk),
+        () => {},
+      ),
+    end: () =>
+      guarded(
+        () => muxer.end(),
+        () => {},
+      ),
+    report: () => ({ summary: undefined }),
+  }
+}
+
+function adtsStage(): InputStage {
+  const parser = createAdtsParser()
+  let muxer: Muxer | undefined
+  const take = (events: readonly (AudioConfigEvent | FrameEvent)[]): StageEvent[] => {
+    const out: StageEvent[] = []
+    for (const event of events) {
+      if (event.type === 'config') {
+        if (muxer !== undefined) continue
+        muxer = createMuxer({
+          tracks: [
+            {
+              codec: 'aac',
+              codecPrivate: event.codecPrivate,
+              sampleRate: event.sampleRate,
+              channels: event.channels,
+              frameDurationMs: event.frameDurationMs,
+              name: 'kvs_audio_track',
+            },
+          ],
+        })
+      } else if (muxer !== undefined) out.push(...muxer.push({ ...event, track: 1 }))
+    }
+    return out
+  }
+  return {
+    push: (chunk) =>
+      guarded(
+        () => take(parser.push(chunk)),
+        () => {},
+      ),
+    end: () =>
+      guarded(
+        () => {
+          const events = take(parser.end())
+          if (muxer !== undefined) events.push(...muxer.end())
+          return events
+        },
+        () => {},
+      ),
+    report: () => ({ summary: undefined }),
+  }
+}
