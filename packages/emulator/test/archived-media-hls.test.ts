@@ -4,6 +4,7 @@ import {
   type KinesisVideoArchivedMediaClient,
   ListFragmentsCommand,
 } from '@aws-sdk/client-kinesis-video-archived-media'
+import { run } from '@kvs-streams/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Emulator, startEmulator } from '../src/index.ts'
 import {
@@ -142,6 +143,38 @@ describe('GetHLSStreamingSessionURL, ON_DEMAND', () => {
       h264: frames.get(1)!.length,
       aac: frames.get(2)!.length,
     })
+  })
+
+  it("is read by GStreamer's hlsdemux and qtdemux: one buffer per frame put, per track's media playlist", async () => {
+    const url = await hlsUrl({
+      PlaybackMode: 'ON_DEMAND',
+      HLSFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: range },
+    })
+    for (const track of [1, 2]) {
+      const playlist = new URL(`getHLSMediaPlaylist.m3u8${new URL(url).search}&TrackNumber=${track}`, url)
+        .href
+      const result = await run(
+        'gst-launch-1.0',
+        [
+          '-v',
+          'souphttpsrc',
+          `location=${playlist}`,
+          '!',
+          'hlsdemux',
+          '!',
+          'qtdemux',
+          '!',
+          'fakesink',
+          'silent=false',
+          'sync=false',
+        ],
+        { timeoutMs: 60_000 },
+      )
+      expect(result.code).toBe(0)
+      // fakesink reports each buffer it receives as its last-message.
+      const buffers = result.stdout.split('\n').filter((line) => line.includes('last-message = chain')).length
+      expect(buffers).toBe(frames.get(track)!.length)
+    }
   })
 
   it('caps the playlist at MaxMediaPlaylistFragmentResults, oldest first', async () => {
