@@ -566,6 +566,12 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'do not answer CORS preflights (by default pages on any origin may call it with fetch)',
       },
       {
+        name: 'no-console',
+        type: 'boolean',
+        description:
+          'do not serve the local console (by default a web page at / shows streams and plays them)',
+      },
+      {
         name: 'get-media-idle-timeout',
         type: 'string',
         value: '<duration>',

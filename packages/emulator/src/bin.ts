@@ -31,6 +31,8 @@ Options:
                              ~/.kvs-emulator/tls without --data-dir)
   --public-url <url>         URL clients reach the emulator by (behind a proxy, in a container):
                              GetDataEndpoint returns it (default: the emulator's own scheme, host and port)
+  --no-console               do not serve the local console (a web page at / that lists the streams, their
+                             fragments and acks, and plays them with hls.js)
   --verbose                  log every request
   -h, --help                 show this help
 `
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
       'tls-key': { type: 'string' },
       'tls-dir': { type: 'string' },
       'public-url': { type: 'string' },
+      'no-console': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -84,10 +87,12 @@ async function main(): Promise<void> {
     ...(tlsCert === undefined ? {} : { tlsCert }),
     ...(tlsKey === undefined ? {} : { tlsKey }),
     ...(values['public-url'] === undefined ? {} : { publicUrl: values['public-url'] }),
+    console: !values['no-console'],
     logger: createConsoleLogger({ verbose: values.verbose }),
   })
   const lines = [
     `kvs-emulator listening on ${emulator.url}`,
+    ...(emulator.consoleUrl === undefined ? [] : [`  console:  ${emulator.consoleUrl}`]),
     `  region:   ${emulator.region}`,
     `  storage:  ${dataDir === undefined ? 'memory (lost on exit)' : `disk (${dataDir})`}`,
     `  signatures: ${values['no-verify'] ? 'not checked' : 'checked (SigV4, service kinesisvideo)'}`,

@@ -43,6 +43,24 @@ export interface StreamRuntime {
   getMediaReaders: number
   /** Open GetMediaForFragmentList responses (at most 5). */
   fragmentListReaders: number
+  /** The last PutMedia acks of the stream other than IDLE, oldest first (at most {@link RECENT_ACKS}), for the console. */
+  readonly recentAcks: RecordedAck[]
+}
+
+/** How many acks {@link StreamRuntime.recentAcks} keeps. */
+export const RECENT_ACKS = 50
+
+/** A PutMedia ack as the console shows it: when it was written, and to which connection of the stream. */
+export interface RecordedAck {
+  /** Epoch ms (the emulator's clock) when the ack was given to the response. */
+  timeMs: number
+  /** The stream's PutMedia connection, from 0 since start-up. */
+  connection: number
+  eventType: string
+  fragmentTimecode?: number
+  fragmentNumber?: string
+  errorId?: number
+  errorCode?: string
 }
 
 /** What route handlers share: options, storage, per-stream runtime state and live connections. */

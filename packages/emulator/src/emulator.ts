@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { archivedMediaRoutes } from './archived-media/routes.ts'
+import { consoleRoutes } from './console/routes.ts'
 import type { EmulatorContext, LiveConnection, StreamRuntime } from './context.ts'
 import { EmulatorError, ServiceError } from './errors.ts'
 import { writeRawError } from './http/aws-response.ts'
@@ -32,6 +33,8 @@ export interface Emulator {
   readonly port: number
   readonly region: string
   readonly accountId: string
+  /** With the `console` option: the console page (`http://HOST:PORT/`); else `undefined`. */
+  readonly consoleUrl: string | undefined
   /** The key pairs it accepts. */
   readonly credentials: readonly EmulatorCredentials[]
   /** Streams and fragments, with the read API media readers build on. */
@@ -78,6 +81,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             getMediaConnections: 0,
             getMediaReaders: 0,
             fragmentListReaders: 0,
+            recentAcks: [],
           }),
         )
       return runtime
@@ -105,6 +109,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   router.add(putMediaRoutes(context))
   router.add(getMediaRoutes(context))
   router.add(archivedMediaRoutes(context))
+  if (resolved.console) router.add(consoleRoutes(context))
 
   const serverOptions = {
     // PutMedia and GetMedia bodies are endless streams: no total request deadline. JSON bodies have their own
@@ -157,6 +162,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url,
     storage: storage.kind,
     dataDir: resolved.dataDir,
+    ...(resolved.console ? { console: `${url}/` } : {}),
     ...(tls?.caPath === undefined ? {} : { caPath: tls.caPath }),
   })
 
@@ -170,6 +176,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     port: address.port,
     region: resolved.region,
     accountId: resolved.accountId,
+    consoleUrl: resolved.console ? `${url}/` : undefined,
     credentials: resolved.credentials,
     storage,
     close() {

@@ -123,6 +123,12 @@ export interface EmulatorOptions {
    * another origin can call the emulator with `fetch`. Default false (`kvs emulator` turns it on).
    */
   cors?: boolean
+  /**
+   * Serve the local console at `/`: a web page listing the streams, each stream's fragment timeline, live
+   * and replayed HLS playback (hls.js) and the last PutMedia acks and errors, with the unauthenticated JSON
+   * API it calls under `/console/api/`. Default false (`kvs emulator` turns it on).
+   */
+  console?: boolean
   /** Faults injected into PutMedia and GetMedia connections. Default none. */
   faults?: FaultsOption
   /**
@@ -184,6 +190,7 @@ export interface ResolvedOptions {
   futureTimestampToleranceMs: number
   maxJsonBodyBytes: number
   cors: boolean
+  console: boolean
   faults: FaultsOption | undefined
   getMediaIdleTimeoutMs: number
   logger: EmulatorLogger | undefined
@@ -324,6 +331,8 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   }
   const cors = options.cors ?? false
   if (typeof cors !== 'boolean') throw invalidOption('cors', 'a boolean', cors)
+  const consoleOn = options.console ?? false
+  if (typeof consoleOn !== 'boolean') throw invalidOption('console', 'a boolean', consoleOn)
   const faults = options.faults
   if (faults !== undefined && typeof faults !== 'function') validateFaults('faults', faults)
   const clock = options.clock ?? Date.now
@@ -369,6 +378,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     ),
     maxJsonBodyBytes: positive('maxJsonBodyBytes', options.maxJsonBodyBytes, 1024 * 1024),
     cors,
+    console: consoleOn,
     faults,
     getMediaIdleTimeoutMs: positive('getMediaIdleTimeoutMs', options.getMediaIdleTimeoutMs, 3000),
     logger: options.logger,

@@ -79,6 +79,7 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
   const verify = !flag(context, 'no-verify')
   const tlsOptions = await tlsOptionsOf(context, dataDir)
   const cors = !flag(context, 'no-cors')
+  const consoleOn = !flag(context, 'no-console')
   const emulator = await startEmulator({
     port: port(context),
     host: stringOption(context, 'host') ?? '127.0.0.1',
@@ -86,6 +87,7 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
     credentials: [credentials],
     verifySignatures: verify,
     cors,
+    console: consoleOn,
     region,
     ...getMediaIdle(context),
     logger: createConsoleLogger({ verbose: context.global.debug }),
@@ -95,11 +97,12 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
   if (context.global.json) {
     await write(
       stdout,
-      `${JSON.stringify({ type: 'listening', url: emulator.url, region, storage: dataDir === undefined ? 'memory' : 'disk', dataDir, credentials, verifySignatures: verify, cors, caPath: emulator.caPath, publicUrl: emulator.publicUrl })}\n`,
+      `${JSON.stringify({ type: 'listening', url: emulator.url, region, storage: dataDir === undefined ? 'memory' : 'disk', dataDir, credentials, verifySignatures: verify, cors, console: emulator.consoleUrl, caPath: emulator.caPath, publicUrl: emulator.publicUrl })}\n`,
     )
   } else {
     const lines = [
       `kvs emulator listening on ${emulator.url}`,
+      ...(emulator.consoleUrl === undefined ? [] : [`  console     ${emulator.consoleUrl}`]),
       `  region      ${region}`,
       `  storage     ${dataDir === undefined ? 'memory (lost on exit)' : `disk (${dataDir})`}`,
       `  signatures  ${verify ? 'checked (SigV4)' : 'not checked'}`,

@@ -110,6 +110,20 @@ async function newSession(
   }
 }
 
+/**
+ * Creates an HLS streaming session from a GetHLSStreamingSessionURL input (the service's validation and
+ * errors) and answers its master playlist URL. The console's own API calls it too.
+ */
+export async function hlsSessionUrl(
+  context: EmulatorContext,
+  input: JsonObject,
+  request: IncomingMessage,
+): Promise<string> {
+  const { session } = await newSession(context, input, 'hls')
+  const token = encodeSessionToken(context, session)
+  return `${context.endpointFor(request)}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=${token}`
+}
+
 /** The query of a session resource request. */
 function queryOf(request: IncomingMessage): URLSearchParams {
   const url = request.url ?? ''
@@ -203,13 +217,9 @@ function segmentRoutes(context: EmulatorContext, kind: 'hls' | 'dash'): Route[] 
  */
 export function archivedMediaRoutes(context: EmulatorContext): Route[] {
   return [
-    jsonRoute('GetHLSStreamingSessionURL', '/getHLSStreamingSessionURL', async (input, { request }) => {
-      const { session } = await newSession(context, input, 'hls')
-      const token = encodeSessionToken(context, session)
-      return {
-        HLSStreamingSessionURL: `${context.endpointFor(request)}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=${token}`,
-      }
-    }),
+    jsonRoute('GetHLSStreamingSessionURL', '/getHLSStreamingSessionURL', async (input, { request }) => ({
+      HLSStreamingSessionURL: await hlsSessionUrl(context, input, request),
+    })),
     jsonRoute('GetDASHStreamingSessionURL', '/getDASHStreamingSessionURL', async (input, { request }) => {
       const { session } = await newSession(context, input, 'dash')
       const token = encodeSessionToken(context, session)

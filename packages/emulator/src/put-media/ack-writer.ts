@@ -13,16 +13,23 @@ export class AckWriter {
   #tail: Promise<void> = Promise.resolve()
   /** Delays in progress, so close() can cancel them and let the chain settle. */
   readonly #sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>()
+  readonly #onAck: ((ack: Ack) => void) | undefined
   #closed = false
 
-  constructor(response: ServerResponse, options: { delayMs?: number; clock: () => number }) {
+  /** `onAck` sees every ack given to {@link write} while the writer is open (for the console's recent acks). */
+  constructor(
+    response: ServerResponse,
+    options: { delayMs?: number; clock: () => number; onAck?: (ack: Ack) => void },
+  ) {
     this.#response = response
     this.#delayMs = options.delayMs ?? 0
     this.#clock = options.clock
+    this.#onAck = options.onAck
   }
 
   write(ack: Ack): void {
     if (this.#closed) return
+    this.#onAck?.(ack)
     const bytes = encodeAck(ack)
     if (this.#delayMs === 0) {
       this.#emit(bytes)

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { setTimeout as delay } from 'node:timers/promises'
 import { type Ack, describeAckError } from '@kvs-streams/acks'
-import type { EmulatorContext, PutMediaWriter, StreamRuntime } from '../context.ts'
+import { type EmulatorContext, type PutMediaWriter, RECENT_ACKS, type StreamRuntime } from '../context.ts'
 import { ServiceError, streamNotFound, supersededPutMedia } from '../errors.ts'
 import { formatFragmentNumber } from '../fragment-number.ts'
 import { faultsFor, type PutMediaFaults } from '../options.ts'
@@ -105,7 +105,25 @@ export class PutMediaConnection implements PutMediaWriter {
     this.#runtime = context.runtime(stream)
     this.#connectionIndex = this.#runtime.putMediaConnections++
     this.#faults = faultsFor(options.faults, stream.streamName, this.#connectionIndex)
-    this.#acks = new AckWriter(response, { delayMs: this.#faults.ackDelayMs ?? 0, clock: options.clock })
+    const runtime = this.#runtime
+    const connection = this.#connectionIndex
+    this.#acks = new AckWriter(response, {
+      delayMs: this.#faults.ackDelayMs ?? 0,
+      clock: options.clock,
+      onAck(ack) {
+        if (ack.eventType === 'IDLE') return
+        runtime.recentAcks.push({
+          timeMs: options.clock(),
+          connection,
+          eventType: ack.eventType,
+          ...(ack.fragmentTimecode === undefined ? {} : { fragmentTimecode: ack.fragmentTimecode }),
+          ...(ack.fragmentNumber === undefined ? {} : { fragmentNumber: ack.fragmentNumber }),
+          ...(ack.errorId === undefined ? {} : { errorId: ack.errorId }),
+          ...(ack.errorCode === undefined ? {} : { errorCode: ack.errorCode }),
+        })
+        if (runtime.recentAcks.length > RECENT_ACKS) runtime.recentAcks.shift()
+      },
+    })
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve))
   }
 

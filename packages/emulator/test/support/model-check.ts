@@ -490,6 +490,11 @@ export function checkResponse(message: EmulatorResponseMessage): string[] {
   if (header(message, 'x-amzn-RequestId') === undefined) {
     violations.push(`${answered?.name ?? message.path} ${message.status}: no x-amzn-RequestId header`)
   }
+  // The console (the `console` option): the page and its JSON API are no KVS operation; its errors are AWS-shaped.
+  if (message.operation?.startsWith('Console')) {
+    if (message.status >= 300) checkJsonContentType(message, `${message.path} ${message.status}`, violations)
+    return violations
+  }
   if (message.path !== undefined && SESSION_RESOURCES[message.path] !== undefined) {
     checkSessionResource(message, violations)
     return violations
