@@ -13,8 +13,13 @@ import {
   CreateStreamCommand,
   DeleteStreamCommand,
   DescribeStreamCommand,
+  GetDataEndpointCommand,
   KinesisVideoClient,
 } from '@aws-sdk/client-kinesis-video'
+import {
+  GetHLSStreamingSessionURLCommand,
+  KinesisVideoArchivedMediaClient,
+} from '@aws-sdk/client-kinesis-video-archived-media'
 import {
   createProgressRenderer,
   explainError,
@@ -30,7 +35,7 @@ import { createProducer } from '@kvs-streams/producer'
 import { createKvsSigner } from '@kvs-streams/signer'
 import { clusterElements, inputClusters, sameBytes } from './clusters.ts'
 import { readBack } from './read-back.ts'
-import { openTarget } from './target.ts'
+import { type DemoTarget, openTarget } from './target.ts'
 
 /** The bundled sample: 8 clusters of H.264 (640x480, ~2 s each), found from src/ and dist/ alike. */
 export const defaultInput = fileURLToPath(
@@ -52,6 +57,11 @@ export interface DemoOptions {
   print?: (line: string) => void
   /** Where the progress display is drawn. Default `process.stderr`. */
   progressOutput?: OutputStream
+  /**
+   * With the embedded emulator: keep it (and the printed console and HLS URLs) up until this settles, after
+   * the report. Default: the emulator stops when the demo ends.
+   */
+  serveUntil?: Promise<void>
 }
 
 /** One row of the fragment table. */
@@ -80,6 +90,66 @@ export interface DemoResult {
   fragments: DemoFragment[]
   /** Every cluster came back, and each is byte-identical to the one sent. */
   identical: boolean
+  /** An ON_DEMAND HLS session of what was put (valid for an hour; on the emulator, while it runs). */
+  hlsUrl: string
+  /** Media segments in that session's media playlist, as the demo read it. */
+  hlsSegments: number
+  /** The emulator's console page; undefined on AWS. */
+  consoleUrl: string | undefined
+}
+
+/**
+ * Asks for an ON_DEMAND HLS session of the range put (the archived-media API, as any player would), then
+ * reads its master and media playlists and its first segment to check it plays; answers the URL and the
+ * number of media segments listed.
+ */
+async function hlsSession(
+  client: KinesisVideoClient,
+  target: DemoTarget,
+  streamName: string,
+  startMs: number,
+  endMs: number,
+): Promise<{ url: string; segments: number }> {
+  const { DataEndpoint } = await client.send(
+    new GetDataEndpointCommand({ StreamName: streamName, APIName: 'GET_HLS_STREAMING_SESSION_URL' }),
+  )
+  const media = new KinesisVideoArchivedMediaClient({
+    region: target.region,
+    credentials: target.credentials,
+    endpoint: DataEndpoint!,
+  })
+  try {
+    const { HLSStreamingSessionURL: url } = await media.send(
+      new GetHLSStreamingSessionURLCommand({
+        StreamName: streamName,
+        PlaybackMode: 'ON_DEMAND',
+        HLSFragmentSelector: {
+          FragmentSelectorType: 'PRODUCER_TIMESTAMP',
+          TimestampRange: { StartTimestamp: new Date(startMs - 1000), EndTimestamp: new Date(endMs + 1000) },
+        },
+        Expires: 3600,
+      }),
+    )
+    const fetchText = async (address: string) => {
+      const response = await fetch(address)
+      if (!response.ok) throw new Error(`HLS: ${address} answered ${response.status}`)
+      return response.text()
+    }
+    const uris = (text: string) => text.split('\n').filter((line) => line !== '' && !line.startsWith('#'))
+    const playlist = uris(await fetchText(url!))[0]
+    if (playlist === undefined) throw new Error('HLS: the master playlist lists no media playlist')
+    const playlistUrl = new URL(playlist, url!).href
+    const segments = uris(await fetchText(playlistUrl))
+    if (segments[0] !== undefined) {
+      const first = await fetch(new URL(segments[0], playlistUrl))
+      if (!first.ok || first.headers.get('content-type') !== 'video/mp4')
+        throw new Error(`HLS: the first media segment answered ${first.status}`)
+      await first.arrayBuffer()
+    }
+    return { url: url!, segments: segments.length }
+  } finally {
+    media.destroy()
+  }
 }
 
 const time = (epochMs: number | undefined): string =>
@@ -122,6 +192,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     )
     const latencies = new Map<number, number>()
     const progress = createProgressRenderer({ output: options.progressOutput ?? process.stderr })
+    const producerStartMs = Date.now() - Math.ceil(Math.max(0, ...clusters.map((cluster) => cluster.endMs)))
     const producer = createProducer({
       streamName,
       region: target.region,
@@ -130,8 +201,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       fragmentTimecodeType: 'RELATIVE',
       // Dated so that the sample's last frame ends now: KVS refuses producer timestamps in the future, and the
       // 16 s sample is sent in well under a second.
-      producerStartTimestamp:
-        Date.now() - Math.ceil(Math.max(0, ...clusters.map((cluster) => cluster.endMs))),
+      producerStartTimestamp: producerStartMs,
       acknowledgeOn: 'PERSISTED',
       copyInput: false,
       statsIntervalMs: 100,
@@ -207,6 +277,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         : `4. round trip FAILED: ${rows.filter((row) => row.identical).length} of ${clusters.length} clusters identical, ${returned.length} read back`,
     )
     print(`   play it: ffplay ${output}`)
+
+    // 5. Watch it: an HLS session of what was put, and (on the emulator) the console.
+    const hls = await hlsSession(client, target, streamName, producerStartMs, Date.now())
+    print(`5. HLS (ON_DEMAND, ${hls.segments} media segments): ${hls.url}`)
+    if (target.consoleUrl !== undefined) print(`   console: ${target.consoleUrl}`)
+    if (target.kind === 'emulator') {
+      print(
+        options.serveUntil === undefined
+          ? '   (both served by the emulator in this process: they stop working when the demo exits; `pnpm demo -- --serve` keeps it running)'
+          : '   serving them until Ctrl-C',
+      )
+    } else print('   (the HLS URL is valid for an hour; open it in Safari, VLC or an hls.js page)')
+    if (target.kind === 'emulator' && options.serveUntil !== undefined) await options.serveUntil
     return {
       target: target.kind,
       streamName,
@@ -215,6 +298,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       received: fragments.length,
       fragments: rows,
       identical,
+      hlsUrl: hls.url,
+      hlsSegments: hls.segments,
+      consoleUrl: target.consoleUrl,
     }
   } finally {
     if (target.kind === 'aws' && created) {
@@ -254,6 +340,8 @@ Options:
   --keep              keep the AWS stream (default: delete it at the end)
   --input <file>      MKV to send (default: fixtures/kvs-getmedia/clusters.mkv)
   --output <file>     where to write what GetMedia returns (default: a temporary file)
+  --serve             keep the embedded emulator running after the report (its console and the HLS URL
+                      printed), until Ctrl-C
   -h, --help          show this help
 `
 
@@ -267,6 +355,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       keep: { type: 'boolean' },
       input: { type: 'string' },
       output: { type: 'string' },
+      serve: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -281,6 +370,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       ...(values.input === undefined ? {} : { input: values.input }),
       ...(values.output === undefined ? {} : { output: values.output }),
       keep: values.keep === true,
+      ...(values.serve === true
+        ? {
+            serveUntil: new Promise<void>((resolve) => {
+              process.once('SIGINT', () => resolve())
+              process.once('SIGTERM', () => resolve())
+            }),
+          }
+        : {}),
     })
     return result.identical ? 0 : 1
   } catch (error) {

@@ -12,6 +12,8 @@ export interface DemoTarget {
   endpoint: string | undefined
   /** The stream the demo creates (and deletes at the end on AWS unless kept). */
   streamName: string
+  /** The emulator's console page (`http://127.0.0.1:PORT/`); undefined for AWS. */
+  consoleUrl: string | undefined
   /** One line saying where the demo runs. */
   description: string
   close(): Promise<void>
@@ -26,12 +28,13 @@ export async function openTarget(options: {
   profile?: string | undefined
 }): Promise<DemoTarget> {
   if (options.region === undefined) {
-    const emulator = await startEmulator({ port: 0, storage: 'memory' })
+    const emulator = await startEmulator({ port: 0, storage: 'memory', console: true })
     return {
       kind: 'emulator',
       region: emulator.region,
       credentials: { ...DEFAULT_CREDENTIALS },
       endpoint: emulator.url,
+      consoleUrl: emulator.consoleUrl,
       streamName: 'kvs-streams-demo',
       description: `local emulator at ${emulator.url} (in this process, in memory; no AWS account used)`,
       close: () => emulator.close(),
@@ -45,6 +48,7 @@ export async function openTarget(options: {
     region: options.region,
     credentials,
     endpoint: undefined,
+    consoleUrl: undefined,
     streamName: `kvs-streams-demo-${randomBytes(4).toString('hex')}`,
     description: `Amazon Kinesis Video Streams in ${options.region}${options.profile === undefined ? '' : ` (profile ${options.profile})`}`,
     close: async () => {},
