@@ -138,6 +138,15 @@ else
       fail "$kind/dist/put-get.js was not built"
     fi
   done
+  # The console: its page, script and the hls.js of the installed hls.js package.
+  for path in / /console/console.js /console/hls.js; do
+    say "GET $url$path (the emulator console)"
+    status=$(node -e "fetch(process.argv[1]).then(async (r) => { const t = await r.text(); console.log(r.status, t.length) }, (e) => console.log('error', e.message))" "$url$path")
+    case "$status" in
+      "200 "*) ;;
+      *) fail "console $path: $status" ;;
+    esac
+  done
 fi
 
 if [ "$failures" -gt 0 ]; then
