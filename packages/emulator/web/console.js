@@ -91,7 +91,7 @@
         ...fragments.map((fragment) => {
           const span1 = document.createElement('span')
           span1.style.left = `${((fragment.serverTimestampMs - start) / span) * 100}%`
-          span1.style.width = `${Math.max(0.2, (fragment.durationMs / span) * 100)}%`
+          span1.style.width = `calc(${Math.max(0.2, (fragment.durationMs / span) * 100)}% - 1px)`
           span1.title = `${fragment.fragmentNumber} at ${time(fragment.serverTimestampMs)}`
           return span1
         }),
