@@ -17,7 +17,7 @@ const MOV_BOXES = new Set(['moov', 'mdat', 'wide', 'free', 'skip', 'pnot'])
 /**
  * Recognises MP4, QuickTime MOV and MPEG-TS by their first bytes (16 are enough), for a message that names
  * what the input is instead of the Matroska parser's complaint. `undefined` for anything else: Matroska and
- * the raw streams `kvs put` muxes itself (see `detectInputFormat`) included.
+ * the raw streams `kvs put` muxes itself (see `detectFormat` of `@kvs-streams/muxer`) included.
  */
 export function detectForeignFormat(head: Uint8Array): ForeignFormat | undefined {
   if (head.byteLength >= 8) {

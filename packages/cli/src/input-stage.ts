@@ -6,6 +6,7 @@ import {
   createMuxer,
   type FrameEvent,
   type Muxer,
+  type StreamFormat,
 } from '@kvs-streams/muxer'
 import {
   createRepackager,
@@ -14,47 +15,14 @@ import {
   type RepackagerStats,
 } from '@kvs-streams/repackager'
 
-/** What `kvs put` reads: Matroska, or a raw elementary stream it muxes into Matroska. */
-export type InputFormat = 'mkv' | 'h264' | 'h265' | 'aac'
+/** What `kvs put` reads: Matroska, or a raw elementary stream it muxes into Matroska (`detectFormat` tells them apart). */
+export type InputFormat = StreamFormat
 
 /** The formats `--format` takes. */
 export const INPUT_FORMATS: readonly InputFormat[] = ['mkv', 'h264', 'h265', 'aac']
 
-/** How many bytes `detectInputFormat` wants to see (fewer are fine at the end of a short input). */
+/** How many bytes `detectFormat` is given (fewer are fine at the end of a short input). */
 export const DETECT_BYTES = 16
-
-/** H.264 NAL unit types an Annex B stream starts with: slices, SEI, SPS, PPS, access unit delimiter. */
-const H264_FIRST_NAL_TYPES = new Set([1, 5, 6, 7, 8, 9])
-/** H.265 NAL unit types an Annex B stream starts with: VPS, SPS, PPS, access unit delimiter, prefix SEI, IRAP. */
-const H265_FIRST_NAL_TYPES = new Set([32, 33, 34, 35, 39, 16, 17, 18, 19, 20, 21])
-
-/** Length of the Annex B start code at the start of `head` (3 or 4), or 0. */
-function startCodeLength(head: Uint8Array): number {
-  if (head[0] !== 0 || head[1] !== 0) return 0
-  if (head[2] === 1) return 3
-  return head[2] === 0 && head[3] === 1 ? 4 : 0
-}
-
-/**
- * Recognises Matroska/WebM (the EBML magic), raw H.264 and H.265 (Annex B: a start code and a NAL unit
- * header such a stream starts with) and ADTS AAC (the 12-bit sync word) by their first bytes.
- * `undefined` for anything else (MP4, TS, … are named by `detectForeignFormat`).
- */
-export function detectInputFormat(head: Uint8Array): InputFormat | undefined {
-  if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) return 'mkv'
-  const start = startCodeLength(head)
-  if (start > 0 && head.byteLength > start + 1) {
-    const first = head[start]!
-    const second = head[start + 1]!
-    // H.265's two-byte NAL header: forbidden bit 0, type in bits 1-6, layer id 0, temporal id + 1 = 1.
-    if ((first & 0x81) === 0 && second === 0x01 && H265_FIRST_NAL_TYPES.has((first >> 1) & 0x3f))
-      return 'h265'
-    if ((first & 0x80) === 0 && H264_FIRST_NAL_TYPES.has(first & 0x1f)) return 'h264'
-  }
-  // ADTS: sync word 0xFFF, layer 00.
-  if (head[0] === 0xff && head[1] !== undefined && (head[1] & 0xf6) === 0xf0) return 'aac'
-  return undefined
-}
 
 /** What the input stage changed, for `kvs put`'s messages. */
 export interface InputStageReport {

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DEFAULT_CREDENTIALS, type Emulator, startEmulator } from '@kvs-streams/emulator'
 import { readStream } from '@kvs-streams/get-media'
+import { detectFormat } from '@kvs-streams/muxer'
 import { ffprobeCounts } from '@kvs-streams/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { detectInputFormat } from '../src/input-stage.ts'
 import { emulatorEnv, ensureBuilt, jsonLines, kvs } from './support.ts'
 
 // `kvs put` takes what people have: raw H.264/H.265 from cameras and encoders, ADTS AAC, and the Matroska
@@ -118,11 +118,11 @@ async function probeInput(name: string, format: string) {
 
 describe('kvs put of raw streams', () => {
   it('tells the formats from their first bytes', () => {
-    expect(detectInputFormat(readFileSync(file('in.h264')).subarray(0, 16))).toBe('h264')
-    expect(detectInputFormat(readFileSync(file('in.h265')).subarray(0, 16))).toBe('h265')
-    expect(detectInputFormat(readFileSync(file('in.aac')).subarray(0, 16))).toBe('aac')
-    expect(detectInputFormat(remuxed.subarray(0, 16))).toBe('mkv')
-    expect(detectInputFormat(readFileSync(file('cam.mp4')).subarray(0, 16))).toBeUndefined()
+    expect(detectFormat(readFileSync(file('in.h264')).subarray(0, 16))).toBe('h264')
+    expect(detectFormat(readFileSync(file('in.h265')).subarray(0, 16))).toBe('h265')
+    expect(detectFormat(readFileSync(file('in.aac')).subarray(0, 16))).toBe('aac')
+    expect(detectFormat(remuxed.subarray(0, 16))).toBe('mkv')
+    expect(detectFormat(readFileSync(file('cam.mp4')).subarray(0, 16))).toBeUndefined()
   })
 
   it.each([

@@ -366,15 +366,24 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
 
   // ── Input ────────────────────────────────────────────────────────────────────────────────────────────
 
+  /** Answers a write that comes after the producer failed or its input ended: true when it did. */
+  #refusesWrite(callback: (error?: Error | null) => void): boolean {
+    if (this.#fatal !== undefined) callback(this.#fatal)
+    else if (this.#inputEnded) callback(this.#inputError ?? new Error('The producer input has ended'))
+    else return false
+    return true
+  }
+
+  /** Takes a write's chunker events; its callback waits while the replay buffer is full (`whenFull: 'block'`). */
+  #take(events: readonly ChunkerEvent[], callback: (error?: Error | null) => void): void {
+    if (!this.#handleChunkerEvents(events)) callback(this.#inputError)
+    else if (this.#options.whenFull === 'block' && this.#buffer.full) this.#heldWrite = callback
+    else callback()
+    this.#pump()
+  }
+
   #write(chunk: Uint8Array, callback: (error?: Error | null) => void): void {
-    if (this.#fatal !== undefined) {
-      callback(this.#fatal)
-      return
-    }
-    if (this.#inputEnded) {
-      callback(this.#inputError ?? new Error('The producer input has ended'))
-      return
-    }
+    if (this.#refusesWrite(callback)) return
     const data = this.#options.copyInput ? Buffer.from(chunk) : chunk
     let events: ChunkerEvent[]
     try {
@@ -386,27 +395,13 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       this.#pump()
       return
     }
-    if (!this.#handleChunkerEvents(events)) {
-      callback(this.#inputError)
-      this.#pump()
-      return
-    }
-    if (this.#options.whenFull === 'block' && this.#buffer.full) this.#heldWrite = callback
-    else callback()
-    this.#pump()
+    this.#take(events, callback)
   }
 
   /** A chunker event written to `fragments`: taken as the producer's own chunker's events are. */
   #writeEvent(event: unknown, callback: (error?: Error | null) => void): void {
     this.#eventInput = true
-    if (this.#fatal !== undefined) {
-      callback(this.#fatal)
-      return
-    }
-    if (this.#inputEnded) {
-      callback(this.#inputError ?? new Error('The producer input has ended'))
-      return
-    }
+    if (this.#refusesWrite(callback)) return
     const type = (event as { type?: unknown } | null)?.type
     if (type !== 'header' && type !== 'fragment' && type !== 'violation') {
       callback(
@@ -422,14 +417,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       )
       return
     }
-    if (!this.#handleChunkerEvents([event as ChunkerEvent])) {
-      callback(this.#inputError)
-      this.#pump()
-      return
-    }
-    if (this.#options.whenFull === 'block' && this.#buffer.full) this.#heldWrite = callback
-    else callback()
-    this.#pump()
+    this.#take([event as ChunkerEvent], callback)
   }
 
   #final(callback: (error?: Error | null) => void): void {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
 import type { Readable, Writable } from 'node:stream'
 import { CreateStreamCommand, DescribeStreamCommand, type StreamInfo } from '@aws-sdk/client-kinesis-video'
+import { detectFormat } from '@kvs-streams/muxer'
 import {
   checkFragmentMetadata,
   createProducer,
@@ -24,7 +25,6 @@ import {
   bytesOf,
   createInputStage,
   DETECT_BYTES,
-  detectInputFormat,
   eventsBeforeError,
   INPUT_FORMATS,
   type InputFormat,
@@ -193,7 +193,7 @@ async function feed(
       // MP4, TS, …: nothing of it is sent, the caller names what it is.
       state.foreign = detectForeignFormat(first)
       if (state.foreign !== undefined) return false
-      state.format = detectInputFormat(first) ?? 'mkv'
+      state.format = detectFormat(first) ?? 'mkv'
     }
     state.stage = makeStage(state.format)
     return pass(first)
@@ -366,7 +366,7 @@ export async function putCommand(context: CommandContext): Promise<number> {
       if (formatOption === undefined) {
         const foreign = detectForeignFormat(head)
         if (foreign !== undefined) throw foreignFormatError(foreign, file, streamName)
-        fileFormat = detectInputFormat(head) ?? 'mkv'
+        fileFormat = detectFormat(head) ?? 'mkv'
       }
     } finally {
       await handle.close()
