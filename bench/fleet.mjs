@@ -6,8 +6,10 @@
 // Source: a 10 s, 1 Mbps H.264 clip (ffmpeg, 640x360, 25 fps, a key frame every second, one Cluster per second,
 // made once and cached in bench/.cache/), looped with rebased Cluster timecodes so no encoder runs during the
 // bench. Each stream writes its frames live: every frame when its time comes (a 10 ms scheduler shared by all
-// streams, each stream started at a random phase in the first second, as cameras are), each write a fresh
-// copy of the frame's bytes (as a socket read would give), into its own `createProducer().writable`. All
+// streams, each stream started at a random phase in the first second, as cameras are), into its own
+// `createProducer().writable`: a new Cluster head (ID, size, rebased Timecode), then each frame as a view of
+// the clip in memory, so that the source itself costs nothing measurable (the producer keeps written chunks
+// without copying them; the replay buffers' bytes are reported apart from RSS for that reason). All
 // producers share one control-plane client, one signer and one undici Agent (a connection per stream).
 // The emulator runs in another process with disk storage in a temporary directory (streams with retention
 // 1 h, so PERSISTED means written and fsync'd).
@@ -209,11 +211,12 @@ async function main() {
           this.producer.writable.end()
           return
         }
-        const bytes = Buffer.allocUnsafeSlow((this.frame === 0 ? CLUSTER_HEAD_BYTES : 0) + frame.bytes.length)
-        let at = 0
-        if (this.frame === 0) at = writeClusterHead(bytes, cluster.bodyBytes, timecode)
-        bytes.set(frame.bytes, at)
-        if (!this.producer.writable.write(bytes)) problems.blockedWrites++
+        if (this.frame === 0) {
+          const head = Buffer.allocUnsafe(CLUSTER_HEAD_BYTES)
+          writeClusterHead(head, cluster.bodyBytes, timecode)
+          this.producer.writable.write(head)
+        }
+        if (!this.producer.writable.write(frame.bytes)) problems.blockedWrites++
         if (++this.frame === cluster.frames.length) {
           this.lastByteAt.set(timecode, performance.now())
           this.written++

@@ -1,6 +1,17 @@
 type Callback = (error?: Error | null) => void
 
 /**
+ * Queued chunks smaller than this are copied together (up to `COALESCE_MAX_BYTES`) before they go to the
+ * socket. A fragment of a live source arrives as one view per frame (25 per second at 1 Mbps: ~5 KB each),
+ * and each chunk handed to undici costs a socket write (a system call, and on loopback the receiver's work
+ * too) and an async-iterator round trip: tens of microseconds, against about one for copying 5 KB. Larger
+ * chunks (a file read, a whole cluster) go as they are, without a copy.
+ */
+export const COALESCE_BELOW_BYTES = 16 * 1024
+/** The most bytes small chunks are joined into. */
+export const COALESCE_MAX_BYTES = 64 * 1024
+
+/**
  * The request body of a streaming upload: bytes accepted from a writer, handed to undici one chunk at a time
  * as an async iterable. undici pulls the next chunk only once the socket has accepted the previous one, so
  * `queuedBytes` counts what the writer gave and the socket has not yet taken. A write's callback is held
@@ -103,21 +114,55 @@ export class BodyQueue implements AsyncIterable<Buffer> {
     }
   }
 
+  /** The next queued chunk, removed from the queue (the array is compacted now and then). */
+  #shift(): Buffer {
+    const chunk = this.#chunks[this.#head]!
+    this.#chunks[this.#head++] = undefined
+    if (this.#head === this.#chunks.length) {
+      this.#chunks = []
+      this.#head = 0
+    } else if (this.#head >= 1024) {
+      this.#chunks = this.#chunks.slice(this.#head)
+      this.#head = 0
+    }
+    return chunk
+  }
+
+  /**
+   * The next chunk to hand to the socket: a queued chunk as it is, or several small queued chunks copied into
+   * one (see `COALESCE_BELOW_BYTES`).
+   */
+  #next(): Buffer {
+    const first = this.#shift()
+    if (first.byteLength >= COALESCE_BELOW_BYTES) return first
+    // How many of the chunks after `first` join it (read before any shift compacts the array).
+    let total = first.byteLength
+    let count = 0
+    for (let i = this.#head; i < this.#chunks.length; i++) {
+      const length = this.#chunks[i]!.byteLength
+      if (length >= COALESCE_BELOW_BYTES || total + length > COALESCE_MAX_BYTES) break
+      total += length
+      count++
+    }
+    if (count === 0) return first
+    const joined = Buffer.allocUnsafe(total)
+    joined.set(first, 0)
+    let offset = first.byteLength
+    for (let i = 0; i < count; i++) {
+      const chunk = this.#shift()
+      joined.set(chunk, offset)
+      offset += chunk.byteLength
+    }
+    return joined
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
     // If undici stops pulling early (the request failed, or the response ended first), later writes queue up
     // to `highWaterMark` and then wait: the owner of the queue learns of the end from the response side.
     while (true) {
       if (this.#error !== undefined) throw this.#error
       if (this.#head < this.#chunks.length) {
-        const chunk = this.#chunks[this.#head]!
-        this.#chunks[this.#head++] = undefined
-        if (this.#head === this.#chunks.length) {
-          this.#chunks = []
-          this.#head = 0
-        } else if (this.#head >= 1024) {
-          this.#chunks = this.#chunks.slice(this.#head)
-          this.#head = 0
-        }
+        const chunk = this.#next()
         this.#onChunk(chunk.byteLength)
         yield chunk
         // undici asked for the next chunk: the socket has accepted this one.
