@@ -67,3 +67,28 @@ export function write(stream: Writable, text: string | Uint8Array): Promise<void
     else stream.once('drain', resolve)
   })
 }
+
+/**
+ * Resolves once `stream` has handed everything written so far to the OS, or cannot (closed, failed). An empty
+ * write marks the end: its callback runs after every write before it. (Waiting for `drain` instead hangs when
+ * the writes stayed under the high-water mark: `drain` then never comes, and a command awaiting it ends with
+ * Node's exit code 13, an unsettled top-level await, once the last write completes.)
+ */
+export function flushed(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableFinished || stream.writableLength === 0) {
+      resolve()
+      return
+    }
+    const done = (): void => {
+      stream.off('close', done)
+      stream.off('error', done)
+      stream.off('finish', done)
+      resolve()
+    }
+    stream.on('close', done)
+    stream.on('error', done)
+    if (stream.writableEnded) stream.once('finish', done)
+    else stream.write(new Uint8Array(0), () => done())
+  })
+}

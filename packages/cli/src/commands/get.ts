@@ -13,6 +13,7 @@ import { type AwsSession, openAwsSession } from '../aws.ts'
 import { type CommandContext, flag, stringOption } from '../command.ts'
 import { usageError } from '../errors.ts'
 import { formatBytes, formatDuration, formatInteger, formatTime } from '../format.ts'
+import { flushed } from '../io.ts'
 import { parseDuration, parseStart, parseUntil, type StartPosition, type UntilCondition } from '../time.ts'
 
 /** Idle time that ends `kvs get` once an `--until` time has passed (no later fragment came). */
@@ -418,23 +419,4 @@ export function fragmentLine(fragment: FragmentEvent): string {
     fragment.millisBehindNow === undefined ? '' : `  behind ${formatDuration(fragment.millisBehindNow)}`
   const incomplete = fragment.complete ? '' : '  (incomplete)'
   return `fragment ${fragment.fragmentNumber ?? '?'}  producer ${formatTime(fragment.producerTimestampMs)}  server ${formatTime(fragment.serverTimestampMs)}  ${formatInteger(fragment.byteLength)} B${behind}${incomplete}`
-}
-
-/** Resolves once `stream` has passed on what it buffered, or cannot (closed, failed). */
-function flushed(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.destroyed || stream.writableLength === 0) {
-      resolve()
-      return
-    }
-    const done = (): void => {
-      stream.off('drain', done)
-      stream.off('close', done)
-      stream.off('error', done)
-      resolve()
-    }
-    stream.on('drain', done)
-    stream.on('close', done)
-    stream.on('error', done)
-  })
 }
