@@ -490,11 +490,12 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   /** Why KVS would store a fragment at the wrong time or refuse it (with the option that fixes it), if it would. */
   #misdated(index: number, producerTimestampMs: number): ProducerError | undefined {
     const { fragmentTimecodeType, clock } = this.#options
-    const at = new Date(producerTimestampMs).toISOString()
+    // Formatted only for a message: this runs for every fragment.
+    const at = () => new Date(producerTimestampMs).toISOString()
     if (fragmentTimecodeType === 'ABSOLUTE' && producerTimestampMs < EARLIEST_ABSOLUTE_TIMESTAMP_MS) {
       return new ProducerError(
         'ERR_KVS_PRODUCER_TIMESTAMP_OUT_OF_RANGE',
-        `fragmentTimecodeType 'ABSOLUTE' would store fragment ${index} at ${at}: its Cluster ` +
+        `fragmentTimecodeType 'ABSOLUTE' would store fragment ${index} at ${at()}: its Cluster ` +
           "timecodes are not wall-clock times. Use fragmentTimecodeType 'RELATIVE' (the default), with " +
           'producerStartTimestamp: await producerStartForFile(bytes) for a recording',
       )
@@ -508,7 +509,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
             'producerStartForFile(bytes) (its last frame then ends now), or write the media at real time'
       return new ProducerError(
         'ERR_KVS_PRODUCER_TIMESTAMP_OUT_OF_RANGE',
-        `Fragment ${index} would be stored at ${at}, ${Math.round(aheadMs / 1000)} s ahead of ` +
+        `Fragment ${index} would be stored at ${at()}, ${Math.round(aheadMs / 1000)} s ahead of ` +
           `the clock, and KVS refuses fragments from the future (ERROR ack 4007). ${fix}`,
       )
     }
