@@ -19,11 +19,22 @@ export interface AwsSession {
   close(): void
 }
 
+/** How the control-plane client retries (the SDK's `maxAttempts` and `retryMode`). */
+export interface AwsSessionOptions {
+  /** Attempts per call, the first included. Default 2: one quick retry covers a dropped keep-alive socket. */
+  maxAttempts?: number
+  /** `adaptive` also slows every call of the client down while the service throttles. Default `standard`. */
+  retryMode?: 'standard' | 'adaptive'
+}
+
 /**
  * Resolves region, endpoint and credentials (failing early, with the AWS CLI's words, when there are no
  * credentials), and creates the clients.
  */
-export async function openAwsSession(context: CommandContext): Promise<AwsSession> {
+export async function openAwsSession(
+  context: CommandContext,
+  options: AwsSessionOptions = {},
+): Promise<AwsSession> {
   const settings = await resolveAwsSettings(context.global)
   context.errorContext.region = settings.region.value
   context.errorContext.endpoint = settings.endpoint
@@ -46,7 +57,8 @@ export async function openAwsSession(context: CommandContext): Promise<AwsSessio
     region: settings.region.value,
     credentials: settings.credentials,
     ...(endpoint === undefined ? {} : { endpoint }),
-    maxAttempts: 2,
+    maxAttempts: options.maxAttempts ?? 2,
+    ...(options.retryMode === undefined ? {} : { retryMode: options.retryMode }),
     ...(context.global.debug ? { logger: debugLogger(context) } : {}),
   })
   return {

@@ -7,6 +7,7 @@ import { getCommand } from './commands/get.ts'
 import { imagesCommand } from './commands/images.ts'
 import { playCommand } from './commands/play.ts'
 import { putCommand } from './commands/put.ts'
+import { putManyCommand } from './commands/put-many.ts'
 import { streamsCreate, streamsDelete, streamsDescribe, streamsList } from './commands/streams.ts'
 import type { GlobalOptions } from './config.ts'
 import { type CliError, usageError } from './errors.ts'
@@ -17,7 +18,8 @@ import { type CliIo, createStyle, useColor } from './io.ts'
 import { COMMANDS, type CommandSpec, findCommand, GLOBAL_OPTIONS, type OptionSpec } from './spec.ts'
 
 const HANDLERS: Record<string, CommandHandler> = {
-  put: putCommand,
+  // kvs put --many <list>: a fleet of streams, one producer each.
+  put: (context) => (context.values.many === undefined ? putCommand(context) : putManyCommand(context)),
   get: getCommand,
   play: playCommand,
   clip: clipCommand,

@@ -5,7 +5,7 @@ import { formatDuration } from './format.ts'
 
 /** What the command was doing when it failed, for the message. */
 export interface ErrorContext {
-  /** The `kvs` command line words, e.g. `put` or `streams create`. */
+  /** The `kvs` command line words, e.g. `put` or `streams create` (`put --many` for one stream of a fleet). */
   command?: string | undefined
   streamName?: string | undefined
   region?: string | undefined
@@ -331,7 +331,9 @@ function explainServiceError(
         `Create it with: kvs streams create ${streamName} --retention-hours 24`,
         ...(context.command === 'put'
           ? [`or let kvs put create it: kvs put ${streamName} --create ...`]
-          : []),
+          : context.command === 'put --many'
+            ? ['or let kvs put --many create the streams of its list that do not exist: add --create']
+            : []),
         `If it exists in another region, pass that region (--region); kvs streams list --region ${region} shows the streams here.`,
       ])
     }

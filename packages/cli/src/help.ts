@@ -33,7 +33,12 @@ const exitSection = (): string[] => ['Exit status:', ...rows(EXIT_STATUS)]
 
 /** The help of one command: usage, description, arguments, options, global options, environment, examples. */
 export function commandHelp(command: CommandSpec): string {
-  const lines = [usageLine(command), '', ...command.description]
+  const lines = [
+    usageLine(command),
+    ...(command.otherUsage ?? []).map((usage) => `       ${usage}`),
+    '',
+    ...command.description,
+  ]
   if (command.positionals.length > 0) {
     lines.push(
       '',

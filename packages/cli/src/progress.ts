@@ -108,12 +108,44 @@ export function formatProgress(
   return [truncate(first, width), truncate(second, width)]
 }
 
+/** Options of `createStatusRenderer`: the progress display's, and how to draw and measure a snapshot. */
+export interface StatusRendererOptions<Snapshot> extends ProgressRendererOptions {
+  /** The status block of `snapshot`, as lines of at most `extra.width` characters. */
+  format(
+    snapshot: Snapshot,
+    extra: { elapsedMs: number; rate: number | undefined; spinner?: string; width: number; style: Style },
+  ): string[]
+  /** The byte count whose rate the block shows (bytes sent). */
+  bytes(snapshot: Snapshot): number
+}
+
+/** A status block redrawn in place (see `createProgressRenderer`), for any kind of snapshot. */
+export interface StatusRenderer<Snapshot> {
+  /** Shows `snapshot` (redraws at most every `minIntervalMs` on a terminal; remembered otherwise). */
+  update(snapshot: Snapshot): void
+  /** Prints a line above the status block (a warning, an event) and keeps the block below it. */
+  log(line: string): void
+  /** Draws the last snapshot (or `snapshot`) one final time, leaves it on screen and stops. */
+  done(snapshot?: Snapshot): void
+}
+
 /**
  * Creates the progress display `kvs put` and the demo use. On a terminal it redraws a two-line status block
  * in place (cursor up, clear to end of screen), throttled to `minIntervalMs`; `log()` lines scroll above it.
  * Elsewhere it prints `log()` lines as they come and the block once, at `done()`.
  */
 export function createProgressRenderer(options: ProgressRendererOptions): ProgressRenderer {
+  return createStatusRenderer<ProgressSnapshot>({
+    ...options,
+    format: formatProgress,
+    bytes: (snapshot) => snapshot.bytesSent,
+  })
+}
+
+/** The renderer of `createProgressRenderer`, drawing snapshots with `options.format`. */
+export function createStatusRenderer<Snapshot>(
+  options: StatusRendererOptions<Snapshot>,
+): StatusRenderer<Snapshot> {
   const { output, clock = Date.now, minIntervalMs = 100 } = options
   const interactive = options.interactive ?? output.isTTY === true
   const style = createStyle(options.color ?? interactive)
@@ -123,7 +155,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   let drawn = 0
   let lastDraw = Number.NEGATIVE_INFINITY
   let frame = 0
-  let latest: ProgressSnapshot | undefined
+  let latest: Snapshot | undefined
   let rate: number | undefined
   let finished = false
 
@@ -131,7 +163,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   const block = (final: boolean): string[] =>
     latest === undefined
       ? []
-      : formatProgress(latest, {
+      : options.format(latest, {
           elapsedMs: clock() - started,
           rate,
           ...(final ? {} : { spinner: SPINNER[frame++ % SPINNER.length] }),
@@ -150,7 +182,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
       if (finished) return
       latest = snapshot
       const now = clock()
-      rate = meter.sample(now, snapshot.bytesSent) ?? rate
+      rate = meter.sample(now, options.bytes(snapshot)) ?? rate
       if (interactive && now - lastDraw >= minIntervalMs) draw(false)
     },
     log(line) {
@@ -168,7 +200,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
       if (latest !== undefined) {
         const elapsed = clock() - started
         // The final line shows the average rate over the whole upload.
-        rate = elapsed > 0 ? (latest.bytesSent * 1000) / elapsed : rate
+        rate = elapsed > 0 ? (options.bytes(latest) * 1000) / elapsed : rate
       }
       if (interactive) draw(true)
       else {

@@ -22,6 +22,8 @@ export interface CommandSpec {
   /** `put`, `streams create`, … */
   name: string
   summary: string
+  /** Other forms of the command, printed under the usage line: `kvs put --many <list> [options]`. */
+  otherUsage?: readonly string[]
   /** Paragraphs after the usage line. */
   description: readonly string[]
   positionals: readonly PositionalSpec[]
@@ -100,13 +102,22 @@ export const COMMANDS: readonly CommandSpec[] = [
       'fragment checked against the KVS rules before it is sent, resent after connection failures until the',
       'service acknowledges it. Reads stdin when the file is - or missing, so encoders can pipe into it.',
       'On a terminal it shows progress (bytes sent, fragments buffered/received/persisted, rate, ack latency);',
-      'otherwise, or with --json, it prints one JSON object per event on stdout.',
+      'otherwise, or with --json, it prints one JSON object per event on stdout. A FIFO (mkfifo) an encoder',
+      'writes to is read as a live source, like stdin. With --many it puts every stream of a list at once.',
     ],
+    otherUsage: ['kvs put --many <list> [options]'],
     positionals: [
       { name: '<stream>', description: 'stream name' },
       { name: '[file|-]', description: 'file to send (MKV, H.264, H.265, AAC); - or nothing: read stdin' },
     ],
     options: [
+      {
+        name: 'many',
+        type: 'string',
+        value: '<list>',
+        description:
+          'put every stream of a list file, one "<stream> <file|fifo>" per line (see Many streams below)',
+      },
       {
         name: 'create',
         type: 'boolean',
@@ -202,6 +213,27 @@ export const COMMANDS: readonly CommandSpec[] = [
           '{"type":"summary","ok":true,"fragments":8,"persisted":8,...}   last line',
         ],
       ],
+      [
+        'Many streams (--many <list>)',
+        [
+          'One producer per line of the list, all in one process sharing one control-plane client: a gateway',
+          'feeding many cameras, each through a FIFO its encoder writes to, or a folder of recordings. A line is',
+          '"<stream> <file|fifo>" or a JSON object {"stream":…,"file":…,"format":…,"fps":…,"tags":{…}}; # starts',
+          'a comment, relative paths are from the folder of the list. The other options apply to every stream',
+          "(a line's tags are added to --tag's). A FIFO is waited for until its encoder writes, and its stream",
+          'ends when the encoder closes it. A stream that fails (a missing file, input that is not media, an ERROR',
+          'ack, a stream that does not exist without --create) does not stop the others; the errors are printed',
+          'at the end, naming the stream and its line. Ctrl-C stops every stream as kvs put alone does.',
+          'On a terminal one status block counts the streams (starting, streaming, reconnecting, done, failed)',
+          "with the fleet's bytes, fragments and ack latency, redrawn every second. JSON output:",
+          '{"type":"ack","stream":"cam-1",...}      every event of kvs put, with the stream it belongs to',
+          '{"type":"fleet-stats","streams":{"total":5,"streaming":4,...},"bytesPerSecond":…,"ackLatencyMs":{…}}',
+          '{"type":"stream-summary","stream":"cam-2","ok":false,"exitCode":255,"error":{…},...}   as each ends',
+          '{"type":"summary","ok":false,"exitCode":255,"streams":{…},"results":[…],...}   last line',
+          "Exit status: the worst of the streams': a failure (the highest status) before 130 (Ctrl-C) before 0.",
+          'Each stream holds a socket and an open file: ulimit -n must be above twice the number of streams.',
+        ],
+      ],
     ],
     examples: [
       '# a camera or encoder giving raw H.264',
@@ -214,6 +246,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       '    -cluster_size_limit 2M -cluster_time_limit 1000 -f matroska - | kvs put my-stream -',
       'ffmpeg -i input.mp4 -c copy -cluster_size_limit 2M -f matroska - | kvs put my-stream --json > acks.jsonl',
       'kvs put demo clip.mkv --endpoint-url http://127.0.0.1:4567 --region us-east-1 --create',
+      '# a gateway: one FIFO per camera, fed by ffmpeg, and one "<stream> <fifo>" line each in cameras.txt',
+      'mkfifo cam-1.mkv && ffmpeg -rtsp_transport tcp -i rtsp://cam-1/stream -c copy -f matroska cam-1.mkv &',
+      'echo "cam-1 cam-1.mkv" >> cameras.txt',
+      'kvs put --many cameras.txt --create --tag site=lab',
     ],
     aws: true,
   },

@@ -126,6 +126,48 @@ describe('kvs put', () => {
     expect(events.at(-1)).toMatchObject({ type: 'summary', ok: true, fragments: 3, persisted: 3 })
   })
 
+  it('reads a FIFO an encoder writes to as a live source: waits for the writer, starts now', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvs-cli-put-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const fifo = join(dir, 'camera.mkv')
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
+    let child: ReturnType<typeof spawn> | undefined
+    const before = Date.now()
+    const running = kvs(['put', 'from-fifo', fifo, '--create', '--json'], {
+      env,
+      onSpawn: (spawned) => {
+        child = spawned
+      },
+    })
+    // The writer comes once kvs has started (it printed that it created the stream).
+    await new Promise<void>((resolve) => {
+      child!.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('"type":"stream-created"')) resolve()
+      })
+    })
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', clustersMkv, fifo], { stdio: 'ignore' })
+    onTestFinished(() => {
+      if (writer.exitCode === null) writer.kill('SIGKILL')
+    })
+    const result = await running
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    const events = jsonLines(result.stdout)
+    expect(events.at(-1)).toMatchObject({
+      type: 'summary',
+      ok: true,
+      fragments: 8,
+      persisted: 8,
+      bytesRead: 1_196_094,
+    })
+    // A live source starts now: its first fragment is not dated back as a file's would be (14 s of media).
+    const first = Date.parse(
+      String(events.find((event) => event.type === 'fragment-acknowledged')!.producerTimestamp),
+    )
+    expect(first).toBeGreaterThanOrEqual(before)
+  })
+
   it('dates a file so that it ends now: a 90 s clip sent in a moment has no producer timestamp in the future', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvs-cli-put-'))
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }))

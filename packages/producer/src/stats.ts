@@ -61,38 +61,90 @@ export interface ProducerStats {
 /** How many recent samples the latency percentiles are computed over (memory stays constant). */
 export const LATENCY_SAMPLES = 2048
 
-/** A fixed-size ring of recent latency samples with percentiles: constant memory however long it runs. */
+/** Work space of `LatencyRecorder.summary()`: summaries are computed synchronously, one at a time. */
+const scratch = new Float64Array(LATENCY_SAMPLES)
+
+/**
+ * A fixed-size ring of recent latency samples with percentiles: constant memory however long it runs. A
+ * summary is computed only after new samples (by selection, not a sort), so `producer.stats()` stays cheap
+ * when called every second on many producers at once.
+ */
 export class LatencyRecorder {
-  /** The most recent samples; `#next` is where the next one goes once the ring is full. */
-  readonly #samples: number[] = []
+  /** The most recent samples, in a ring from `LATENCY_SAMPLES` on; `#next` is where the next one goes. */
+  #samples: Float64Array | undefined
+  #length = 0
   #next = 0
   /** Samples ever taken. */
   #count = 0
+  /** The summary of the samples as they are, until the next one. */
+  #summary: LatencySummary | undefined
 
   record(milliseconds: number): void {
     this.#count++
-    if (this.#samples.length < LATENCY_SAMPLES) this.#samples.push(milliseconds)
-    else {
-      this.#samples[this.#next] = milliseconds
-      this.#next = (this.#next + 1) % LATENCY_SAMPLES
+    this.#summary = undefined
+    let samples = this.#samples
+    if (samples === undefined || (this.#length === samples.length && samples.length < LATENCY_SAMPLES)) {
+      // Grown as samples come (a short upload keeps a short ring); it wraps only once it is full size.
+      const grown = new Float64Array(Math.min(LATENCY_SAMPLES, Math.max(64, this.#length * 2)))
+      if (samples !== undefined) grown.set(samples)
+      this.#samples = samples = grown
     }
+    samples[this.#next] = milliseconds
+    this.#next = (this.#next + 1) % LATENCY_SAMPLES
+    if (this.#length < LATENCY_SAMPLES) this.#length++
   }
 
   summary(): LatencySummary {
-    if (this.#samples.length === 0) return { count: 0, p50: undefined, p99: undefined, max: undefined }
-    const sorted = this.#samples.slice().sort((a, b) => a - b)
-    return {
-      count: this.#count,
-      p50: percentile(sorted, 0.5),
-      p99: percentile(sorted, 0.99),
-      max: sorted[sorted.length - 1],
-    }
+    if (this.#samples === undefined) return { count: 0, p50: undefined, p99: undefined, max: undefined }
+    this.#summary ??= this.#compute(this.#samples)
+    return { ...this.#summary }
+  }
+
+  #compute(samples: Float64Array): LatencySummary {
+    const length = this.#length
+    const work = scratch.subarray(0, length)
+    work.set(samples.subarray(0, length))
+    const p50 = rank(length, 0.5)
+    const p99 = rank(length, 0.99)
+    select(work, p50, 0, length - 1)
+    // Everything from p50 on is now at least the median: the 99th percentile and the maximum are among them.
+    select(work, p99, p50, length - 1)
+    let max = work[p99]!
+    for (let index = p99 + 1; index < length; index++) if (work[index]! > max) max = work[index]!
+    return { count: this.#count, p50: work[p50], p99: work[p99], max }
   }
 }
 
-/** Nearest-rank percentile of sorted samples. */
-export function percentile(sorted: readonly number[], fraction: number): number | undefined {
-  if (sorted.length === 0) return undefined
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))
-  return sorted[rank]
+/** The index of the nearest-rank `fraction` percentile among `length` sorted samples. */
+function rank(length: number, fraction: number): number {
+  return Math.min(length - 1, Math.max(0, Math.ceil(fraction * length) - 1))
+}
+
+/**
+ * Moves the `k`-th smallest of `values[low..high]` to index `k`, smaller or equal ones before it and greater or
+ * equal ones after it (Hoare's quickselect, median-of-three pivot): linear time on average.
+ */
+function select(values: Float64Array, k: number, low: number, high: number): void {
+  while (low < high) {
+    const a = values[low]!
+    const b = values[(low + high) >>> 1]!
+    const c = values[high]!
+    const pivot = a < b ? (b < c ? b : Math.max(a, c)) : a < c ? a : Math.max(b, c)
+    let i = low
+    let j = high
+    while (i <= j) {
+      while (values[i]! < pivot) i++
+      while (values[j]! > pivot) j--
+      if (i <= j) {
+        const swap = values[i]!
+        values[i] = values[j]!
+        values[j] = swap
+        i++
+        j--
+      }
+    }
+    if (k <= j) high = j
+    else if (k >= i) low = i
+    else return
+  }
 }
