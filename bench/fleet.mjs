@@ -10,7 +10,8 @@
 // `createProducer().writable`: a new Cluster head (ID, size, rebased Timecode), then each frame as a view of
 // the clip in memory, so that the source itself costs nothing measurable (the producer keeps written chunks
 // without copying them; the replay buffers' bytes are reported apart from RSS for that reason). All
-// producers share one control-plane client, one signer and one undici Agent (a connection per stream).
+// producers share one control-plane client and one signer; each PutMedia session has its own connection (the
+// transport's default: a session it abandons is reset, so none of its bytes arrive late).
 // The emulator runs in another process with disk storage in a temporary directory (streams with retention
 // 1 h, so PERSISTED means written and fsync'd).
 //
@@ -171,7 +172,6 @@ async function main() {
         streamName,
         client,
         signer,
-        dispatcher,
         dataEndpoint,
         acknowledgeOn: 'PERSISTED',
         statsIntervalMs: 0,

@@ -644,10 +644,12 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     let expiration: Date | undefined
     let endpoint: string
     try {
-      await this.#prepare()
-      endpoint = await withDeadline(callTimeoutMs, abort, 'GetDataEndpoint', () =>
-        this.#control.dataEndpoint('PUT_MEDIA'),
-      )
+      // DescribeStream (before the first session only) and GetDataEndpoint at once: a round trip fewer before
+      // the first byte is sent.
+      ;[, endpoint] = await Promise.all([
+        this.#prepare(),
+        withDeadline(callTimeoutMs, abort, 'GetDataEndpoint', () => this.#control.dataEndpoint('PUT_MEDIA')),
+      ])
       expiration = (
         await withDeadline(callTimeoutMs, abort, 'Getting credentials', () => this.#signer.credentials())
       ).expiration
