@@ -49,6 +49,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string' },
     settle: { type: 'string' },
     profile: { type: 'string' },
+    emulator: { type: 'string' },
   },
 })
 const steps = (flags.steps ?? '100,250,500,700,1000').split(',').map(Number)
@@ -67,11 +68,9 @@ else await main()
 async function serve() {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   loopDelay.enable()
-  // KVS_FLEET_EMULATOR=/path/to/emulator/dist/index.js measures another build of the emulator (e.g. a branch's).
+  // --emulator /path/to/emulator/dist/index.js measures another build of the emulator (e.g. a branch's).
   const { startEmulator, DEFAULT_CREDENTIALS } = await import(
-    process.env.KVS_FLEET_EMULATOR === undefined
-      ? '../packages/emulator/dist/index.js'
-      : pathToFileURL(process.env.KVS_FLEET_EMULATOR).href
+    flags.emulator === undefined ? '../packages/emulator/dist/index.js' : pathToFileURL(flags.emulator).href
   )
   const dataDir = mkdtempSync(join(tmpdir(), 'kvs-fleet-'))
   const emulator = await startEmulator({ port: 0, storage: 'disk', dataDir })
@@ -120,7 +119,8 @@ async function main() {
   )
 
   // --profile <dir>: a CPU profile of the emulator process (run this one with --cpu-prof for the client's).
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
+  const serveArgs = ['--serve', ...(flags.emulator === undefined ? [] : ['--emulator', flags.emulator])]
+  const child = fork(fileURLToPath(import.meta.url), serveArgs, {
     execArgv: flags.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', flags.profile],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
