@@ -90,6 +90,22 @@ async function main(): Promise<void> {
     console: !values['no-console'],
     logger: createConsoleLogger({ verbose: values.verbose }),
   })
+  // Before the lines that say it is listening: a supervisor may stop it as soon as it reads them.
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    process.stderr.write(`kvs-emulator: ${signal}, closing\n`)
+    emulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`kvs-emulator: ${String(error)}\n`)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
   const lines = [
     `kvs-emulator listening on ${emulator.url}`,
     ...(emulator.consoleUrl === undefined ? [] : [`  console:  ${emulator.consoleUrl}`]),
@@ -109,22 +125,6 @@ async function main(): Promise<void> {
     '',
   ]
   process.stdout.write(lines.join('\n'))
-
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) return
-    stopping = true
-    process.stderr.write(`kvs-emulator: ${signal}, closing\n`)
-    emulator.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`kvs-emulator: ${String(error)}\n`)
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGINT', () => stop('SIGINT'))
-  process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
 main().catch((error: unknown) => {

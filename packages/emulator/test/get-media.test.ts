@@ -9,8 +9,8 @@ import {
   writeUnknownSizeStart,
 } from '@kvs-streams/ebml'
 import { createGetMediaParser } from '@kvs-streams/get-media'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Emulator, GetMediaFaults } from '../src/index.ts'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
+import type { Emulator, EmulatorOptions, GetMediaFaults } from '../src/index.ts'
 import { callJson, createStream, openPutMedia, putMedia, signerFor, testEmulator } from './support/client.ts'
 import {
   CLUSTERS,
@@ -41,68 +41,126 @@ function bytesOf(parts: readonly Uint8Array[]): Uint8Array {
   return concatBytes([...parts])
 }
 
-describe('GetMedia', () => {
-  it('returns clusters.mkv from EARLIEST as one chunk per fragment in the service layout, clusters byte-identical', async () => {
-    const emulator = await testEmulator()
-    await createStream(emulator, 'round-trip')
-    const numbers = await putClusters(emulator, 'round-trip')
-    const reader = await open(emulator, 'round-trip', { StartSelectorType: 'EARLIEST' })
-    expect(reader.status).toBe(200)
-    expect(reader.headers['content-type']).toBe('video/webm')
-    expect(reader.headers['transfer-encoding']).toBe('chunked')
-    const fragments = await reader.waitForFragments(8)
-    expect(fragments.map((fragment) => fragment.fragmentNumber)).toEqual(numbers)
+/** An emulator keeping fragments in memory, or on disk in a directory removed when the test ends. */
+async function storageEmulator(storage: 'memory' | 'disk', options: EmulatorOptions = {}): Promise<Emulator> {
+  if (storage === 'memory') return testEmulator(options)
+  const dataDir = await mkdtemp(join(tmpdir(), 'kvs-get-media-'))
+  onTestFinished(() => rm(dataDir, { recursive: true, force: true }))
+  return testEmulator({ ...options, dataDir })
+}
 
-    const originals = clustersOf(CLUSTERS)
-    expect(originals).toHaveLength(8)
-    for (const [index, fragment] of fragments.entries()) {
-      expect(fragment.complete).toBe(true)
-      expect(fragment.continuationToken).toBe(numbers[index])
-      const document = bytesOf(fragment.parts)
-      const layout = documentLayout(document)
-      // The producer's header as sent, in every chunk: SeekHead, Void, Info, Tracks and its Tags (Lavf's).
-      expect(layout.map((element) => element.id)).toEqual([
-        ElementId.EBML,
-        ElementId.Segment,
-        ElementId.SeekHead,
-        ElementId.Void,
-        ElementId.Info,
-        ElementId.Tracks,
-        ElementId.Tags,
-        ElementId.Tags,
-        ElementId.Cluster,
-        ElementId.Tags,
-      ])
-      expect(layout[6]!.tags).toHaveProperty('COMPATIBLE_BRANDS')
-      const stored = await emulator.storage.readFragment('round-trip', numbers[index]!)
-      expect(Buffer.from(document.subarray(0, layout[6]!.end)).toString('hex')).toBe(
-        Buffer.from(stored!.header).toString('hex'),
+describe('GetMedia', () => {
+  // On disk, each cluster of clusters.mkv (~150 KB) is read from its file in pieces into reused buffers.
+  it.each(['memory', 'disk'] as const)(
+    'returns clusters.mkv from EARLIEST as one chunk per fragment in the service layout, clusters byte-identical (%s)',
+    async (storage) => {
+      const emulator = await storageEmulator(storage)
+      await createStream(emulator, 'round-trip')
+      const numbers = await putClusters(emulator, 'round-trip')
+      // Three readers at once: the buffers a file is read into are shared, and reused only once written.
+      const readers = await Promise.all(
+        [1, 2, 3].map(() => open(emulator, 'round-trip', { StartSelectorType: 'EARLIEST' })),
       )
-      const [, , , , , , , before, cluster, after] = layout
-      expect(
-        Buffer.from(document.subarray(cluster!.start, cluster!.end)).equals(Buffer.from(originals[index]!)),
-      ).toBe(true)
-      expect(Object.keys(before!.tags!)).toEqual([
-        'AWS_KINESISVIDEO_FRAGMENT_NUMBER',
-        'AWS_KINESISVIDEO_SERVER_TIMESTAMP',
-        'AWS_KINESISVIDEO_PRODUCER_TIMESTAMP',
-      ])
-      expect(before!.tags!.AWS_KINESISVIDEO_FRAGMENT_NUMBER).toBe(numbers[index])
-      expect(before!.tags!.AWS_KINESISVIDEO_SERVER_TIMESTAMP).toMatch(TIMESTAMP)
-      expect(before!.tags!.AWS_KINESISVIDEO_PRODUCER_TIMESTAMP).toMatch(TIMESTAMP)
-      expect(Object.keys(after!.tags!)).toEqual([
-        'AWS_KINESISVIDEO_MILLIS_BEHIND_NOW',
-        'AWS_KINESISVIDEO_CONTINUATION_TOKEN',
-      ])
-      expect(after!.tags!.AWS_KINESISVIDEO_MILLIS_BEHIND_NOW).toMatch(/^\d+$/)
-      // KVS writes its Tags with 4-byte size fields: Tags, Tag, SimpleTag, TagName all `10 xx xx xx`.
-      expect(Buffer.from(document.subarray(before!.start, before!.start + 26)).toString('hex')).toMatch(
-        /^1254c36710[0-9a-f]{6}737310[0-9a-f]{6}67c810[0-9a-f]{6}45a310000020$/,
+      const originals = clustersOf(CLUSTERS)
+      expect(originals).toHaveLength(8)
+      expect(Math.max(...originals.map((cluster) => cluster.length))).toBeGreaterThan(128 * 1024)
+      for (const reader of readers) {
+        expect(reader.status).toBe(200)
+        expect(reader.headers['content-type']).toBe('video/webm')
+        expect(reader.headers['transfer-encoding']).toBe('chunked')
+        const fragments = await reader.waitForFragments(8)
+        expect(fragments.map((fragment) => fragment.fragmentNumber)).toEqual(numbers)
+
+        for (const [index, fragment] of fragments.entries()) {
+          expect(fragment.complete).toBe(true)
+          expect(fragment.continuationToken).toBe(numbers[index])
+          const document = bytesOf(fragment.parts)
+          const layout = documentLayout(document)
+          // The producer's header as sent, in every chunk: SeekHead, Void, Info, Tracks and its Tags (Lavf's).
+          expect(layout.map((element) => element.id)).toEqual([
+            ElementId.EBML,
+            ElementId.Segment,
+            ElementId.SeekHead,
+            ElementId.Void,
+            ElementId.Info,
+            ElementId.Tracks,
+            ElementId.Tags,
+            ElementId.Tags,
+            ElementId.Cluster,
+            ElementId.Tags,
+          ])
+          expect(layout[6]!.tags).toHaveProperty('COMPATIBLE_BRANDS')
+          const stored = await emulator.storage.readFragment('round-trip', numbers[index]!)
+          expect(Buffer.from(document.subarray(0, layout[6]!.end)).toString('hex')).toBe(
+            Buffer.from(stored!.header).toString('hex'),
+          )
+          const [, , , , , , , before, cluster, after] = layout
+          expect(
+            Buffer.from(document.subarray(cluster!.start, cluster!.end)).equals(
+              Buffer.from(originals[index]!),
+            ),
+          ).toBe(true)
+          expect(Object.keys(before!.tags!)).toEqual([
+            'AWS_KINESISVIDEO_FRAGMENT_NUMBER',
+            'AWS_KINESISVIDEO_SERVER_TIMESTAMP',
+            'AWS_KINESISVIDEO_PRODUCER_TIMESTAMP',
+          ])
+          expect(before!.tags!.AWS_KINESISVIDEO_FRAGMENT_NUMBER).toBe(numbers[index])
+          expect(before!.tags!.AWS_KINESISVIDEO_SERVER_TIMESTAMP).toMatch(TIMESTAMP)
+          expect(before!.tags!.AWS_KINESISVIDEO_PRODUCER_TIMESTAMP).toMatch(TIMESTAMP)
+          expect(Object.keys(after!.tags!)).toEqual([
+            'AWS_KINESISVIDEO_MILLIS_BEHIND_NOW',
+            'AWS_KINESISVIDEO_CONTINUATION_TOKEN',
+          ])
+          expect(after!.tags!.AWS_KINESISVIDEO_MILLIS_BEHIND_NOW).toMatch(/^\d+$/)
+          // KVS writes its Tags with 4-byte size fields: Tags, Tag, SimpleTag, TagName all `10 xx xx xx`.
+          expect(Buffer.from(document.subarray(before!.start, before!.start + 26)).toString('hex')).toMatch(
+            /^1254c36710[0-9a-f]{6}737310[0-9a-f]{6}67c810[0-9a-f]{6}45a310000020$/,
+          )
+          expect(fragment.serverTimestampMs).toBe(stored!.serverTimestampMs)
+          expect(fragment.producerTimestampMs).toBe(stored!.producerTimestampMs)
+        }
+      }
+    },
+  )
+
+  it.each(['memory', 'disk'] as const)(
+    'GetMediaForFragmentList writes the fragments asked for byte for byte, an error chunk for one that is gone (%s)',
+    async (storage) => {
+      const emulator = await storageEmulator(storage)
+      await createStream(emulator, 'listed')
+      const numbers = await putClusters(emulator, 'listed')
+      const missing = '91343852333181432392682062201909211623964306247'
+      const reader = await openMedia(emulator, '/getMediaForFragmentList', {
+        StreamName: 'listed',
+        Fragments: [numbers[5], missing, numbers[2]],
+      })
+      readers.push(reader)
+      expect(await reader.ended).toEqual({ complete: true })
+      const originals = clustersOf(CLUSTERS)
+      // The last chunk has no end Tags: it is complete once the body ends.
+      const parser = createGetMediaParser({ mode: 'raw' })
+      const events = [...parser.push(reader.body()), ...parser.end()]
+      const fragments = events.filter((event) => event.type === 'fragment')
+      expect(fragments.map((fragment) => fragment.fragmentNumber)).toEqual([numbers[5], numbers[2]])
+      expect(events.flatMap((event) => (event.type === 'error' ? [event.error.fragmentNumber] : []))).toEqual(
+        [missing],
       )
-      expect(fragment.serverTimestampMs).toBe(stored!.serverTimestampMs)
-      expect(fragment.producerTimestampMs).toBe(stored!.producerTimestampMs)
-    }
-  })
+      for (const [position, index] of [5, 2].entries()) {
+        const document = bytesOf(fragments[position]!.parts)
+        const layout = documentLayout(document)
+        const stored = await emulator.storage.readFragment('listed', numbers[index]!)
+        expect(Buffer.from(document.subarray(0, layout[6]!.end)).equals(Buffer.from(stored!.header))).toBe(
+          true,
+        )
+        const cluster = layout.find((element) => element.id === ElementId.Cluster)!
+        expect(layout.at(-1)).toBe(cluster)
+        expect(Buffer.from(document.subarray(cluster.start, cluster.end)).equals(originals[index]!)).toBe(
+          true,
+        )
+      }
+    },
+  )
 
   it('writes the producer timestamps of a RELATIVE stream from its start timestamp, three decimals', async () => {
     const emulator = await testEmulator()
@@ -569,17 +627,20 @@ describe('GetMedia', () => {
       expect(seen).toEqual([0, 1])
     })
 
-    it('drops a connection halfway through its n-th fragment with dropInFragment', async () => {
-      const emulator = await testEmulator({ faults: { getMedia: { dropInFragment: 2 } } })
-      await createStream(emulator, 'mid-fragment')
-      await putClusters(emulator, 'mid-fragment')
-      const reader = await open(emulator, 'mid-fragment', { StartSelectorType: 'EARLIEST' })
-      expect(await reader.ended).toEqual({ complete: false })
-      expect(reader.fragments).toHaveLength(1)
-      const firstLength = reader.fragments[0]!.byteLength
-      // The second chunk is cut inside its cluster: well past its header, well before its end.
-      expect(reader.body().length).toBeGreaterThan(firstLength + 10_000)
-      expect(reader.body().length).toBeLessThan(firstLength * 2)
-    })
+    it.each(['memory', 'disk'] as const)(
+      'drops a connection halfway through its n-th fragment with dropInFragment (%s)',
+      async (storage) => {
+        const emulator = await storageEmulator(storage, { faults: { getMedia: { dropInFragment: 2 } } })
+        await createStream(emulator, 'mid-fragment')
+        await putClusters(emulator, 'mid-fragment')
+        const reader = await open(emulator, 'mid-fragment', { StartSelectorType: 'EARLIEST' })
+        expect(await reader.ended).toEqual({ complete: false })
+        expect(reader.fragments).toHaveLength(1)
+        const firstLength = reader.fragments[0]!.byteLength
+        // The second chunk is cut inside its cluster: well past its header, well before its end.
+        expect(reader.body().length).toBeGreaterThan(firstLength + 10_000)
+        expect(reader.body().length).toBeLessThan(firstLength * 2)
+      },
+    )
   })
 })

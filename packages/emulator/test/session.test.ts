@@ -25,12 +25,17 @@ function run(chunks: readonly Uint8Array[], end = true): unknown[] {
           bytes: Buffer.from(event.bytes).toString('hex'),
           scale: event.timecodeScale,
         }
-      case 'fragment':
+      case 'fragment': {
+        // The parts depend on the partition (views of the chunks pushed): compared joined.
+        const { clusterParts, tagsParts, ...rest } = event
         return {
-          ...event,
+          ...rest,
           cluster: Buffer.from(event.cluster).toString('hex'),
           tags: Buffer.from(event.tags).toString('hex'),
+          clusterParts: Buffer.from(concatBytes(clusterParts)).toString('hex'),
+          tagsParts: Buffer.from(concatBytes(tagsParts)).toString('hex'),
         }
+      }
       case 'error':
         return { type: event.type, errorId: event.errorId, fragmentIndex: event.fragmentIndex }
       default:
@@ -104,6 +109,37 @@ describe('PutMedia session core', () => {
     expect(session.failed).toBe(true)
     expect(session.push(mkvStream([videoCluster(0)]))).toEqual([])
     expect(session.end()).toEqual([])
+  })
+
+  it('hands out a fragment as views of the chunks pushed, not copies', () => {
+    const body = concatBytes([
+      mkvHeader(),
+      mkvCluster({ ...videoCluster(0), tags: [[{ name: 'who', value: 'me' }]] }),
+      mkvCluster(videoCluster(1000)),
+    ])
+    const clusterStart = mkvHeader().length
+    // Cut inside the first cluster: its bytes lie in two chunks, each with memory of its own.
+    const chunks = [body.slice(0, clusterStart + 40), body.slice(clusterStart + 40)]
+    const session = createPutMediaSession({ maxFragmentDurationMs: 10_000, maxFragmentBytes: 50_000_000 })
+    const events = [...session.push(chunks[0]!), ...session.push(chunks[1]!), ...session.end()]
+    const fragments = events.filter((event) => event.type === 'fragment')
+    expect(fragments).toHaveLength(2)
+    const [first, second] = fragments
+    expect(first!.clusterParts).toHaveLength(2)
+    expect(first!.clusterParts.map((part) => part.buffer)).toEqual([chunks[0]!.buffer, chunks[1]!.buffer])
+    expect(first!.clusterParts[0]!.byteOffset).toBe(clusterStart)
+    expect(first!.tagsParts).toHaveLength(1)
+    expect(first!.tagsParts[0]!.buffer).toBe(chunks[1]!.buffer)
+    expect(first!.metadata).toEqual([{ name: 'who', value: 'me' }])
+    expect(second!.clusterParts).toHaveLength(1)
+    expect(second!.clusterParts[0]!.buffer).toBe(chunks[1]!.buffer)
+    // The joined forms are the bytes as sent.
+    const tagsStart = clusterStart + mkvCluster(videoCluster(0)).length
+    expect(Buffer.from(first!.cluster).equals(body.subarray(clusterStart, tagsStart))).toBe(true)
+    expect(Buffer.from(second!.cluster).equals(body.subarray(body.length - second!.cluster.length))).toBe(
+      true,
+    )
+    expect(second!.cluster).toBe(second!.clusterParts[0])
   })
 })
 

@@ -191,7 +191,7 @@ async function fragmentImages(
   let video: Mp4Frame[] | undefined
   let videoTrack: number | undefined
   try {
-    const read = readMkvFragment([stored.header, stored.cluster])
+    const read = readMkvFragment([stored.header, ...stored.cluster])
     const entry = read.tracks.find((track) => track.type === 1)
     videoTrack = entry?.number
     video = entry === undefined ? undefined : read.frames.get(entry.number)
@@ -225,7 +225,7 @@ async function fragmentImages(
     ...codec,
     'pipe:1',
   ]
-  const output = await runFfmpeg(args, [stored.header, stored.cluster])
+  const output = await runFfmpeg(args, [stored.header, ...stored.cluster])
   if (output === undefined) return failed
   const decoded = request.format === 'PNG' ? splitPngs(output) : splitJpegs(output)
   if (decoded.length !== unique.length) return failed

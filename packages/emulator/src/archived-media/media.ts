@@ -10,7 +10,8 @@ import {
 } from '@kvs-streams/fmp4'
 import type { EmulatorContext } from '../context.ts'
 import { ServiceError } from '../errors.ts'
-import type { FragmentInfo, StoredFragment } from '../storage/types.ts'
+import { type FragmentWithParts, storageInternals } from '../storage/storage.ts'
+import type { FragmentInfo } from '../storage/types.ts'
 import { DISCONTINUITY_THRESHOLD_MS, startOf } from './selection.ts'
 import type { SelectorType } from './session-token.ts'
 
@@ -29,13 +30,20 @@ function unsupported(message: string): ServiceError {
   return new ServiceError('UnsupportedStreamMediaTypeException', 400, message)
 }
 
-/** Reads a stored fragment, or answers ResourceNotFoundException when it is gone. */
+/**
+ * Reads a stored fragment (its bytes as they are held: parts, not joined), or answers ResourceNotFoundException
+ * when it is gone.
+ */
 export async function readStored(
   context: EmulatorContext,
   streamName: string,
   fragment: FragmentInfo,
-): Promise<StoredFragment> {
-  const stored = await context.storage.readFragment(streamName, fragment.fragmentNumber)
+): Promise<FragmentWithParts> {
+  const stored = await storageInternals.readFragmentParts(
+    context.storage,
+    streamName,
+    fragment.fragmentNumber,
+  )
   if (stored === undefined) {
     throw new ServiceError(
       'ResourceNotFoundException',
@@ -69,7 +77,7 @@ export async function fragmentTracks(
   const stored = await readStored(context, streamName, fragment)
   let entries: ReturnType<typeof readMkvFragment>['tracks']
   try {
-    entries = readMkvFragment([stored.header, stored.cluster]).tracks
+    entries = readMkvFragment([stored.header, ...stored.cluster]).tracks
   } catch (error) {
     throw new ServiceError(
       'InvalidArgumentException',
@@ -150,14 +158,14 @@ export function clockOffset(fragment: FragmentInfo, selector: SelectorType): num
  * Frames that cannot be read answer `InvalidMediaFrameException`.
  */
 export function fragmentRuns(
-  stored: StoredFragment,
+  stored: FragmentWithParts,
   tracks: readonly Mp4Track[],
   selector: SelectorType,
   next: FragmentInfo | undefined,
 ): TrackRun[] {
   let frames: ReturnType<typeof readMkvFragment>['frames']
   try {
-    frames = readMkvFragment([stored.header, stored.cluster]).frames
+    frames = readMkvFragment([stored.header, ...stored.cluster]).frames
   } catch (error) {
     throw new ServiceError(
       'InvalidMediaFrameException',
@@ -184,7 +192,7 @@ export function fragmentRuns(
 
 /** One track's media segment (`moof` + `mdat`) of a stored fragment. */
 export function trackSegment(
-  stored: StoredFragment,
+  stored: FragmentWithParts,
   track: Mp4Track,
   selector: SelectorType,
   next: FragmentInfo | undefined,

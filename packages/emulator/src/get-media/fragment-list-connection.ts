@@ -1,8 +1,10 @@
 import type { ServerResponse } from 'node:http'
 import type { EmulatorContext, LiveConnection, StreamRuntime } from '../context.ts'
 import { ServiceError } from '../errors.ts'
-import type { StoredFragment, StreamRecord } from '../storage/types.ts'
-import { fragmentListChunk, fragmentListErrorChunk } from './media-chunk.ts'
+import { storageInternals } from '../storage/storage.ts'
+import type { FragmentInfo, FragmentSource, StreamRecord } from '../storage/types.ts'
+import { BrokenChunkError, writeFragmentChunk } from './fragment-output.ts'
+import { chunkHead, fragmentListErrorChunk } from './media-chunk.ts'
 import { MediaResponse } from './media-response.ts'
 
 /** Concurrent GetMediaForFragmentList connections per stream (the service's limit). */
@@ -51,33 +53,12 @@ export class FragmentListConnection implements LiveConnection {
   }
 
   async run(): Promise<void> {
-    const { storage, log } = this.#context
     this.#context.connections.add(this)
     try {
       this.#media.start()
       for (const fragmentNumber of this.#fragments) {
         if (this.#stopped || this.#media.gone) break
-        let fragment: StoredFragment | undefined
-        try {
-          fragment = await storage.readFragment(this.#stream.streamName, fragmentNumber)
-        } catch (error) {
-          log.error('GetMediaForFragmentList could not read a fragment', {
-            streamName: this.#stream.streamName,
-            fragmentNumber,
-            error: String(error),
-          })
-        }
-        const parts =
-          fragment === undefined
-            ? [
-                fragmentListErrorChunk(
-                  fragmentNumber,
-                  'ResourceNotFoundException',
-                  `Fragment ${fragmentNumber} is not found or not available.`,
-                ),
-              ]
-            : fragmentListChunk(fragment)
-        if (!(await this.#media.writeChunk(parts))) break
+        if (!(await this.#write(fragmentNumber))) break
       }
     } finally {
       this.#runtime.fragmentListReaders--
@@ -85,6 +66,38 @@ export class FragmentListConnection implements LiveConnection {
       this.#media.end()
       this.#resolveDone()
     }
+  }
+
+  /**
+   * Writes one requested fragment's chunk (from memory, or read from its file piece by piece), or an error chunk
+   * when it cannot be read; false when the response is over.
+   */
+  async #write(fragmentNumber: string): Promise<boolean> {
+    const { storage, log } = this.#context
+    let opened: { info: FragmentInfo; source: FragmentSource } | undefined
+    try {
+      opened = await storageInternals.openFragment(storage, this.#stream.streamName, fragmentNumber)
+      if (opened !== undefined) {
+        const { info, source } = opened
+        return await writeFragmentChunk(this.#media, source, chunkHead(info, source.header), [])
+      }
+    } catch (error) {
+      log.error('GetMediaForFragmentList could not read a fragment', {
+        streamName: this.#stream.streamName,
+        fragmentNumber,
+        error: String(error),
+      })
+      if (error instanceof BrokenChunkError) return false
+    } finally {
+      if (opened?.source.kind === 'file') await opened.source.close().catch(() => {})
+    }
+    return this.#media.writeChunk([
+      fragmentListErrorChunk(
+        fragmentNumber,
+        'ResourceNotFoundException',
+        `Fragment ${fragmentNumber} is not found or not available.`,
+      ),
+    ])
   }
 
   shutdown(): Promise<void> {

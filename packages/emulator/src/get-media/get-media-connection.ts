@@ -2,8 +2,10 @@ import type { ServerResponse } from 'node:http'
 import type { EmulatorContext, LiveConnection, StreamRuntime } from '../context.ts'
 import { ServiceError } from '../errors.ts'
 import { getMediaFaultsFor } from '../options.ts'
-import type { FragmentInfo, StoredFragment, StreamRecord } from '../storage/types.ts'
-import { type GET_MEDIA_ERRORS, getMediaChunk, getMediaErrorChunk } from './media-chunk.ts'
+import { storageInternals } from '../storage/storage.ts'
+import type { FragmentInfo, FragmentSource, StreamRecord } from '../storage/types.ts'
+import { writeFragmentChunk } from './fragment-output.ts'
+import { chunkHead, type GET_MEDIA_ERRORS, getMediaEndTags, getMediaErrorChunk } from './media-chunk.ts'
 import { MediaResponse } from './media-response.ts'
 import type { StartPosition } from './start-selector.ts'
 
@@ -138,28 +140,50 @@ export class GetMediaConnection implements LiveConnection {
     return this.#done
   }
 
-  /** Writes one fragment's chunk, or the error chunk that ends the response; false when the response is over. */
+  /**
+   * Writes one fragment's chunk (from memory, or read from its file piece by piece), or the error chunk that ends
+   * the response; false when the response is over.
+   */
   async #write(info: FragmentInfo): Promise<boolean> {
-    let fragment: StoredFragment | undefined
+    const { storage, log, options } = this.#context
+    let source: FragmentSource | undefined
     let errorId: keyof typeof GET_MEDIA_ERRORS = 4000
     try {
-      fragment = await this.#context.storage.readFragment(this.#stream.streamName, info.fragmentNumber)
+      source = (await storageInternals.openFragment(storage, this.#stream.streamName, info.fragmentNumber))
+        ?.source
     } catch (error) {
-      this.#context.log.error('GetMedia could not read a fragment', {
+      log.error('GetMedia could not read a fragment', {
         streamName: this.#stream.streamName,
         fragmentNumber: info.fragmentNumber,
         error: String(error),
       })
       errorId = 5000
     }
-    if (this.#stop !== undefined) return false
-    if (fragment === undefined) {
-      await this.#media.writeChunk([getMediaErrorChunk(info.fragmentNumber, errorId)], { fragment: false })
+    try {
+      if (this.#stop !== undefined) return false
+      if (source === undefined) {
+        await this.#media.writeChunk([getMediaErrorChunk(info.fragmentNumber, errorId)], { fragment: false })
+        this.#stopWith('error-chunk')
+        return false
+      }
+      const millisBehindNow = options.clock() - info.serverTimestampMs
+      return await writeFragmentChunk(this.#media, source, chunkHead(info, source.header), [
+        getMediaEndTags(info, millisBehindNow),
+      ])
+    } catch (error) {
+      log.error('GetMedia could not read a fragment', {
+        streamName: this.#stream.streamName,
+        fragmentNumber: info.fragmentNumber,
+        error: String(error),
+      })
+      // Nothing of the fragment's chunk was written unless the response is gone (see writeFragmentChunk).
+      if (!this.#media.gone)
+        await this.#media.writeChunk([getMediaErrorChunk(info.fragmentNumber, 5000)], { fragment: false })
       this.#stopWith('error-chunk')
       return false
+    } finally {
+      if (source?.kind === 'file') await source.close().catch(() => {})
     }
-    const millisBehindNow = this.#context.options.clock() - fragment.serverTimestampMs
-    return this.#media.writeChunk(getMediaChunk(fragment, millisBehindNow))
   }
 
   /**

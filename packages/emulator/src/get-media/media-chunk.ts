@@ -6,7 +6,7 @@ import {
   writeSimpleTags,
   writeUnknownSizeStart,
 } from '@kvs-streams/ebml'
-import type { StoredFragment } from '../storage/types.ts'
+import type { FragmentInfo } from '../storage/types.ts'
 
 /**
  * Tag names KVS writes into GetMedia and GetMediaForFragmentList output.
@@ -124,13 +124,13 @@ export function chunkHeader(header: Uint8Array): ChunkHeader {
 }
 
 /** The producer header a fragment's chunk starts with. */
-function headerOf(fragment: StoredFragment): Uint8Array {
-  const header = chunkHeader(fragment.header)
-  return fragment.firstInSession === true ? header.first : header.repeated
+function headerOf(fragment: FragmentInfo, header: Uint8Array): Uint8Array {
+  const parts = chunkHeader(header)
+  return fragment.firstInSession === true ? parts.first : parts.repeated
 }
 
 /** The KVS Tags written before the cluster: fragment number, server and producer timestamps. */
-function startTags(fragment: StoredFragment): Uint8Array {
+function startTags(fragment: FragmentInfo): Uint8Array {
   return writeSimpleTags(
     [
       { name: KvsMediaTag.FragmentNumber, value: fragment.fragmentNumber },
@@ -142,32 +142,25 @@ function startTags(fragment: StoredFragment): Uint8Array {
 }
 
 /**
- * The bytes of one GetMedia chunk, in order: the producer's header (EBML header, Segment start, Info, Tracks…),
- * the KVS Tags with the fragment number and timestamps, the cluster as stored, the producer's fragment
- * metadata, and the KVS Tags with MILLIS_BEHIND_NOW and the CONTINUATION_TOKEN (the fragment number).
+ * What a fragment's chunk starts with, before its cluster: the producer's header (EBML header, Segment start,
+ * Info, Tracks…) and the KVS Tags with the fragment number and timestamps. A GetMedia chunk is this, the
+ * cluster as stored, the producer's fragment metadata, and `getMediaEndTags`; a GetMediaForFragmentList chunk
+ * is the same without the end Tags.
  * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_GetMedia.html
+ * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_reader_GetMediaForFragmentList.html
  */
-export function getMediaChunk(fragment: StoredFragment, millisBehindNow: number): Uint8Array[] {
-  const endTags = writeSimpleTags(
+export function chunkHead(fragment: FragmentInfo, header: Uint8Array): Uint8Array[] {
+  return [headerOf(fragment, header), startTags(fragment)]
+}
+
+/** The KVS Tags that end a GetMedia chunk: MILLIS_BEHIND_NOW and the CONTINUATION_TOKEN (the fragment number). */
+export function getMediaEndTags(fragment: FragmentInfo, millisBehindNow: number): Uint8Array {
+  return writeSimpleTags(
     [
       { name: KvsMediaTag.MillisBehindNow, value: String(Math.max(0, Math.round(millisBehindNow))) },
       { name: KvsMediaTag.ContinuationToken, value: fragment.fragmentNumber },
     ],
     { sizeWidth: KVS_TAG_SIZE_WIDTH },
-  )
-  return [headerOf(fragment), startTags(fragment), fragment.cluster, fragment.tags, endTags].filter(
-    (part) => part.length > 0,
-  )
-}
-
-/**
- * The bytes of one GetMediaForFragmentList chunk: as a GetMedia chunk without the trailing
- * MILLIS_BEHIND_NOW / CONTINUATION_TOKEN Tags.
- * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_reader_GetMediaForFragmentList.html
- */
-export function fragmentListChunk(fragment: StoredFragment): Uint8Array[] {
-  return [headerOf(fragment), startTags(fragment), fragment.cluster, fragment.tags].filter(
-    (part) => part.length > 0,
   )
 }
 

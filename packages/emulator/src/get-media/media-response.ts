@@ -3,8 +3,9 @@ import type { GetMediaFaults } from '../options.ts'
 
 /**
  * The body of a media response (GetMedia, GetMediaForFragmentList): `200`, `Content-Type: video/webm`, chunked,
- * each write one HTTP chunk. Writes wait for the client to drain (backpressure), and GetMedia faults cut the
- * body short: the connection is destroyed after the bytes the fault allows, without a terminating chunk.
+ * each write one HTTP chunk (a fragment read from a file takes one per piece read). Writes wait for the client
+ * to drain (backpressure), and GetMedia faults cut the body short: the connection is destroyed after the bytes
+ * the fault allows, without a terminating chunk.
  */
 export class MediaResponse {
   readonly #response: ServerResponse
@@ -20,6 +21,8 @@ export class MediaResponse {
   #gone = false
   /** Resolves a write waiting for 'drain' (also on close and abort). */
   #drained: (() => void) | undefined
+  /** Calls waiting for the socket to take written bytes (see `write`); all are called on close. */
+  readonly #flushWaiters = new Set<() => void>()
 
   constructor(response: ServerResponse, faults: GetMediaFaults = {}) {
     this.#response = response
@@ -28,6 +31,7 @@ export class MediaResponse {
     response.on('close', () => {
       this.#gone = true
       this.#drained?.()
+      for (const flushed of [...this.#flushWaiters]) flushed()
     })
     // A write racing a vanished client fails on the socket; 'close' above already ends the response.
     response.on('error', () => {})
@@ -61,20 +65,64 @@ export class MediaResponse {
    */
   async writeChunk(parts: readonly Uint8Array[], options: { fragment?: boolean } = {}): Promise<boolean> {
     if (this.#gone) return false
-    if (options.fragment !== false && ++this.#chunks === this.#dropInFragment) {
+    if (options.fragment !== false) {
       let total = 0
       for (const part of parts) total += part.length
+      this.startFragment(total)
+    }
+    return this.write(parts)
+  }
+
+  /**
+   * Counts a fragment chunk of `total` bytes that the next `write` calls carry (the `dropInFragment` fault cuts
+   * the one it names in half).
+   */
+  startFragment(total: number): void {
+    if (++this.#chunks === this.#dropInFragment) {
       this.#budget = Math.min(this.#budget, this.#bytes + Math.floor(total / 2))
     }
+  }
+
+  /**
+   * Writes parts (one HTTP chunk) and waits until the client drained them if they filled the buffers. Resolves
+   * false when nothing more can be written. `flushed` is called once the socket has taken these bytes, so
+   * that their memory can be reused (or once the response closed, or at once when nothing was written).
+   */
+  async write(parts: readonly Uint8Array[], flushed?: () => void): Promise<boolean> {
+    if (this.#gone) {
+      flushed?.()
+      return false
+    }
     const response = this.#response
-    let ready = true
-    response.cork()
+    const pieces: Uint8Array[] = []
     for (const part of parts) {
       const room = this.#budget - this.#bytes
       const bytes = part.length > room ? part.subarray(0, room) : part
-      if (bytes.length > 0) ready = response.write(bytes)
+      if (bytes.length > 0) pieces.push(bytes)
       this.#bytes += bytes.length
       if (bytes.length < part.length) break
+    }
+    let ready = true
+    let callback: (() => void) | undefined
+    if (flushed !== undefined) {
+      if (pieces.length === 0) flushed()
+      else {
+        let called = false
+        callback = () => {
+          if (called) return
+          called = true
+          this.#flushWaiters.delete(callback!)
+          flushed()
+        }
+        this.#flushWaiters.add(callback)
+      }
+    }
+    response.cork()
+    for (const [index, bytes] of pieces.entries()) {
+      ready =
+        index === pieces.length - 1 && callback !== undefined
+          ? response.write(bytes, callback)
+          : response.write(bytes)
     }
     response.uncork()
     if (this.#bytes >= this.#budget) {

@@ -1,4 +1,11 @@
-import { concatBytes, createEbmlReader, ElementId, readString, writeSimpleTags } from '@kvs-streams/ebml'
+import {
+  ChunkStore,
+  createEbmlReader,
+  type EbmlEvent,
+  ElementId,
+  readString,
+  writeSimpleTags,
+} from '@kvs-streams/ebml'
 import type { FragmentMetadataTag } from '../storage/types.ts'
 
 /** Producer → service tag names reserved by KVS (PIC `Stream.h`): they are instructions, not metadata. */
@@ -19,10 +26,13 @@ export const MAX_TAG_VALUE_BYTES = 256
 
 /** A fragment's bytes cut into its cluster and its producer metadata. */
 export interface SplitFragment {
-  /** The Cluster element. */
-  cluster: Uint8Array
-  /** The Tags elements with user metadata (reserved tags removed); empty when there are none. */
-  tags: Uint8Array
+  /** The Cluster element: views of the parts it lies in, in order (no copy). */
+  cluster: Uint8Array[]
+  /**
+   * The Tags elements with user metadata (reserved tags removed), in order: views of the parts for elements
+   * kept as sent, new bytes for elements rewritten without their reserved tags; empty when there are none.
+   */
+  tags: Uint8Array[]
   /** The user SimpleTags, in order. */
   metadata: FragmentMetadataTag[]
   /** Why the metadata breaks the KVS limits (ErrorId 4009), if it does. */
@@ -41,22 +51,31 @@ interface TagsElement {
 }
 
 /**
- * Splits the bytes of one fragment (a Cluster followed by level-1 Tags, as the chunker emits it) into the
- * cluster and the producer's metadata, and checks the metadata limits: at most 10 user SimpleTags, names up to
- * 128 bytes, values up to 256 bytes, no user name starting with `AWS` (reserved `AWS_KINESISVIDEO_*` producer
- * names excepted). Tags elements holding only reserved tags are dropped; mixed ones are rewritten without them.
+ * Splits one fragment (a Cluster followed by level-1 Tags, as the chunker emits it: `parts` are its bytes in
+ * order, usually views of the received chunks) into the cluster and the producer's metadata, without joining
+ * the parts: the cluster and the kept Tags come back as views of them. Checks the metadata limits: at most 10
+ * user SimpleTags, names up to 128 bytes, values up to 256 bytes, no user name starting with `AWS` (reserved
+ * `AWS_KINESISVIDEO_*` producer names excepted). Tags elements holding only reserved tags are dropped; mixed
+ * ones are rewritten without them.
  * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/how-meta.html
  */
-export function splitFragment(bytes: Uint8Array): SplitFragment {
+export function splitFragment(parts: readonly Uint8Array[]): SplitFragment {
   const reader = createEbmlReader({ dataMode: tagData })
-  let cluster = bytes.subarray(0, 0)
+  const store = new ChunkStore()
+  let clusterRange: [number, number] | undefined
   const elements: TagsElement[] = []
   let current: TagsElement | undefined
   /** Open SimpleTags (they nest), innermost last. */
   const open: { name: string; value: string }[] = []
   let violation: string | undefined
 
-  for (const event of [...reader.push(bytes), ...reader.end()]) {
+  const events: EbmlEvent[] = []
+  for (const part of parts) {
+    store.append(part)
+    for (const event of reader.push(part)) events.push(event)
+  }
+  for (const event of reader.end()) events.push(event)
+  for (const event of events) {
     if (event.depth === 0) {
       if (event.type === 'element-start' && event.id === ElementId.Tags) {
         current = { start: event.offset, end: event.offset, user: [], reserved: 0 }
@@ -64,8 +83,12 @@ export function splitFragment(bytes: Uint8Array): SplitFragment {
         current.end = event.end
         elements.push(current)
         current = undefined
-      } else if (event.type === 'element-end' && event.id === ElementId.Cluster && cluster.length === 0) {
-        cluster = bytes.subarray(event.offset, event.end)
+      } else if (
+        event.type === 'element-end' &&
+        event.id === ElementId.Cluster &&
+        clusterRange === undefined
+      ) {
+        clusterRange = [event.offset, event.end]
       }
       continue
     }
@@ -91,16 +114,15 @@ export function splitFragment(bytes: Uint8Array): SplitFragment {
   if (violation === undefined && metadata.length > MAX_METADATA_TAGS) {
     violation = `${metadata.length} metadata tags in one fragment, over the limit of ${MAX_METADATA_TAGS}`
   }
-  const kept: Uint8Array[] = []
+  const tags: Uint8Array[] = []
   for (const element of elements) {
     if (element.user.length === 0) continue
-    kept.push(
-      element.reserved === 0 ? bytes.subarray(element.start, element.end) : writeSimpleTags(element.user),
-    )
+    if (element.reserved === 0) tags.push(...store.slice(element.start, element.end))
+    else tags.push(writeSimpleTags(element.user))
   }
   return {
-    cluster,
-    tags: kept.length === 1 ? kept[0]! : concatBytes(kept),
+    cluster: clusterRange === undefined ? [] : store.slice(clusterRange[0], clusterRange[1]),
+    tags,
     metadata,
     metadataViolation: violation,
   }

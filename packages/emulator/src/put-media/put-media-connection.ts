@@ -5,7 +5,8 @@ import { type EmulatorContext, type PutMediaWriter, RECENT_ACKS, type StreamRunt
 import { ServiceError, streamNotFound, supersededPutMedia } from '../errors.ts'
 import { formatFragmentNumber } from '../fragment-number.ts'
 import { faultsFor, type PutMediaFaults } from '../options.ts'
-import type { StoredFragment, StreamRecord } from '../storage/types.ts'
+import { storageInternals } from '../storage/storage.ts'
+import type { FragmentToStore, StreamRecord } from '../storage/types.ts'
 import { AckWriter } from './ack-writer.ts'
 import type { PutMediaHeaders } from './put-media-headers.ts'
 import { createPutMediaSession, type PutMediaSession, type SessionEvent } from './session.ts'
@@ -347,7 +348,8 @@ export class PutMediaConnection implements PutMediaWriter {
     this.#received++
     const stream = storage.getStream(this.#stream.streamName) ?? this.#stream
     const durable = stream.dataRetentionInHours > 0
-    const fragment: StoredFragment = {
+    // The bytes go to storage as the views of the received chunks they lie in: not copied.
+    const fragment: FragmentToStore = {
       streamName: stream.streamName,
       fragmentNumber: open.fragmentNumber,
       sequence: open.sequence,
@@ -365,11 +367,11 @@ export class PutMediaConnection implements PutMediaWriter {
       persisted: durable,
       firstInSession: event.index === 0,
       header: this.#header,
-      cluster: event.cluster,
-      tags: event.tags,
+      cluster: event.clusterParts,
+      tags: event.tagsParts,
     }
     const storeDelayMs = this.#faults.storeDelayMs ?? 0
-    const put = () => storage.putFragment(this.#stream, fragment, durable)
+    const put = () => storageInternals.storeFragment(storage, this.#stream, fragment, durable)
     const store = (storeDelayMs > 0 ? delay(storeDelayMs).then(put) : put()).then(
       (stored) => {
         if (stored && durable) {

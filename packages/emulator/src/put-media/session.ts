@@ -41,13 +41,24 @@ export interface SessionFragmentStartEvent {
   timecode: number
 }
 
-/** A fragment is complete and valid: acknowledge RECEIVED and store it. The bytes are owned copies. */
+/**
+ * A fragment is complete and valid: acknowledge RECEIVED and store it. Its bytes are not copied: the parts are
+ * views of the chunks given to `push()`.
+ */
 export interface SessionFragmentEvent {
   type: 'fragment'
   index: number
   timecode: number
+  /** The Cluster element: views of the pushed chunks it lies in, in order. */
+  clusterParts: Uint8Array[]
+  /**
+   * The producer's metadata Tags (reserved `AWS_KINESISVIDEO_*` tags removed), in order: views of the pushed
+   * chunks, or new bytes for a Tags element rewritten without its reserved tags; empty when there are none.
+   */
+  tagsParts: Uint8Array[]
+  /** The cluster as one array: `clusterParts` joined when first read (a view when it lies in one chunk). */
   cluster: Uint8Array
-  /** The producer's metadata Tags (reserved `AWS_KINESISVIDEO_*` tags removed). */
+  /** The metadata Tags as one array: `tagsParts` joined when first read. */
   tags: Uint8Array
   metadata: FragmentMetadataTag[]
   durationMs: number
@@ -81,7 +92,10 @@ export type SessionEvent =
  * once), the fragment metadata limits (4009), and ErrorIds for unparseable input (4006).
  */
 export interface PutMediaSession {
-  /** Consumes body bytes (kept by reference until their fragment completes: do not reuse the memory). */
+  /**
+   * Consumes body bytes. They are kept by reference, not copied: the fragment events' parts are views of them,
+   * so do not reuse the memory.
+   */
   push(chunk: Uint8Array): SessionEvent[]
   /** The body ended: completes the last fragment, or reports truncated input (4006). */
   end(): SessionEvent[]
@@ -262,24 +276,26 @@ class Session implements PutMediaSession {
         }
         case 'fragment': {
           this.#open = undefined
-          const split = splitFragment(concatBytes(event.parts))
+          const split = splitFragment(event.parts)
           if (split.metadataViolation !== undefined) {
             this.#error(out, 4009, split.metadataViolation, event.index)
             return false
           }
-          out.push({
-            type: 'fragment',
-            index: event.index,
-            timecode: event.timecode,
-            cluster: split.cluster,
-            tags: split.tags,
-            metadata: split.metadata,
-            durationMs: event.durationMs,
-            sizeBytes: event.byteLength,
-            tracks: event.tracks,
-            blockCount: event.blockCount,
-            keyframe: event.keyframe,
-          })
+          out.push(
+            fragmentEvent({
+              type: 'fragment',
+              index: event.index,
+              timecode: event.timecode,
+              clusterParts: split.cluster,
+              tagsParts: split.tags,
+              metadata: split.metadata,
+              durationMs: event.durationMs,
+              sizeBytes: event.byteLength,
+              tracks: event.tracks,
+              blockCount: event.blockCount,
+              keyframe: event.keyframe,
+            }),
+          )
           break
         }
       }
@@ -297,6 +313,34 @@ class Session implements PutMediaSession {
     this.#failed = true
     out.push({ type: 'error', errorId, message, fragmentIndex })
   }
+}
+
+/** A fragment event whose `cluster` and `tags` join their parts when first read (own enumerable accessors). */
+function fragmentEvent(fields: Omit<SessionFragmentEvent, 'cluster' | 'tags'>): SessionFragmentEvent {
+  let cluster: Uint8Array | undefined
+  let tags: Uint8Array | undefined
+  return Object.defineProperties(fields as SessionFragmentEvent, {
+    cluster: {
+      enumerable: true,
+      configurable: true,
+      get: () => (cluster ??= joinParts(fields.clusterParts)),
+      set: (value: Uint8Array) => {
+        cluster = value
+      },
+    },
+    tags: {
+      enumerable: true,
+      configurable: true,
+      get: () => (tags ??= joinParts(fields.tagsParts)),
+      set: (value: Uint8Array) => {
+        tags = value
+      },
+    },
+  })
+}
+
+function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? parts[0]! : concatBytes(parts)
 }
 
 function eventsOf(error: unknown): readonly ChunkerEvent[] {

@@ -3,20 +3,25 @@ import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/prom
 import { join, resolve } from 'node:path'
 import { EmulatorError } from '../errors.ts'
 import type { Log } from '../logger.ts'
+import { type DiskIo, nodeDiskIo } from './disk-io.ts'
+import { DurableWriter, syncDirectory, TEMP_SUFFIX } from './durable-writer.ts'
 import {
   decodeMetadata,
   encodeFragmentFile,
   FRAGMENT_FILE_PREFIX_BYTES,
   infoOf,
+  layoutOf,
   readMetadataLength,
   splitBody,
 } from './fragment-file.ts'
 import type {
-  FragmentBytes,
+  FileFragmentSource,
   FragmentInfo,
+  FragmentParts,
+  FragmentSource,
+  FragmentToStore,
   LoadedStream,
   StorageBackend,
-  StoredFragment,
   StreamRecord,
 } from './types.ts'
 
@@ -24,7 +29,14 @@ const FORMAT = { format: 'kvs-emulator', version: 1 }
 const STREAM_FILE = 'stream.json'
 const FRAGMENTS_DIR = 'fragments'
 const FRAGMENT_SUFFIX = '.kvsf'
-const TEMP_SUFFIX = '.tmp'
+/** Bytes read first from a fragment file opened for GetMedia: the prefix, the metadata and (usually) the header. */
+const HEAD_READ_BYTES = 4096
+
+/** Options of `createDiskBackend`. */
+export interface DiskBackendOptions {
+  /** The file-system calls of fragment writes and reads (tests wrap them). Default: `node:fs`. */
+  io?: DiskIo
+}
 
 /**
  * Directory name of a stream: the name itself when it is a safe file name (stream names are
@@ -44,9 +56,18 @@ export function streamDirectoryName(streamName: string): string {
  * streams/<stream>/fragments/<number>.kvsf   one file per durable fragment (see fragment-file.ts)
  * trash/                                     deleted streams, removed in the background
  * ```
- * Every file is written atomically and durably: temporary file, fsync, rename, fsync of the directory.
+ * Every file is written atomically and durably: temporary file, fsync, rename, fsync of the directory. Fragment
+ * files are written in batches (see `DurableWriter`): the fragments completed in the same tick, across streams,
+ * are fsync'd concurrently and each directory once, and a fragment's write resolves only once all of its batch
+ * is durable. A fragment's parts are written as they are (one `writev`), never joined.
  */
-export function createDiskBackend(dataDir: string, log: Log): StorageBackend {
+export function createDiskBackend(
+  dataDir: string,
+  log: Log,
+  options: DiskBackendOptions = {},
+): StorageBackend {
+  const io = options.io ?? nodeDiskIo
+  const writer = new DurableWriter(io)
   const root = resolve(dataDir)
   const streamsDir = join(root, 'streams')
   const trashDir = join(root, 'trash')
@@ -59,6 +80,17 @@ export function createDiskBackend(dataDir: string, log: Log): StorageBackend {
     cleanups.add(work)
     void work.finally(() => cleanups.delete(work))
   }
+  /**
+   * The header last read per stream (by ARN): a fragment whose header has the same bytes gets this very array,
+   * so what GetMedia derives from a header (cached by identity) is derived once per PutMedia session.
+   */
+  const headers = new Map<string, Uint8Array>()
+  const sharedHeader = (stream: StreamRecord, header: Uint8Array): Uint8Array => {
+    const known = headers.get(stream.streamARN)
+    if (known !== undefined && sameBytes(known, header)) return known
+    headers.set(stream.streamARN, header)
+    return header
+  }
 
   return {
     kind: 'disk',
@@ -67,7 +99,7 @@ export function createDiskBackend(dataDir: string, log: Log): StorageBackend {
       await guard(root, async () => {
         await mkdir(streamsDir, { recursive: true })
         await mkdir(trashDir, { recursive: true })
-        await writeAtomic(join(root, 'kvs-emulator.json'), [
+        await writer.write(join(root, 'kvs-emulator.json'), [
           new TextEncoder().encode(`${JSON.stringify(FORMAT)}\n`),
         ])
       })
@@ -92,10 +124,10 @@ export function createDiskBackend(dataDir: string, log: Log): StorageBackend {
       const directory = streamDir(stream)
       await guard(directory, async () => {
         await mkdir(join(directory, FRAGMENTS_DIR), { recursive: true })
-        await writeAtomic(join(directory, STREAM_FILE), [
+        await writer.write(join(directory, STREAM_FILE), [
           new TextEncoder().encode(`${JSON.stringify(stream, null, 2)}\n`),
         ])
-        await syncDirectory(streamsDir)
+        await syncDirectory(io, streamsDir)
       })
     },
 
@@ -105,9 +137,10 @@ export function createDiskBackend(dataDir: string, log: Log): StorageBackend {
         trashDir,
         `${streamDirectoryName(stream.streamName)}-${stream.creationTimeMs}-${randomUUID()}`,
       )
+      headers.delete(stream.streamARN)
       await guard(directory, async () => {
         await rename(directory, target)
-        await syncDirectory(streamsDir)
+        await syncDirectory(io, streamsDir)
       })
       inBackground(
         rm(target, { recursive: true, force: true }).catch((error: unknown) =>
@@ -116,12 +149,12 @@ export function createDiskBackend(dataDir: string, log: Log): StorageBackend {
       )
     },
 
-    async writeFragment(stream: StreamRecord, fragment: StoredFragment): Promise<void> {
+    async writeFragment(stream: StreamRecord, fragment: FragmentToStore): Promise<void> {
       const path = fragmentPath(stream, fragment.fragmentNumber)
-      await guard(path, () => writeAtomic(path, encodeFragmentFile(fragment)))
+      await guard(path, () => writer.write(path, encodeFragmentFile(fragment)))
     },
 
-    async readFragment(stream: StreamRecord, fragment: FragmentInfo): Promise<FragmentBytes | undefined> {
+    async readFragment(stream: StreamRecord, fragment: FragmentInfo): Promise<FragmentParts | undefined> {
       const path = fragmentPath(stream, fragment.fragmentNumber)
       let file: Uint8Array
       try {
@@ -136,16 +169,101 @@ export function createDiskBackend(dataDir: string, log: Log): StorageBackend {
         metadataLength === undefined
           ? undefined
           : decodeMetadata(file.subarray(FRAGMENT_FILE_PREFIX_BYTES, start))
-      const bytes = metadata === undefined ? undefined : splitBody(metadata, file.subarray(start))
-      if (bytes === undefined)
-        throw new EmulatorError('ERR_KVS_EMULATOR_STORAGE', `corrupt fragment file ${path}`, { path })
-      return bytes
+      const parts = metadata === undefined ? undefined : splitBody(metadata, file.subarray(start))
+      if (parts === undefined) throw corruptFile(path)
+      return parts
+    },
+
+    async openFragment(stream: StreamRecord, fragment: FragmentInfo): Promise<FragmentSource | undefined> {
+      const path = fragmentPath(stream, fragment.fragmentNumber)
+      let fd: number
+      try {
+        fd = await io.open(path, 'r')
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+        throw new EmulatorError('ERR_KVS_EMULATOR_STORAGE', `cannot read ${path}`, { cause: error, path })
+      }
+      try {
+        return await openedFragment(io, fd, path, (header) => sharedHeader(stream, header))
+      } catch (error) {
+        await io.close(fd).catch(() => {})
+        if (EmulatorError.is(error)) throw error
+        throw new EmulatorError('ERR_KVS_EMULATOR_STORAGE', `cannot read ${path}`, { cause: error, path })
+      }
     },
 
     async close(): Promise<void> {
       await Promise.all(cleanups)
+      headers.clear()
     },
   }
+}
+
+/**
+ * A fragment file opened for reading in pieces: reads its prefix, metadata and header (one read, usually),
+ * checks its size, and reads its tags; the cluster is read later, range by range, by `readCluster`.
+ */
+async function openedFragment(
+  io: DiskIo,
+  fd: number,
+  path: string,
+  share: (header: Uint8Array) => Uint8Array,
+): Promise<FileFragmentSource> {
+  const head = new Uint8Array(HEAD_READ_BYTES)
+  const headLength = await io.read(fd, head, 0, head.length, 0)
+  const metadataLength = readMetadataLength(head.subarray(0, headLength))
+  if (metadataLength === undefined) throw corruptFile(path)
+  const readRange = async (position: number, length: number): Promise<Uint8Array> => {
+    if (position + length <= headLength) return head.slice(position, position + length)
+    const bytes = new Uint8Array(length)
+    if ((await readFully(io, fd, bytes, position)) !== length) throw corruptFile(path)
+    return bytes
+  }
+  const metadata = decodeMetadata(await readRange(FRAGMENT_FILE_PREFIX_BYTES, metadataLength))
+  if (metadata === undefined) throw corruptFile(path)
+  const layout = layoutOf(metadata, metadataLength)
+  if ((await io.size(fd)) !== layout.fileLength) throw corruptFile(path)
+  const header = share(await readRange(layout.headerOffset, layout.headerLength))
+  const clusterOffset = layout.headerOffset + layout.headerLength
+  const tags =
+    layout.tagsLength === 0 ? [] : [await readRange(clusterOffset + layout.clusterLength, layout.tagsLength)]
+  return {
+    kind: 'file',
+    header,
+    tags,
+    clusterLength: layout.clusterLength,
+    async readCluster(buffer: Uint8Array, offset: number): Promise<number> {
+      const length = Math.min(buffer.length, layout.clusterLength - offset)
+      if (length <= 0) return 0
+      const read = await readFully(io, fd, buffer.subarray(0, length), clusterOffset + offset).catch(
+        (error: unknown) => {
+          throw new EmulatorError('ERR_KVS_EMULATOR_STORAGE', `cannot read ${path}`, { cause: error, path })
+        },
+      )
+      if (read !== length) throw corruptFile(path)
+      return read
+    },
+    close: () => io.close(fd),
+  }
+}
+
+/** Reads into all of `buffer` from `position` unless the file ends first; resolves the bytes read. */
+async function readFully(io: DiskIo, fd: number, buffer: Uint8Array, position: number): Promise<number> {
+  let filled = 0
+  while (filled < buffer.length) {
+    const read = await io.read(fd, buffer, filled, buffer.length - filled, position + filled)
+    if (read === 0) break
+    filled += read
+  }
+  return filled
+}
+
+function corruptFile(path: string): EmulatorError {
+  return new EmulatorError('ERR_KVS_EMULATOR_STORAGE', `corrupt fragment file ${path}`, { path })
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b)
 }
 
 async function guard<T>(path: string, action: () => Promise<T>): Promise<T> {
@@ -157,39 +275,6 @@ async function guard<T>(path: string, action: () => Promise<T>): Promise<T> {
       cause: error,
       path,
     })
-  }
-}
-
-/** Writes a file so that it is either absent or complete and on disk: temporary file, fsync, rename, fsync dir. */
-async function writeAtomic(path: string, parts: readonly Uint8Array[]): Promise<void> {
-  const directory = resolve(path, '..')
-  const temporary = join(directory, `.${randomUUID()}${TEMP_SUFFIX}`)
-  const handle = await open(temporary, 'w')
-  try {
-    for (const part of parts) {
-      let written = 0
-      while (written < part.length) {
-        const { bytesWritten } = await handle.write(part, written, part.length - written)
-        written += bytesWritten
-      }
-    }
-    await handle.sync()
-  } catch (error) {
-    await handle.close().catch(() => {})
-    await unlink(temporary).catch(() => {})
-    throw error
-  }
-  await handle.close()
-  await rename(temporary, path)
-  await syncDirectory(directory)
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
   }
 }
 

@@ -1,4 +1,5 @@
-import type { FragmentBytes, FragmentInfo, StoredFragment } from './types.ts'
+import { partsLength } from './parts.ts'
+import type { FragmentInfo, FragmentParts, FragmentToStore } from './types.ts'
 
 /**
  * A fragment file: the magic `KVSFRAG1`, a uint32 (big-endian) byte length of the JSON metadata, the
@@ -8,7 +9,7 @@ import type { FragmentBytes, FragmentInfo, StoredFragment } from './types.ts'
 const MAGIC = new TextEncoder().encode('KVSFRAG1')
 export const FRAGMENT_FILE_PREFIX_BYTES = MAGIC.length + 4
 
-interface FileMetadata extends FragmentInfo {
+export interface FileMetadata extends FragmentInfo {
   headerLength: number
   clusterLength: number
   tagsLength: number
@@ -17,20 +18,20 @@ interface FileMetadata extends FragmentInfo {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-/** The file's bytes, as parts to write in order. */
-export function encodeFragmentFile(fragment: StoredFragment): Uint8Array[] {
+/** The file's bytes, as parts to write in order (one `writev`): the fragment's parts are not copied. */
+export function encodeFragmentFile(fragment: FragmentToStore): Uint8Array[] {
   const { header, cluster, tags, ...info } = fragment
   const metadata: FileMetadata = {
     ...info,
     headerLength: header.length,
-    clusterLength: cluster.length,
-    tagsLength: tags.length,
+    clusterLength: partsLength(cluster),
+    tagsLength: partsLength(tags),
   }
   const json = encoder.encode(JSON.stringify(metadata))
   const prefix = new Uint8Array(FRAGMENT_FILE_PREFIX_BYTES)
   prefix.set(MAGIC, 0)
   new DataView(prefix.buffer).setUint32(MAGIC.length, json.length)
-  return [prefix, json, header, cluster, tags]
+  return [prefix, json, header, ...cluster, ...tags].filter((part) => part.length > 0)
 }
 
 /** Length of the metadata JSON that follows the prefix, or `undefined` when the prefix is not a fragment file's. */
@@ -64,13 +65,37 @@ export function infoOf(metadata: FileMetadata): FragmentInfo {
   return info
 }
 
-/** Cuts the bytes that follow the metadata into header, cluster and tags. */
-export function splitBody(metadata: FileMetadata, body: Uint8Array): FragmentBytes | undefined {
+/** Where the parts of a fragment lie in its file, from its metadata. */
+export interface FragmentLayout {
+  /** File offset of the header; the cluster follows it, then the tags. */
+  headerOffset: number
+  headerLength: number
+  clusterLength: number
+  tagsLength: number
+  /** Bytes of the whole file. */
+  fileLength: number
+}
+
+/** The layout of a fragment file whose metadata JSON has `metadataLength` bytes. */
+export function layoutOf(metadata: FileMetadata, metadataLength: number): FragmentLayout {
+  const headerOffset = FRAGMENT_FILE_PREFIX_BYTES + metadataLength
+  const { headerLength, clusterLength, tagsLength } = metadata
+  return {
+    headerOffset,
+    headerLength,
+    clusterLength,
+    tagsLength,
+    fileLength: headerOffset + headerLength + clusterLength + tagsLength,
+  }
+}
+
+/** Cuts the bytes that follow the metadata into header, cluster and tags (views). */
+export function splitBody(metadata: FileMetadata, body: Uint8Array): FragmentParts | undefined {
   const { headerLength, clusterLength, tagsLength } = metadata
   if (body.length !== headerLength + clusterLength + tagsLength) return undefined
   return {
     header: body.subarray(0, headerLength),
-    cluster: body.subarray(headerLength, headerLength + clusterLength),
-    tags: body.subarray(headerLength + clusterLength),
+    cluster: [body.subarray(headerLength, headerLength + clusterLength)],
+    tags: tagsLength === 0 ? [] : [body.subarray(headerLength + clusterLength)],
   }
 }

@@ -1,16 +1,21 @@
+import { retainFragment } from './parts.ts'
 import type {
-  FragmentBytes,
   FragmentInfo,
+  FragmentParts,
+  FragmentSource,
+  FragmentToStore,
   LoadedStream,
   StorageBackend,
-  StoredFragment,
   StreamRecord,
 } from './types.ts'
 
-/** Keeps streams and fragments in memory: nothing survives the process. */
+/**
+ * Keeps streams and fragments in memory: nothing survives the process. A fragment's bytes are kept as the parts
+ * PutMedia received (views, not copied; see `retainable` for views of large buffers).
+ */
 export function createMemoryBackend(): StorageBackend {
   /** Fragment bytes by stream ARN, then fragment number (the ARN tells a re-created stream from the old one). */
-  const fragments = new Map<string, Map<string, FragmentBytes>>()
+  const fragments = new Map<string, Map<string, FragmentParts>>()
   return {
     kind: 'memory',
     async load(): Promise<LoadedStream[]> {
@@ -20,17 +25,17 @@ export function createMemoryBackend(): StorageBackend {
     async removeStream(stream: StreamRecord): Promise<void> {
       fragments.delete(stream.streamARN)
     },
-    async writeFragment(stream: StreamRecord, fragment: StoredFragment): Promise<void> {
+    async writeFragment(stream: StreamRecord, fragment: FragmentToStore): Promise<void> {
       let byNumber = fragments.get(stream.streamARN)
       if (byNumber === undefined) fragments.set(stream.streamARN, (byNumber = new Map()))
-      byNumber.set(fragment.fragmentNumber, {
-        header: fragment.header,
-        cluster: fragment.cluster,
-        tags: fragment.tags,
-      })
+      byNumber.set(fragment.fragmentNumber, retainFragment(fragment))
     },
-    async readFragment(stream: StreamRecord, fragment: FragmentInfo): Promise<FragmentBytes | undefined> {
+    async readFragment(stream: StreamRecord, fragment: FragmentInfo): Promise<FragmentParts | undefined> {
       return fragments.get(stream.streamARN)?.get(fragment.fragmentNumber)
+    },
+    async openFragment(stream: StreamRecord, fragment: FragmentInfo): Promise<FragmentSource | undefined> {
+      const parts = fragments.get(stream.streamARN)?.get(fragment.fragmentNumber)
+      return parts === undefined ? undefined : { kind: 'memory', ...parts }
     },
     async close(): Promise<void> {
       fragments.clear()

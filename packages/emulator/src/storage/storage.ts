@@ -1,5 +1,14 @@
 import type { Log } from '../logger.ts'
-import type { FragmentBytes, FragmentInfo, StorageBackend, StoredFragment, StreamRecord } from './types.ts'
+import { fragmentLength, joinParts, retainFragment } from './parts.ts'
+import type {
+  FragmentInfo,
+  FragmentParts,
+  FragmentSource,
+  FragmentToStore,
+  StorageBackend,
+  StoredFragment,
+  StreamRecord,
+} from './types.ts'
 
 /** What `subscribe` listeners receive. */
 export type StorageEvent =
@@ -21,11 +30,43 @@ interface StreamEntry {
   fragments: FragmentInfo[]
   byNumber: Map<string, FragmentInfo>
   /** Bytes of the fragments kept only in memory (retention 0), by fragment number. */
-  buffered: Map<string, FragmentBytes>
+  buffered: Map<string, FragmentParts>
   bufferedBytes: number
   /** Sequence of the next fragment number handed out. */
   nextSequence: number
 }
+
+/** A stored fragment: what is known about it, and its bytes as they are held (not joined). */
+export interface FragmentWithParts extends FragmentInfo, FragmentParts {}
+
+/**
+ * What the emulator's own modules use of `EmulatorStorage` beyond its public API: fragments stored and read
+ * as parts (no joining, no copy), and opened to be written out piece by piece. Not exported by the package.
+ */
+export interface StorageInternals {
+  /** `putFragment` with the bytes as parts (views of the received chunks): nothing is copied. */
+  storeFragment(
+    storage: EmulatorStorage,
+    record: StreamRecord,
+    fragment: FragmentToStore,
+    durable: boolean,
+  ): Promise<boolean>
+  /** `readFragment` without joining the parts. */
+  readFragmentParts(
+    storage: EmulatorStorage,
+    streamName: string,
+    fragmentNumber: string,
+  ): Promise<FragmentWithParts | undefined>
+  /** A fragment opened to be written out (GetMedia), or `undefined` when it is gone. Close a file source. */
+  openFragment(
+    storage: EmulatorStorage,
+    streamName: string,
+    fragmentNumber: string,
+  ): Promise<{ info: FragmentInfo; source: FragmentSource } | undefined>
+}
+
+/** Set by `EmulatorStorage`'s static initialiser (which can reach its private members). */
+export let storageInternals: StorageInternals
 
 /**
  * The emulator's streams and fragments: an in-memory index in front of a memory or disk backend, with a
@@ -42,6 +83,15 @@ export class EmulatorStorage {
   readonly #queues = new Map<string, Promise<void>>()
   readonly #listeners = new Set<{ streamName: string | undefined; listener: StorageListener }>()
   #closed = false
+
+  static {
+    storageInternals = {
+      storeFragment: (storage, record, fragment, durable) => storage.#put(record, fragment, durable),
+      readFragmentParts: (storage, streamName, fragmentNumber) =>
+        storage.#readParts(streamName, fragmentNumber),
+      openFragment: (storage, streamName, fragmentNumber) => storage.#open(streamName, fragmentNumber),
+    }
+  }
 
   private constructor(backend: StorageBackend, log: Log, clock: () => number) {
     this.#backend = backend
@@ -93,13 +143,39 @@ export class EmulatorStorage {
     return entry.fragments.slice()
   }
 
-  /** A fragment with its bytes, or `undefined` when the stream or fragment is gone. */
+  /**
+   * A fragment with its bytes, or `undefined` when the stream or fragment is gone. The cluster and tags are
+   * each one array: joined when they are held in parts (a copy; the emulator's own readers take the parts).
+   */
   async readFragment(streamName: string, fragmentNumber: string): Promise<StoredFragment | undefined> {
+    const fragment = await this.#readParts(streamName, fragmentNumber)
+    if (fragment === undefined) return undefined
+    return { ...fragment, cluster: joinParts(fragment.cluster), tags: joinParts(fragment.tags) }
+  }
+
+  async #readParts(streamName: string, fragmentNumber: string): Promise<FragmentWithParts | undefined> {
     const entry = this.#streams.get(streamName)
     const info = entry?.byNumber.get(fragmentNumber)
     if (entry === undefined || info === undefined) return undefined
     const bytes = entry.buffered.get(fragmentNumber) ?? (await this.#backend.readFragment(entry.record, info))
-    return bytes === undefined ? undefined : { ...info, ...bytes }
+    return bytes === undefined
+      ? undefined
+      : { ...info, header: bytes.header, cluster: bytes.cluster, tags: bytes.tags }
+  }
+
+  async #open(
+    streamName: string,
+    fragmentNumber: string,
+  ): Promise<{ info: FragmentInfo; source: FragmentSource } | undefined> {
+    const entry = this.#streams.get(streamName)
+    const info = entry?.byNumber.get(fragmentNumber)
+    if (entry === undefined || info === undefined) return undefined
+    const buffered = entry.buffered.get(fragmentNumber)
+    const source: FragmentSource | undefined =
+      buffered === undefined
+        ? await this.#backend.openFragment(entry.record, info)
+        : { kind: 'memory', ...buffered }
+    return source === undefined ? undefined : { info, source }
   }
 
   /**
@@ -213,6 +289,15 @@ export class EmulatorStorage {
    * once stored (durable: written, fsync'd and renamed), false when the stream was deleted meanwhile.
    */
   async putFragment(record: StreamRecord, fragment: StoredFragment, durable: boolean): Promise<boolean> {
+    const { cluster, tags } = fragment
+    return this.#put(
+      record,
+      { ...fragment, cluster: cluster.length === 0 ? [] : [cluster], tags: tags.length === 0 ? [] : [tags] },
+      durable,
+    )
+  }
+
+  #put(record: StreamRecord, fragment: FragmentToStore, durable: boolean): Promise<boolean> {
     return this.#enqueue(record.streamName, async () => {
       const entry = this.#streams.get(record.streamName)
       if (entry === undefined || entry.record.streamARN !== record.streamARN) return false
@@ -220,12 +305,9 @@ export class EmulatorStorage {
       if (durable) {
         await this.#backend.writeFragment(entry.record, fragment)
       } else {
-        entry.buffered.set(fragment.fragmentNumber, {
-          header: fragment.header,
-          cluster: fragment.cluster,
-          tags: fragment.tags,
-        })
-        entry.bufferedBytes += fragment.header.length + fragment.cluster.length + fragment.tags.length
+        const bytes = retainFragment(fragment)
+        entry.buffered.set(fragment.fragmentNumber, bytes)
+        entry.bufferedBytes += fragmentLength(bytes)
       }
       if (this.#streams.get(record.streamName) !== entry) return false
       insertBySequence(entry.fragments, info)
@@ -282,7 +364,7 @@ export class EmulatorStorage {
       if (buffered === undefined) continue
       if (info.serverTimestampMs >= oldest && bytes <= HOST_BUFFER_BYTES) break
       drop.add(info.fragmentNumber)
-      bytes -= buffered.header.length + buffered.cluster.length + buffered.tags.length
+      bytes -= fragmentLength(buffered)
     }
     if (drop.size === 0) return
     entry.bufferedBytes = bytes
@@ -294,7 +376,7 @@ export class EmulatorStorage {
   }
 }
 
-function infoOf(fragment: StoredFragment, persisted: boolean): FragmentInfo {
+function infoOf(fragment: FragmentToStore, persisted: boolean): FragmentInfo {
   const { header: _header, cluster: _cluster, tags: _tags, ...info } = fragment
   return { ...info, persisted }
 }

@@ -74,11 +74,44 @@ export interface StoredFragment extends FragmentInfo {
   tags: Uint8Array
 }
 
-/** The bytes of a fragment, as a backend stores them. */
-export interface FragmentBytes {
+/**
+ * The bytes of a fragment as they are held: the header, and the cluster and tags as parts in order (views of the
+ * chunks PutMedia received, or of one read of a file), never joined on the way in.
+ */
+export interface FragmentParts {
   header: Uint8Array
-  cluster: Uint8Array
-  tags: Uint8Array
+  cluster: readonly Uint8Array[]
+  tags: readonly Uint8Array[]
+}
+
+/** A fragment to store: what is known about it, and its bytes as parts. */
+export interface FragmentToStore extends FragmentInfo, FragmentParts {}
+
+/**
+ * A stored fragment opened to be written out (GetMedia): its header and tags in memory, its cluster either in
+ * memory (`memory`: the parts as held) or in a file, read piece by piece into the caller's buffers (`file`).
+ */
+export type FragmentSource = MemoryFragmentSource | FileFragmentSource
+
+/** A fragment whose bytes are all in memory. */
+export interface MemoryFragmentSource extends FragmentParts {
+  readonly kind: 'memory'
+}
+
+/** A fragment in a file, open until `close()`. */
+export interface FileFragmentSource {
+  readonly kind: 'file'
+  readonly header: Uint8Array
+  readonly tags: readonly Uint8Array[]
+  /** Bytes of the cluster. */
+  readonly clusterLength: number
+  /**
+   * Reads cluster bytes from `offset` (0 is the cluster's first byte) into `buffer`, as many as fit and remain;
+   * resolves how many were read. Rejects with an `EmulatorError` when the file ends early or cannot be read.
+   */
+  readCluster(buffer: Uint8Array, offset: number): Promise<number>
+  /** Closes the file. */
+  close(): Promise<void>
 }
 
 /** What a backend found when it opened: each stream with its durable fragments. */
@@ -93,8 +126,14 @@ export interface StorageBackend {
   load(): Promise<LoadedStream[]>
   saveStream(stream: StreamRecord): Promise<void>
   removeStream(stream: StreamRecord): Promise<void>
-  /** Resolves once the fragment is durable. */
-  writeFragment(stream: StreamRecord, fragment: StoredFragment): Promise<void>
-  readFragment(stream: StreamRecord, fragment: FragmentInfo): Promise<FragmentBytes | undefined>
+  /**
+   * Stores a fragment without copying its parts; resolves once it is durable. Disk: the fragments given in the
+   * same tick are written and made durable together, and none of their promises resolves before all of them are.
+   */
+  writeFragment(stream: StreamRecord, fragment: FragmentToStore): Promise<void>
+  /** The bytes of a fragment (in memory, or read whole from its file), or `undefined` when it is gone. */
+  readFragment(stream: StreamRecord, fragment: FragmentInfo): Promise<FragmentParts | undefined>
+  /** A fragment opened to be written out without reading it whole, or `undefined` when it is gone. */
+  openFragment(stream: StreamRecord, fragment: FragmentInfo): Promise<FragmentSource | undefined>
   close(): Promise<void>
 }
