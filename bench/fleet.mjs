@@ -13,10 +13,10 @@
 // without copying them; the replay buffers' bytes are reported apart from RSS for that reason). All
 // producers share one control-plane client and one signer; each PutMedia session has its own connection (the
 // transport's default: a session it abandons is reset, so none of its bytes arrive late).
-// The emulator runs in another process with disk storage in a temporary directory (streams with retention
-// 1 h, so PERSISTED means written and fsync'd).
+// The emulator runs in another process (with a 16-thread libuv pool, as its bin sets) with disk storage in a
+// temporary directory (streams with retention 1 h, so PERSISTED means written and fsync'd).
 //
-// The ramp adds streams (by default to 100, 250, 500, 700, 1000; 20 s windows), lets each step settle, then measures a
+// The ramp adds streams (by default to 100, 250, 500, 700, 1000), lets each step settle, then measures a 20 s
 // window: latency from the write of a fragment's last byte to its PERSISTED ack (p50/p99/max; it includes
 // the wait for the next frame, which tells the producer that the Cluster has ended; a fragment not
 // acknowledged 2 s after the window counts as infinitely late), fragments lost or errored (ERROR acks,
@@ -121,6 +121,8 @@ async function main() {
   // --profile <dir>: a CPU profile of the emulator process (run this one with --cpu-prof for the client's).
   const serveArgs = ['--serve', ...(flags.emulator === undefined ? [] : ['--emulator', flags.emulator])]
   const child = fork(fileURLToPath(import.meta.url), serveArgs, {
+    // As the emulator's bin runs it: libuv's threadpool sized for many fsyncs at once.
+    env: { ...process.env, UV_THREADPOOL_SIZE: '16' },
     execArgv: flags.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', flags.profile],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
@@ -297,6 +299,8 @@ async function main() {
       cpuMsPerStreamS: cpuMs / n / elapsedS,
       clientCorePct: (cpuMs / (elapsedS * 1000)) * 100,
       serverCorePct: (serverCpuMs / (elapsedS * 1000)) * 100,
+      serverSystemPct:
+        ((after.server.cpu.system - before.server.cpu.system) / 1000 / (elapsedS * 1000)) * 100,
       // The replay buffers hold views of the clip every stream shares (the producer does not copy what it is
       // given), so their bytes are not in this growth; a real source's would be, reported as replay buffers.
       rssKbPerStream: (rss - baselineRss) / 1024 / n,
@@ -316,7 +320,8 @@ async function main() {
     console.log(
       `       client: ${step.cpuMsPerStreamS.toFixed(2)} ms CPU per stream per s of media (${step.clientCorePct.toFixed(0)} % of a core), ` +
         `RSS ${step.rssKbPerStream.toFixed(0)} KB per stream (replay buffers ${step.replayKbPerStream.toFixed(0)} KB per stream, views of the shared clip), ` +
-        `loop delay p99 ${step.clientLoopP99Ms.toFixed(1)} ms; emulator: ${step.serverCorePct.toFixed(0)} % of a core, ` +
+        `loop delay p99 ${step.clientLoopP99Ms.toFixed(1)} ms; emulator: ${step.serverCorePct.toFixed(0)} % of a core ` +
+        `(${step.serverSystemPct.toFixed(0)} % in the kernel), ` +
         `loop delay p99 ${step.serverLoopP99Ms.toFixed(1)} ms, RSS ${formatMiB(step.serverRss)}; load ${loadavg()[0].toFixed(1)}`,
     )
     console.log(
