@@ -38,6 +38,7 @@ import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { readElement, readUint, readVint } from './lib/media.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cacheDir = join(root, 'bench', '.cache')
@@ -518,38 +519,6 @@ function writeClusterHead(target, bodyBytes, timecode) {
   target[13] = 0x88
   target.writeBigUInt64BE(BigInt(timecode), 14)
   return CLUSTER_HEAD_BYTES
-}
-
-function readElement(bytes, p) {
-  const id = readVint(bytes, p, true)
-  const size = readVint(bytes, p + id.length, false)
-  const headerLength = id.length + size.length
-  return {
-    id: id.value,
-    size: size.unknown ? null : size.value,
-    headerLength,
-    end: headerLength + (size.unknown ? 0 : size.value),
-  }
-}
-
-function readVint(bytes, p, keepMarker) {
-  const first = bytes[p]
-  let length = 1
-  while (length <= 8 && (first & (0x80 >> (length - 1))) === 0) length++
-  if (length > 8) throw new Error(`bad EBML variable-size integer at ${p}`)
-  let value = keepMarker ? first : first & (0xff >> length)
-  let allOnes = value === 0xff >> length
-  for (let i = 1; i < length; i++) {
-    value = value * 256 + bytes[p + i]
-    if (bytes[p + i] !== 0xff) allOnes = false
-  }
-  return { value, length, unknown: !keepMarker && allOnes }
-}
-
-function readUint(bytes, p, length) {
-  let value = 0
-  for (let i = 0; i < length; i++) value = value * 256 + bytes[p + i]
-  return value
 }
 
 // ── helpers ───────────────────────────────────────────────────────────────────────────────────────────

@@ -264,7 +264,7 @@ function blockHeader(bytes, p) {
   return { track: track.value, key: (bytes[p + track.length + 2] & 0x80) !== 0 }
 }
 
-function readElement(bytes, p) {
+export function readElement(bytes, p) {
   const id = readVint(bytes, p, true)
   const size = readVint(bytes, p + id.length, false)
   const headerLength = id.length + size.length
@@ -276,7 +276,7 @@ function readElement(bytes, p) {
   }
 }
 
-function readVint(bytes, p, keepMarker) {
+export function readVint(bytes, p, keepMarker) {
   const first = bytes[p]
   const length = Math.clz32(first) - 23
   if (length < 1 || length > 8) throw new Error(`bench media: invalid EBML varint at ${p}`)
@@ -289,7 +289,7 @@ function readVint(bytes, p, keepMarker) {
   return { value, length, unknown: !keepMarker && unknown }
 }
 
-function readUint(bytes, p, length) {
+export function readUint(bytes, p, length) {
   let value = 0
   for (let i = 0; i < length; i++) value = value * 256 + bytes[p + i]
   return value
