@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
@@ -14,8 +14,7 @@ import { callJson, createStream, type Endpoint, openPutMedia } from './support/c
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url))
 const repositoryDir = fileURLToPath(new URL('../../..', import.meta.url))
-// The package's `bin`: a CommonJS entry that sizes libuv's threadpool, then runs dist/bin.js.
-const bin = join(packageDir, 'dist', 'kvs-emulator.cjs')
+const bin = join(packageDir, 'dist', 'bin.js')
 
 interface Running {
   child: ChildProcess
@@ -26,11 +25,8 @@ interface Running {
 }
 
 /** Starts `kvs-emulator` as a child process and reads its endpoint from what it prints. */
-function startBin(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Running> {
-  const child = spawn(process.execPath, [bin, '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  })
+function startBin(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, [bin, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   return new Promise((resolve, reject) => {
     let output = ''
@@ -111,26 +107,6 @@ describe('kvs-emulator bin durability', () => {
       await emulator.close()
     }
   })
-
-  it.runIf(process.platform === 'linux')(
-    'runs its file writes and fsyncs on 16 libuv threads, or as many as UV_THREADPOOL_SIZE says',
-    async () => {
-      const threads = async (env: NodeJS.ProcessEnv) => {
-        const running = await startBin(['--data-dir', join(dataDir, 'threads')], env)
-        const count = readdirSync(`/proc/${running.child.pid}/task`).length
-        running.child.kill('SIGTERM')
-        expect(await running.exited).toBe(0)
-        return count
-      }
-      const { UV_THREADPOOL_SIZE: _, ...inherited } = process.env
-      const byDefault = await threads(inherited)
-      const four = await threads({ ...inherited, UV_THREADPOOL_SIZE: '4' })
-      const six = await threads({ ...inherited, UV_THREADPOOL_SIZE: '6' })
-      // The same process otherwise: the difference is the pool.
-      expect(six - four).toBe(2)
-      expect(byDefault - four).toBe(12)
-    },
-  )
 
   it('serves HTTPS with --tls and prints the CA to trust, kept in <data-dir>/tls across restarts', async () => {
     const tlsData = join(dataDir, 'tls-run')

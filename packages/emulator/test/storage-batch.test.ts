@@ -6,6 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { toLog } from '../src/logger.ts'
 import { createDiskBackend } from '../src/storage/disk-backend.ts'
 import { type DiskIo, nodeDiskIo } from '../src/storage/disk-io.ts'
+import { DurableWriter } from '../src/storage/durable-writer.ts'
 import { createMemoryBackend } from '../src/storage/memory-backend.ts'
 import { retainable } from '../src/storage/parts.ts'
 import { EmulatorStorage, storageInternals } from '../src/storage/storage.ts'
@@ -226,6 +227,58 @@ describe('durable fragment batches', () => {
     )
     expect(third).toEqual([true, true, true])
     expect(storage.listFragments('a').map((fragment) => fragment.sequence)).toEqual([1, 2, 3])
+  })
+
+  it('cuts a tick with more files than maxBatch into batches, each committed as soon as it is full', async () => {
+    const dataDir = await temporaryDirectory()
+    const calls: Call[] = []
+    const recording = recordingIo(calls)
+    let opensAsked = 0
+    const writer = new DurableWriter(
+      {
+        ...recording,
+        open: (path, flags) => {
+          opensAsked++
+          return recording.open(path, flags)
+        },
+      },
+      { maxBatch: 4 },
+    )
+    const paths = Array.from({ length: 10 }, (_, index) => join(dataDir, `file-${index}`))
+    // One tick: the first two batches start at once, the last two files wait for its end.
+    const writes = paths.map((path, index) =>
+      writer.write(path, [Uint8Array.of(index)]).then(() => calls.push({ op: 'resolved', path })),
+    )
+    expect(opensAsked).toBe(8)
+    await Promise.all(writes)
+    const batches = [paths.slice(0, 4), paths.slice(4, 8), paths.slice(8)]
+    for (const batch of batches) {
+      // Within a batch, none resolves before all of its files were renamed and their directory fsync'd once
+      // after the last rename.
+      const firstResolved = Math.min(
+        ...batch.map((path) => calls.findIndex((c) => c.op === 'resolved' && c.path === path)),
+      )
+      const renames = batch.map((path) => calls.findIndex((c) => c.op === 'rename' && c.to === path))
+      expect(Math.max(...renames)).toBeLessThan(firstResolved)
+      const directorySync = calls.findLastIndex(
+        (call, index) => call.op === 'fsync' && call.path === dataDir && index < firstResolved,
+      )
+      expect(directorySync).toBeGreaterThan(Math.max(...renames))
+    }
+    // Each batch's files were renamed together, after all of that batch's files were written.
+    for (const batch of batches) {
+      const lastWrite = Math.max(
+        ...batch.map((path) => {
+          const temporary = calls.find((c) => c.op === 'rename' && c.to === path)!.path
+          return calls.findIndex((c) => c.op === 'fsync' && c.path === temporary)
+        }),
+      )
+      const firstRename = Math.min(
+        ...batch.map((path) => calls.findIndex((c) => c.op === 'rename' && c.to === path)),
+      )
+      expect(lastWrite).toBeLessThan(firstRename)
+    }
+    for (const [index, path] of paths.entries()) expect([...(await readFile(path))]).toEqual([index])
   })
 
   it('finishes a write that spans several writev calls when one is short', async () => {

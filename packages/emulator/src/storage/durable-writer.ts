@@ -6,6 +6,9 @@ import { partsLength } from './parts.ts'
 /** Name suffix of a file being written: one a crash leaves behind is removed at the next load. */
 export const TEMP_SUFFIX = '.tmp'
 
+/** Files a batch holds at most (see `DurableWriter`'s constructor). */
+export const DEFAULT_MAX_BATCH = 64
+
 /** One file of a batch. */
 interface Job {
   path: string
@@ -17,7 +20,8 @@ interface Job {
 
 /**
  * Writes files atomically and durably, in batches. The files asked for in the same tick (the fragments that
- * PutMedia connections of any streams completed in one turn of the event loop) are each written to a temporary
+ * PutMedia connections of any streams completed in one turn of the event loop; a turn that completes more than
+ * `maxBatch` is cut into several batches) are each written to a temporary
  * name with `writev` (the parts as given, not joined) and fsync'd, all concurrently; once every one of them is,
  * they are renamed into place, and each directory that got one is fsync'd once. Only then does any of their
  * promises settle: each resolves when its bytes and its directory entry are on disk, or rejects with what
@@ -27,11 +31,18 @@ interface Job {
  */
 export class DurableWriter {
   readonly #io: DiskIo
-  /** The batch collecting this tick's files, committed by a `setImmediate`. */
+  readonly #maxBatch: number
+  /** The batch collecting this tick's files, committed by a `setImmediate` or once it is full. */
   #batch: Job[] | undefined
 
-  constructor(io: DiskIo) {
+  /**
+   * `maxBatch`: a batch that reaches this many files is committed at once, without waiting for the end of the
+   * tick. An event-loop turn that reads hundreds of busy connections (an emulator behind on its input) would
+   * otherwise hold every fragment it completes until the turn ends, and start none of their writes meanwhile.
+   */
+  constructor(io: DiskIo, options: { maxBatch?: number } = {}) {
     this.#io = io
+    this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH
   }
 
   /** Writes `parts` as the file `path`; resolves once it is durable (see the class). */
@@ -41,14 +52,19 @@ export class DurableWriter {
       if (batch === undefined) {
         const next: Job[] = []
         batch = this.#batch = next
-        setImmediate(() => {
-          this.#batch = undefined
-          void this.#commit(next)
-        })
+        setImmediate(() => this.#commitIfCurrent(next))
       }
       const temporary = join(dirname(path), `.${randomUUID()}${TEMP_SUFFIX}`)
       batch.push({ path, parts, temporary, resolve, reject })
+      if (batch.length >= this.#maxBatch) this.#commitIfCurrent(batch)
     })
+  }
+
+  /** Commits `batch` unless it was already (full before the end of its tick). */
+  #commitIfCurrent(batch: Job[]): void {
+    if (this.#batch !== batch) return
+    this.#batch = undefined
+    void this.#commit(batch)
   }
 
   async #commit(batch: readonly Job[]): Promise<void> {

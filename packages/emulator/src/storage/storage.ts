@@ -286,7 +286,8 @@ export class EmulatorStorage {
 
   /**
    * Stores a fragment: durably (`durable`, the stream has retention > 0) or in the host buffer. Resolves true
-   * once stored (durable: written, fsync'd and renamed), false when the stream was deleted meanwhile.
+   * once stored (durable: written, fsync'd, renamed and its directory fsync'd, together with the other fragments
+   * stored in the same tick), false when the stream was deleted meanwhile.
    */
   async putFragment(record: StreamRecord, fragment: StoredFragment, durable: boolean): Promise<boolean> {
     const { cluster, tags } = fragment
