@@ -13,7 +13,8 @@
 // without copying them; the replay buffers' bytes are reported apart from RSS for that reason). All
 // producers share one control-plane client and one signer; each PutMedia session has its own connection (the
 // transport's default: a session it abandons is reset, so none of its bytes arrive late).
-// The emulator runs in another process with disk storage in a temporary directory (streams with retention 1 h, so PERSISTED means written and fsync'd).
+// The emulator runs in another process with disk storage in a temporary directory (streams with retention
+// 1 h, so PERSISTED means written and fsync'd).
 //
 // The ramp adds streams (by default to 100, 250, 500, 700, 1000), lets each step settle, then measures a 20 s
 // window: latency from the write of a fragment's last byte to its PERSISTED ack (p50/p99/max; it includes
