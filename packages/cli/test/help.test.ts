@@ -1,26 +1,6 @@
-import { PassThrough } from 'node:stream'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from '../src/cli.ts'
 import { COMMANDS } from '../src/spec.ts'
-import { cleanEnv, ensureBuilt, kvs } from './support.ts'
-
-/** Runs `kvs` in this process with captured stdout and stderr. */
-async function runInProcess(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  const out: Buffer[] = []
-  const err: Buffer[] = []
-  stdout.on('data', (chunk: Buffer) => out.push(chunk))
-  stderr.on('data', (chunk: Buffer) => err.push(chunk))
-  const code = await runCli(argv, {
-    stdin: new PassThrough(),
-    stdout,
-    stderr,
-    env: cleanEnv(),
-    signal: new AbortController().signal,
-  })
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }
-}
+import { cleanEnv, ensureBuilt, kvs, runInProcess } from './support.ts'
 
 beforeAll(() => ensureBuilt())
 
@@ -62,7 +42,7 @@ describe('kvs --help', () => {
   it.each(COMMANDS.map((command) => command.name))(
     'kvs %s --help shows its usage, options and examples',
     async (name) => {
-      const result = await runInProcess([...name.split(' '), '--help'])
+      const result = await runInProcess([...name.split(' '), '--help'], cleanEnv())
       const command = COMMANDS.find((spec) => spec.name === name)!
       expect(result.code).toBe(0)
       expect(result.stdout).toMatch(new RegExp(`^Usage: kvs ${name} `))
@@ -74,11 +54,13 @@ describe('kvs --help', () => {
   )
 
   it('answers kvs help <command> and kvs streams --help', async () => {
-    expect((await runInProcess(['help', 'get'])).stdout).toMatch(/^Usage: kvs get <stream> \[options\]/)
-    expect((await runInProcess(['help', 'streams', 'list'])).stdout).toMatch(
+    expect((await runInProcess(['help', 'get'], cleanEnv())).stdout).toMatch(
+      /^Usage: kvs get <stream> \[options\]/,
+    )
+    expect((await runInProcess(['help', 'streams', 'list'], cleanEnv())).stdout).toMatch(
       /^Usage: kvs streams list \[options\]/,
     )
-    const streams = await runInProcess(['streams', '--help'])
+    const streams = await runInProcess(['streams', '--help'], cleanEnv())
     expect(streams.code).toBe(0)
     expect(streams.stdout).toMatch(/^Usage: kvs streams <create\|describe\|list\|delete>/)
   })

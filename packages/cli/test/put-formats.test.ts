@@ -7,7 +7,7 @@ import { readStream } from '@kvs-streams/get-media'
 import { detectFormat } from '@kvs-streams/muxer'
 import { ffprobeCounts } from '@kvs-streams/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { emulatorEnv, ensureBuilt, jsonLines, kvs } from './support.ts'
+import { emulatorEnv, ensureBuilt, ffmpeg, jsonLines, kvs } from './support.ts'
 
 // `kvs put` takes what people have: raw H.264/H.265 from cameras and encoders, ADTS AAC, and the Matroska
 // ffmpeg and GStreamer write by default (repackaged so KVS takes every fragment), with fragment metadata.
@@ -15,14 +15,6 @@ import { emulatorEnv, ensureBuilt, jsonLines, kvs } from './support.ts'
 let emulator: Emulator
 let env: Record<string, string>
 let dir = ''
-
-/** Runs ffmpeg, failing the test setup when it fails. */
-function ffmpeg(args: string[]): void {
-  const result = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
-    encoding: 'utf8',
-  })
-  if (result.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${result.stderr}`)
-}
 
 const VIDEO = ['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-t', '6']
 const AUDIO = ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '6']

@@ -2,14 +2,12 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { DEFAULT_CREDENTIALS, type Emulator, startEmulator } from '@kvs-streams/emulator'
 import { readStream } from '@kvs-streams/get-media'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { runCli } from '../src/cli.ts'
 import { type FleetSnapshot, formatFleet, worstExitCode } from '../src/commands/put-many.ts'
 import { createStyle } from '../src/io.ts'
-import { emulatorEnv, ensureBuilt, jsonLines, kvs } from './support.ts'
+import { emulatorEnv, ensureBuilt, ffmpeg, jsonLines, kvs, runInProcess } from './support.ts'
 
 // kvs put --many: a fleet of streams from one process, one line of a list each (files, FIFOs fed by ffmpeg),
 // against the emulator over real sockets. A failing stream must not stop the others.
@@ -18,14 +16,6 @@ let emulator: Emulator
 let env: Record<string, string>
 let dir = ''
 const file = (name: string) => join(dir, name)
-
-/** Runs ffmpeg, failing the test setup when it fails. */
-function ffmpeg(args: string[]): void {
-  const result = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
-    encoding: 'utf8',
-  })
-  if (result.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${result.stderr}`)
-}
 
 /** 6 s of 25 fps video, a key frame every 2 s: 150 frames, three fragments of 50. */
 const VIDEO = ['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-t', '6']
@@ -73,24 +63,6 @@ async function readBack(streamName: string) {
     }
   }
   return fragments
-}
-
-/** Runs `kvs` in this process (for usage errors, found before anything is sent), output captured. */
-async function runInProcess(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  const out: Buffer[] = []
-  const err: Buffer[] = []
-  stdout.on('data', (chunk: Buffer) => out.push(chunk))
-  stderr.on('data', (chunk: Buffer) => err.push(chunk))
-  const code = await runCli(argv, {
-    stdin: new PassThrough(),
-    stdout,
-    stderr,
-    env,
-    signal: new AbortController().signal,
-  })
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }
 }
 
 /** Writes `list` into a list file and returns its path. */
@@ -337,7 +309,7 @@ describe('kvs put --many', () => {
     [['# nothing', ''], 'lists no sources'],
   ])('refuses the list %j with a usage error naming the line (exit 252)', async (lines, message) => {
     const path = list('bad-list.txt', lines)
-    const result = await runInProcess(['put', '--many', path, '--json'])
+    const result = await runInProcess(['put', '--many', path, '--json'], env)
     expect(result.code).toBe(252)
     expect(result.stderr).toContain(`kvs: error: ${path} ${message}`)
     expect(result.stderr).toContain('  Usage: kvs put --many <list> [options]')
@@ -348,30 +320,23 @@ describe('kvs put --many', () => {
 
   it('refuses --fps for a line whose format has timestamps, and too many tags, naming the line (exit 252)', async () => {
     const fps = list('fps.txt', ['cam-1 cam.h264', '{"stream":"cam-2","file":"cam.mkv","format":"mkv"}'])
-    const wrongFps = await runInProcess(['put', '--many', fps, '--fps', '30'])
+    const wrongFps = await runInProcess(['put', '--many', fps, '--fps', '30'], env)
     expect(wrongFps.code).toBe(252)
     expect(wrongFps.stderr).toContain(`kvs: error: ${fps} line 2: --fps goes with raw video`)
     const tags = list('tags.txt', [
       `{"stream":"cam-1","file":"cam.mkv","tags":{${Array.from({ length: 8 }, (_, i) => `"t${i}":"x"`).join(',')}}}`,
     ])
-    const tooMany = await runInProcess([
-      'put',
-      '--many',
-      tags,
-      '--tag',
-      'a=1',
-      '--tag',
-      'b=2',
-      '--tag',
-      'c=3',
-    ])
+    const tooMany = await runInProcess(
+      ['put', '--many', tags, '--tag', 'a=1', '--tag', 'b=2', '--tag', 'c=3'],
+      env,
+    )
     expect(tooMany.code).toBe(252)
     expect(tooMany.stderr).toContain(`kvs: error: ${tags} line 1: 11 tags with --tag's (KVS takes at most 10`)
   })
 
   it('refuses stream and file arguments next to --many (exit 252)', async () => {
     const path = list('one.txt', ['cam-1 cam.mkv'])
-    const result = await runInProcess(['put', 'cam-1', 'cam.mkv', '--many', path])
+    const result = await runInProcess(['put', 'cam-1', 'cam.mkv', '--many', path], env)
     expect(result.code).toBe(252)
     expect(result.stderr).toContain('kvs put --many takes its streams and files from the list')
   })

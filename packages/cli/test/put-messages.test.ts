@@ -1,23 +1,15 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Emulator, startEmulator } from '@kvs-streams/emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { binPath, emulatorEnv, ensureBuilt, fixture, jsonLines, kvs } from './support.ts'
+import { binPath, emulatorEnv, ensureBuilt, ffmpeg, fixture, jsonLines, kvs } from './support.ts'
 
 let emulator: Emulator
 let env: Record<string, string>
 let dir = ''
 const clustersMkv = fixture('kvs-getmedia/clusters.mkv')
-
-/** Runs ffmpeg, failing the test setup when it fails. */
-function ffmpeg(args: string[]): void {
-  const result = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
-    encoding: 'utf8',
-  })
-  if (result.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${result.stderr}`)
-}
 
 beforeAll(async () => {
   await ensureBuilt()

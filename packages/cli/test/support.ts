@@ -2,8 +2,10 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_CREDENTIALS } from '@kvs-streams/emulator'
+import { runCli } from '../src/cli.ts'
 
 export const packageDir = fileURLToPath(new URL('..', import.meta.url))
 export const binPath = join(packageDir, 'dist', 'bin.js')
@@ -160,4 +162,33 @@ export function jsonLines(text: string): Record<string, unknown>[] {
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
+}
+
+/** Runs ffmpeg (quiet, overwriting), failing the test setup when it fails. */
+export function ffmpeg(args: readonly string[]): void {
+  const result = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
+    encoding: 'utf8',
+  })
+  if (result.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${result.stderr}`)
+}
+
+/** Runs `kvs` in this process (for what is found before anything is sent) with captured stdout and stderr. */
+export async function runInProcess(
+  argv: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  stdout.on('data', (chunk: Buffer) => out.push(chunk))
+  stderr.on('data', (chunk: Buffer) => err.push(chunk))
+  const code = await runCli(argv, {
+    stdin: new PassThrough(),
+    stdout,
+    stderr,
+    env,
+    signal: new AbortController().signal,
+  })
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }
 }
