@@ -1,6 +1,7 @@
 import type { Ack } from '@kvs-streams/acks'
 import type { ProducerEvent, ProducerStats } from '@kvs-streams/producer'
 import { formatTime } from './format.ts'
+import type { CliIo } from './io.ts'
 import type { ProgressSnapshot } from './progress.ts'
 
 function causeMessage(cause: unknown): string | undefined {
@@ -132,5 +133,41 @@ export function progressSnapshot(
     },
     ackLatencyMs: { p50: stats.ackLatencyMs.received.p50, p99: stats.ackLatencyMs.received.p99 },
     reconnects: stats.reconnects,
+  }
+}
+
+/** How a put writes its lines (`putOutput`). */
+export interface PutOutput {
+  /** A JSON line on stdout, when the output is JSON. */
+  jsonOut(value: Record<string, unknown>): void
+  /** An event's JSON line: not with -q and stdout piped (the summary and an error only), always with --json. */
+  eventOut(value: Record<string, unknown>): void
+  /** A line for people: through the display when there is one, else on stderr; none with JSON output. */
+  notice(line: string): void
+}
+
+/**
+ * Where `kvs put`'s lines go (one stream or `--many`): `json` when the output is JSON lines (--json, or stdout
+ * not a terminal), `jsonFlag` when --json was given, `display` the progress or status renderer, if any.
+ */
+export function putOutput(
+  io: Pick<CliIo, 'stdout' | 'stderr'>,
+  options: { json: boolean; jsonFlag: boolean; quiet: boolean },
+  display: { log(line: string): void } | undefined,
+): PutOutput {
+  const { json, jsonFlag, quiet } = options
+  const jsonOut = (value: Record<string, unknown>) => {
+    if (json) io.stdout.write(`${JSON.stringify(value)}\n`)
+  }
+  return {
+    jsonOut,
+    eventOut: (value) => {
+      if (!(quiet && !jsonFlag)) jsonOut(value)
+    },
+    notice: (line) => {
+      if (json) return
+      if (display !== undefined) display.log(line)
+      else io.stderr.write(`${line}\n`)
+    },
   }
 }

@@ -9,7 +9,7 @@ import { FLEET_USAGE, type FleetEntry, parseFleetList } from '../fleet-list.ts'
 import { formatBytes, formatClock, formatDuration, formatInteger, truncate } from '../format.ts'
 import { createStyle, type Style, useColor, write } from '../io.ts'
 import { createStatusRenderer, type StatusRenderer } from '../progress.ts'
-import { producerEventJson } from '../put-events.ts'
+import { producerEventJson, putOutput } from '../put-events.ts'
 import { checkFpsFormat, type PutSettings, putSettings } from '../put-settings.ts'
 import { inspectSource } from '../put-source.ts'
 import { createEventNotices, type PutOutcome, putStream, putSummary } from './put.ts'
@@ -251,18 +251,7 @@ export async function putManyCommand(context: CommandContext): Promise<number> {
           format: formatFleet,
           bytes: (snapshot) => snapshot.bytesSent,
         })
-  const jsonOut = (value: Record<string, unknown>) => {
-    if (json) io.stdout.write(`${JSON.stringify(value)}\n`)
-  }
-  // -q with stdout piped: the summary only; --json asks for every event.
-  const eventOut = (value: Record<string, unknown>) => {
-    if (!(quiet && !global.json)) jsonOut(value)
-  }
-  const notice = (line: string) => {
-    if (json) return
-    if (status !== undefined) status.log(line)
-    else io.stderr.write(`${line}\n`)
-  }
+  const { jsonOut, eventOut, notice } = putOutput(io, { json, jsonFlag: global.json, quiet }, status)
 
   // Shared by every producer: one control-plane client (and its sockets) and one signer. Each PutMedia session
   // still has a connection of its own, reset if the session is abandoned (see the transport's putMedia).

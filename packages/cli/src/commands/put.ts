@@ -31,7 +31,7 @@ import {
 } from '../input-stage.ts'
 import { useColor, write } from '../io.ts'
 import { createProgressRenderer } from '../progress.ts'
-import { producerEventJson, progressSnapshot, statsJson } from '../put-events.ts'
+import { producerEventJson, progressSnapshot, putOutput, statsJson } from '../put-events.ts'
 import { type FeedState, feed, throughStage, truncationOf } from '../put-feed.ts'
 import { type PutSettings, putSettings } from '../put-settings.ts'
 import { foreignFormatError, inspectSource, openSource, type PutSource } from '../put-source.ts'
@@ -422,18 +422,7 @@ export async function putCommand(context: CommandContext): Promise<number> {
     json || quiet
       ? undefined
       : createProgressRenderer({ output: io.stderr, color: useColor(io.stderr, io.env, global.noColor) })
-  const jsonOut = (value: Record<string, unknown>) => {
-    if (json) io.stdout.write(`${JSON.stringify(value)}\n`)
-  }
-  // -q with stdout piped: the summary (and an error) only; --json asks for every event.
-  const eventOut = (value: Record<string, unknown>) => {
-    if (!(quiet && !global.json)) jsonOut(value)
-  }
-  const notice = (line: string) => {
-    if (json) return
-    if (progress !== undefined) progress.log(line)
-    else io.stderr.write(`${line}\n`)
-  }
+  const { jsonOut, eventOut, notice } = putOutput(io, { json, jsonFlag: global.json, quiet }, progress)
 
   const session = await openAwsSession(context)
   const started = Date.now()
