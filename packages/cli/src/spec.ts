@@ -592,6 +592,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'keep everything in memory (the default without --data-dir)',
       },
       {
+        name: 'max-memory',
+        type: 'string',
+        value: '<size>',
+        description:
+          'keep at most this many bytes of fragments in memory (512MB, 1GiB), dropping the oldest (default no limit)',
+      },
+      {
         name: 'no-verify',
         type: 'boolean',
         description: 'accept requests without checking their signatures',

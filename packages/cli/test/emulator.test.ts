@@ -152,4 +152,18 @@ describe('kvs emulator', () => {
     off.child.kill('SIGINT')
     expect(await off.exited).toBe(0)
   })
+
+  it('bounds the fragments it keeps in memory with --max-memory, and refuses a size it cannot read', async () => {
+    const { child, listening, exited } = await startKvsEmulator(['--max-memory', '1.5MiB'])
+    expect(listening).toMatchObject({ storage: 'memory', maxMemoryBytes: 1_572_864 })
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    for (const size of ['lots', '0', '12 parsecs']) {
+      const refused = await kvs(['emulator', '--port', '0', '--max-memory', size], { env: cleanEnv() })
+      expect(refused.code).toBe(252)
+      expect(refused.stderr).toContain(
+        `--max-memory must be a size such as 512MB, 1GiB or 1048576, got "${size}"`,
+      )
+    }
+  })
 })

@@ -57,7 +57,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const scheme = tls === undefined ? 'http' : 'https'
   const backend =
     resolved.storage === 'disk' ? createDiskBackend(resolved.dataDir!, log) : createMemoryBackend()
-  const storage = await EmulatorStorage.open(backend, log, resolved.clock)
+  const storage = await EmulatorStorage.open(backend, log, resolved.clock, {
+    maxMemoryBytes: resolved.maxMemoryBytes,
+  })
 
   const runtimes = new Map<string, StreamRuntime>()
   const connections = new Set<LiveConnection>()

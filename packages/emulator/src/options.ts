@@ -66,6 +66,14 @@ export interface EmulatorOptions {
   dataDir?: string
   /** Where streams and fragments live. Default `'disk'` when `dataDir` is given, else `'memory'`. */
   storage?: 'disk' | 'memory'
+  /**
+   * The most bytes of fragments kept in memory, across all streams: those of memory storage and the host buffer
+   * of retention-0 streams. When a stored fragment takes the total over it, the oldest fragments (in the order
+   * they were stored) are dropped, as the service drops fragments past a stream's retention period: ListFragments,
+   * GetMedia and the archived-media APIs no longer see them. Bounds a long-running in-memory emulator. Default
+   * `Infinity` (every fragment is kept until its stream is deleted; retention-0 streams keep 5 minutes or 200 MB).
+   */
+  maxMemoryBytes?: number
   /** Key pairs accepted in SigV4 signatures. Default one pair: `AKIDKVSEMULATOR` / `kvs-emulator-secret`. */
   credentials?: EmulatorCredentials[]
   /** Check SigV4 signatures. Default true. */
@@ -173,6 +181,7 @@ export interface ResolvedOptions {
   host: string
   dataDir: string | undefined
   storage: 'disk' | 'memory'
+  maxMemoryBytes: number
   credentials: EmulatorCredentials[]
   verifySignatures: boolean
   maxClockSkewMs: number
@@ -226,6 +235,14 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
     throw invalidOption(name, 'an integer >= 1', value)
+  }
+  return value
+}
+
+function byteBudget(name: string, value: unknown): number {
+  if (value === undefined || value === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw invalidOption(name, 'an integer >= 1 or Infinity', value)
   }
   return value
 }
@@ -350,6 +367,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     host,
     dataDir,
     storage,
+    maxMemoryBytes: byteBudget('maxMemoryBytes', options.maxMemoryBytes),
     credentials: credentials.map((pair) => ({
       accessKeyId: pair.accessKeyId,
       secretAccessKey: pair.secretAccessKey,

@@ -143,3 +143,97 @@ describe('storage read API', () => {
     expect(await next).toEqual({ done: true, value: undefined })
   })
 })
+
+describe('maxMemoryBytes', () => {
+  /** Bytes one fragment of `videoStream` holds in storage (every such fragment is the same size). */
+  async function fragmentBytes(): Promise<number> {
+    const emulator = await startEmulator()
+    onTestFinished(() => emulator.close())
+    await createStream(emulator, 'probe')
+    await putMedia(emulator, videoStream(1), { streamName: 'probe' })
+    return emulator.storage.memoryBytes
+  }
+
+  const numbers = (emulator: Emulator, streamName: string) =>
+    emulator.storage.listFragments(streamName).map((fragment) => fragment.fragmentTimecode)
+
+  it('drops the oldest fragments once the total goes over it, and bounds what is held', async () => {
+    const size = await fragmentBytes()
+    expect(size).toBeGreaterThan(0)
+    const emulator = await startEmulator({ maxMemoryBytes: Math.floor(size * 2.5) })
+    onTestFinished(() => emulator.close())
+    await createStream(emulator, 'bounded')
+    const result = await putMedia(emulator, videoStream(5), { streamName: 'bounded' })
+    // Every fragment was acknowledged as stored (PERSISTED), then the oldest were let go.
+    expect([...acksByFragment(result.acks).values()].every((events) => events.includes('PERSISTED'))).toBe(
+      true,
+    )
+    expect(numbers(emulator, 'bounded')).toEqual([3000, 4000])
+    expect(emulator.storage.memoryBytes).toBeGreaterThan(size * 1.5)
+    expect(emulator.storage.memoryBytes).toBeLessThanOrEqual(Math.floor(size * 2.5))
+    const [dropped, kept] = [...acksByFragment(result.acks).keys()].filter(
+      (_, index) => index === 0 || index === 4,
+    )
+    expect(await emulator.storage.readFragment('bounded', dropped!)).toBeUndefined()
+    expect((await emulator.storage.readFragment('bounded', kept!))?.fragmentTimecode).toBe(4000)
+  })
+
+  it('drops across streams in the order fragments were stored, host buffer included, and frees a deleted stream', async () => {
+    const size = await fragmentBytes()
+    // Fragments differ by a byte or two (their timecodes): half a fragment of margin.
+    const emulator = await startEmulator({ maxMemoryBytes: Math.floor(size * 3.5) })
+    onTestFinished(() => emulator.close())
+    const arnA = await createStream(emulator, 'a', 24)
+    await createStream(emulator, 'b', 0)
+    await putMedia(emulator, videoStream(2), { streamName: 'a' })
+    await putMedia(emulator, videoStream(2, 10_000), { streamName: 'b' })
+    // a:0 went first.
+    expect(numbers(emulator, 'a')).toEqual([1000])
+    expect(numbers(emulator, 'b')).toEqual([10_000, 11_000])
+    const held = emulator.storage.memoryBytes
+    const bBytes = (await emulator.storage.readFragment(
+      'b',
+      emulator.storage.listFragments('b')[0]!.fragmentNumber,
+    ))!
+    expect(held).toBeGreaterThan(size * 2.5)
+    await callJson(emulator, '/deleteStream', { StreamARN: arnA })
+    expect(emulator.storage.memoryBytes).toBeLessThan(held - size / 2)
+    expect(emulator.storage.memoryBytes).toBeGreaterThan(size * 1.5)
+    expect(bBytes.fragmentTimecode).toBe(10_000)
+    await putMedia(emulator, videoStream(2, 12_000), { streamName: 'b' })
+    expect(numbers(emulator, 'b')).toEqual([11_000, 12_000, 13_000])
+    expect(emulator.storage.memoryBytes).toBeLessThanOrEqual(Math.floor(size * 3.5))
+  })
+
+  it('keeps the fragment just stored even when it alone is over the budget', async () => {
+    const emulator = await startEmulator({ maxMemoryBytes: 1 })
+    onTestFinished(() => emulator.close())
+    await createStream(emulator, 'tiny')
+    await putMedia(emulator, videoStream(3), { streamName: 'tiny' })
+    expect(numbers(emulator, 'tiny')).toEqual([2000])
+  })
+
+  it('lists only the fragments kept (ListFragments)', async () => {
+    const size = await fragmentBytes()
+    const emulator = await startEmulator({ maxMemoryBytes: Math.floor(size * 2.5) })
+    onTestFinished(() => emulator.close())
+    await createStream(emulator, 'kept')
+    await putMedia(emulator, videoStream(4), { streamName: 'kept' })
+    const fragments = await callJson(emulator, '/listFragments', { StreamName: 'kept' })
+    const listed = (fragments.json?.Fragments as { FragmentNumber: string }[] | undefined)?.map(
+      (f) => f.FragmentNumber,
+    )
+    expect(listed?.sort()).toEqual(
+      emulator.storage.listFragments('kept').map((fragment) => fragment.fragmentNumber),
+    )
+    expect(numbers(emulator, 'kept')).toEqual([2000, 3000])
+  })
+
+  it('is refused when it is not a positive integer or Infinity', async () => {
+    for (const value of [0, -1, 1.5, Number.NaN, '10'] as unknown[]) {
+      await expect(startEmulator({ maxMemoryBytes: value as number })).rejects.toThrow(/maxMemoryBytes/)
+    }
+    const emulator = await startEmulator({ maxMemoryBytes: Number.POSITIVE_INFINITY })
+    await emulator.close()
+  })
+})

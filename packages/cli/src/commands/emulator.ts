@@ -32,6 +32,32 @@ function getMediaIdle(context: CommandContext): { getMediaIdleTimeoutMs?: number
   return { getMediaIdleTimeoutMs: value }
 }
 
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+}
+
+/** `--max-memory`: bytes of fragments the emulator keeps in memory (`512MB`, `1GiB`, `1048576`). */
+function maxMemory(context: CommandContext): { maxMemoryBytes?: number } {
+  const text = stringOption(context, 'max-memory')
+  if (text === undefined) return {}
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
+  const unit = match === null ? undefined : SIZE_UNITS[match[2]!.toLowerCase()]
+  const value = match === null || unit === undefined ? Number.NaN : Math.floor(Number(match[1]) * unit)
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw usageError(
+      `--max-memory must be a size such as 512MB, 1GiB or 1048576, got ${JSON.stringify(text)}`,
+    )
+  }
+  return { maxMemoryBytes: value }
+}
+
 /**
  * HTTPS options: `--tls-cert`/`--tls-key` (read here), or `--tls` with the emulator's own CA kept in
  * `--tls-dir` (default `<data-dir>/tls`, or `~/.kvs-emulator/tls` in memory mode), and `--public-url`.
@@ -80,6 +106,7 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
   const tlsOptions = await tlsOptionsOf(context, dataDir)
   const cors = !flag(context, 'no-cors')
   const consoleOn = !flag(context, 'no-console')
+  const memoryBudget = maxMemory(context)
   const emulator = await startEmulator({
     port: port(context),
     host: stringOption(context, 'host') ?? '127.0.0.1',
@@ -90,6 +117,7 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
     console: consoleOn,
     region,
     ...getMediaIdle(context),
+    ...memoryBudget,
     logger: createConsoleLogger({ verbose: context.global.debug }),
     ...tlsOptions,
   })
@@ -97,7 +125,7 @@ export async function emulatorCommand(context: CommandContext): Promise<number> 
   if (context.global.json) {
     await write(
       stdout,
-      `${JSON.stringify({ type: 'listening', url: emulator.url, region, storage: dataDir === undefined ? 'memory' : 'disk', dataDir, credentials, verifySignatures: verify, cors, console: emulator.consoleUrl, caPath: emulator.caPath, publicUrl: emulator.publicUrl })}\n`,
+      `${JSON.stringify({ type: 'listening', url: emulator.url, region, storage: dataDir === undefined ? 'memory' : 'disk', dataDir, ...memoryBudget, credentials, verifySignatures: verify, cors, console: emulator.consoleUrl, caPath: emulator.caPath, publicUrl: emulator.publicUrl })}\n`,
     )
   } else {
     const lines = [

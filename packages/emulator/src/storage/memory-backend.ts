@@ -37,6 +37,9 @@ export function createMemoryBackend(): StorageBackend {
       const parts = fragments.get(stream.streamARN)?.get(fragment.fragmentNumber)
       return parts === undefined ? undefined : { kind: 'memory', ...parts }
     },
+    forgetFragment(stream: StreamRecord, fragment: FragmentInfo): void {
+      fragments.get(stream.streamARN)?.delete(fragment.fragmentNumber)
+    },
     async close(): Promise<void> {
       fragments.clear()
     },

@@ -32,8 +32,23 @@ interface StreamEntry {
   /** Bytes of the fragments kept only in memory (retention 0), by fragment number. */
   buffered: Map<string, FragmentParts>
   bufferedBytes: number
+  /** Bytes of this stream's fragments counted against `maxMemoryBytes` (memory backend and host buffer). */
+  memoryBytes: number
   /** Sequence of the next fragment number handed out. */
   nextSequence: number
+}
+
+/** A fragment whose bytes are held in memory, in the order fragments were stored (for `maxMemoryBytes`). */
+interface HeldFragment {
+  entry: StreamEntry
+  fragmentNumber: string
+  bytes: number
+}
+
+/** Options of `EmulatorStorage.open`. */
+export interface StorageOptions {
+  /** See `EmulatorOptions.maxMemoryBytes`. Default `Infinity`. */
+  maxMemoryBytes?: number
 }
 
 /** A stored fragment: what is known about it, and its bytes as they are held (not joined). */
@@ -82,6 +97,11 @@ export class EmulatorStorage {
   /** Tail of the serial work queue of each stream name (create, writes, delete stay in order). */
   readonly #queues = new Map<string, Promise<void>>()
   readonly #listeners = new Set<{ streamName: string | undefined; listener: StorageListener }>()
+  readonly #maxMemoryBytes: number
+  /** Bytes of fragments held in memory, and (when `maxMemoryBytes` is finite) those fragments, oldest first. */
+  #memoryBytes = 0
+  #held: HeldFragment[] = []
+  #heldHead = 0
   #closed = false
 
   static {
@@ -93,15 +113,21 @@ export class EmulatorStorage {
     }
   }
 
-  private constructor(backend: StorageBackend, log: Log, clock: () => number) {
+  private constructor(backend: StorageBackend, log: Log, clock: () => number, options: StorageOptions) {
     this.#backend = backend
     this.#log = log
     this.#clock = clock
+    this.#maxMemoryBytes = options.maxMemoryBytes ?? Number.POSITIVE_INFINITY
   }
 
   /** Opens a backend and loads what it holds. */
-  static async open(backend: StorageBackend, log: Log, clock: () => number): Promise<EmulatorStorage> {
-    const storage = new EmulatorStorage(backend, log, clock)
+  static async open(
+    backend: StorageBackend,
+    log: Log,
+    clock: () => number,
+    options: StorageOptions = {},
+  ): Promise<EmulatorStorage> {
+    const storage = new EmulatorStorage(backend, log, clock, options)
     for (const { stream, fragments } of await backend.load()) {
       const last = fragments[fragments.length - 1]
       storage.#streams.set(stream.streamName, {
@@ -110,6 +136,7 @@ export class EmulatorStorage {
         byNumber: new Map(fragments.map((fragment) => [fragment.fragmentNumber, fragment])),
         buffered: new Map(),
         bufferedBytes: 0,
+        memoryBytes: 0,
         nextSequence: last === undefined ? 1 : last.sequence + 1,
       })
     }
@@ -119,6 +146,11 @@ export class EmulatorStorage {
   /** `'disk'` or `'memory'`. */
   get kind(): 'disk' | 'memory' {
     return this.#backend.kind
+  }
+
+  /** Bytes of fragments held in memory now (memory storage and the host buffer; see `maxMemoryBytes`). */
+  get memoryBytes(): number {
+    return this.#memoryBytes
   }
 
   // Read side.
@@ -244,6 +276,7 @@ export class EmulatorStorage {
       byNumber: new Map(),
       buffered: new Map(),
       bufferedBytes: 0,
+      memoryBytes: 0,
       nextSequence: 1,
     })
     try {
@@ -269,6 +302,11 @@ export class EmulatorStorage {
     const entry = this.#streams.get(record.streamName)
     if (entry === undefined || entry.record.streamARN !== record.streamARN) return
     this.#streams.delete(record.streamName)
+    this.#memoryBytes -= entry.memoryBytes
+    if (this.#heldHead < this.#held.length) {
+      this.#held = this.#held.slice(this.#heldHead).filter((held) => held.entry !== entry)
+      this.#heldHead = 0
+    }
     this.#emit(record.streamName, {
       type: 'stream-deleted',
       streamName: record.streamName,
@@ -303,16 +341,17 @@ export class EmulatorStorage {
       const entry = this.#streams.get(record.streamName)
       if (entry === undefined || entry.record.streamARN !== record.streamARN) return false
       const info = infoOf(fragment, durable)
+      const bytes = fragmentLength(fragment)
       if (durable) {
         await this.#backend.writeFragment(entry.record, fragment)
       } else {
-        const bytes = retainFragment(fragment)
-        entry.buffered.set(fragment.fragmentNumber, bytes)
-        entry.bufferedBytes += fragmentLength(bytes)
+        entry.buffered.set(fragment.fragmentNumber, retainFragment(fragment))
+        entry.bufferedBytes += bytes
       }
       if (this.#streams.get(record.streamName) !== entry) return false
       insertBySequence(entry.fragments, info)
       entry.byNumber.set(info.fragmentNumber, info)
+      if (!durable || this.#backend.kind === 'memory') this.#hold(entry, info.fragmentNumber, bytes)
       this.#trimHostBuffer(entry)
       this.#emit(record.streamName, { type: 'fragment-stored', fragment: info })
       return true
@@ -354,6 +393,41 @@ export class EmulatorStorage {
     }
   }
 
+  /**
+   * Counts a fragment just stored in memory; when that takes the total over `maxMemoryBytes`, drops the oldest
+   * fragments held (never the one just stored) until it is back under.
+   */
+  #hold(entry: StreamEntry, fragmentNumber: string, bytes: number): void {
+    this.#memoryBytes += bytes
+    entry.memoryBytes += bytes
+    if (this.#maxMemoryBytes === Number.POSITIVE_INFINITY) return
+    const held = this.#held
+    held.push({ entry, fragmentNumber, bytes })
+    while (this.#memoryBytes > this.#maxMemoryBytes && this.#heldHead < held.length - 1) {
+      const oldest = held[this.#heldHead]!
+      held[this.#heldHead++] = undefined as unknown as HeldFragment
+      // Already gone (its stream deleted, or trimmed from the host buffer): its bytes were subtracted then.
+      if (this.#streams.get(oldest.entry.record.streamName) !== oldest.entry) continue
+      const info = oldest.entry.byNumber.get(oldest.fragmentNumber)
+      if (info !== undefined) this.#drop(oldest.entry, info, oldest.bytes)
+    }
+    if (this.#heldHead > 1024 && this.#heldHead * 2 > held.length) {
+      this.#held = held.slice(this.#heldHead)
+      this.#heldHead = 0
+    }
+  }
+
+  /** Removes a fragment held in memory from the index and lets go of its bytes. */
+  #drop(entry: StreamEntry, info: FragmentInfo, bytes: number): void {
+    entry.byNumber.delete(info.fragmentNumber)
+    const index = entry.fragments.indexOf(info)
+    if (index >= 0) entry.fragments.splice(index, 1)
+    if (entry.buffered.delete(info.fragmentNumber)) entry.bufferedBytes -= bytes
+    else this.#backend.forgetFragment?.(entry.record, info)
+    entry.memoryBytes -= bytes
+    this.#memoryBytes -= bytes
+  }
+
   /** Drops host-buffer fragments older than 5 minutes, then the oldest while over 200 MB. */
   #trimHostBuffer(entry: StreamEntry): void {
     if (entry.buffered.size === 0) return
@@ -368,6 +442,8 @@ export class EmulatorStorage {
       bytes -= fragmentLength(buffered)
     }
     if (drop.size === 0) return
+    this.#memoryBytes -= entry.bufferedBytes - bytes
+    entry.memoryBytes -= entry.bufferedBytes - bytes
     entry.bufferedBytes = bytes
     entry.fragments = entry.fragments.filter((info) => !drop.has(info.fragmentNumber))
     for (const number of drop) {

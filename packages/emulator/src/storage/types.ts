@@ -135,5 +135,7 @@ export interface StorageBackend {
   readFragment(stream: StreamRecord, fragment: FragmentInfo): Promise<FragmentParts | undefined>
   /** A fragment opened to be written out without reading it whole, or `undefined` when it is gone. */
   openFragment(stream: StreamRecord, fragment: FragmentInfo): Promise<FragmentSource | undefined>
+  /** Lets go of a fragment held in memory (memory backend; the storage's `maxMemoryBytes` dropped it). */
+  forgetFragment?(stream: StreamRecord, fragment: FragmentInfo): void
   close(): Promise<void>
 }
