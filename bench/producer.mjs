@@ -19,6 +19,7 @@ import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { createReadStream, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -160,15 +161,31 @@ async function main() {
   const times = { pipeline: [], producer: [] }
   /** Client CPU (user + system, ms) of each measured round: where the producer's own cost shows. */
   const cpuTimes = { pipeline: [], producer: [] }
+  /** The client's GC pauses per round (ms, and how many were full mark-compacts). */
+  const gcTimes = { pipeline: [], producer: [] }
+  const gcMajor = { pipeline: [], producer: [] }
+  let gcMs = 0
+  let gcMajorCount = 0
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration
+      if (entry.detail?.kind === 4) gcMajorCount++ // NODE_PERFORMANCE_GC_MAJOR
+    }
+  })
+  gcObserver.observe({ entryTypes: ['gc'] })
   const run = async (name, measured) => {
     await newStream()
     const cpuStart = process.cpuUsage()
     const started = performance.now()
+    gcMs = 0
+    gcMajorCount = 0
     await variants[name]()
     if (measured) {
       times[name].push(performance.now() - started)
       const { user, system } = process.cpuUsage(cpuStart)
       cpuTimes[name].push((user + system) / 1000)
+      gcTimes[name].push(gcMs)
+      gcMajor[name].push(gcMajorCount)
     }
     await deleteStream()
   }
@@ -219,8 +236,9 @@ async function main() {
     `  producer (read → producer.writable):         ${formatMBs(fileBytes, candidate.median)} (median ${candidate.median.toFixed(0)} ms; ${samples(candidate)})`,
   )
   console.log(
-    `  client cpu per round (median): pipeline ${median(cpuTimes.pipeline).toFixed(0)} ms, producer ${median(cpuTimes.producer).toFixed(0)} ms`,
+    `  client cpu per round (median): pipeline ${median(cpuTimes.pipeline).toFixed(0)} ms, producer ${median(cpuTimes.producer).toFixed(0)} ms; GC pauses pipeline ${median(gcTimes.pipeline).toFixed(0)} ms (${median(gcMajor.pipeline)} major), producer ${median(gcTimes.producer).toFixed(0)} ms (${median(gcMajor.producer)} major)`,
   )
+  gcObserver.disconnect()
   const latencies = checks.filter((check) => check.variant === 'producer').at(-1)
   console.log(
     `  producer PERSISTED latency (written → ack), last round: p50 ${latencies.p50} ms, p99 ${latencies.p99} ms`,

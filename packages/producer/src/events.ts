@@ -79,6 +79,23 @@ export interface FragmentSkippedEvent extends SkippedFragment {
   type: 'fragment-skipped'
 }
 
+/** Why a session ended on purpose: `rotation` (maxConnectionDurationMs), `credentials` (before they expire),
+ * `header` (the input's MKV header changed), `end` (the input ended). */
+export type SessionEndReason = 'rotation' | 'credentials' | 'header' | 'end'
+
+/**
+ * Why the producer's state changed: `start`; a session ended on purpose (`SessionEndReason`); `resume` (data after
+ * a quiet end of session); `retry`; `failure`; `aborted`; `fatal`.
+ */
+export type StateChangeReason =
+  | 'start'
+  | SessionEndReason
+  | 'resume'
+  | 'retry'
+  | 'failure'
+  | 'aborted'
+  | 'fatal'
+
 /** The producer changed state. */
 export interface StateChangeEvent {
   type: 'state'
@@ -86,12 +103,8 @@ export interface StateChangeEvent {
   previous: ProducerState | undefined
   /** The session being opened (`connecting`) or sending (`streaming`). */
   sessionId: number | undefined
-  /**
-   * Why: `start`, `rotation` (maxConnectionDurationMs), `credentials` (before they expire), `header` (the
-   * input's MKV header changed), `resume` (data after a quiet end of session), `retry`, `failure`, `end`,
-   * `aborted`, `fatal`.
-   */
-  reason: string
+  /** Why the state changed (see `StateChangeReason`). */
+  reason: StateChangeReason
   /** The failure that caused `reconnecting` or a fatal `closed`. */
   cause: unknown
   /** Consecutive failures without progress so far (`reconnecting`). */

@@ -19,9 +19,11 @@ export type {
   ProducerEventMap,
   ProducerState,
   ReconciliationEvent,
+  SessionEndReason,
   SkippedFragment,
   SkipReason,
   StateChangeEvent,
+  StateChangeReason,
   StatsReportEvent,
   ViolationFoundEvent,
 } from './events.ts'

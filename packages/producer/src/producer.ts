@@ -23,8 +23,10 @@ import type {
   ProducerEvent,
   ProducerEventMap,
   ProducerState,
+  SessionEndReason,
   SkippedFragment,
   StateChangeEvent,
+  StateChangeReason,
 } from './events.ts'
 import { FragmentMetadataQueue, type PutMetadataOptions } from './fragment-metadata.ts'
 import { type ProducerOptions, type ResolvedProducerOptions, resolveOptions } from './options.ts'
@@ -161,7 +163,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   /** Rotation deadlines of the current session (age, credential expiry). */
   #rotationTimers: NodeJS.Timeout[] = []
   /** Why the next session opens (see `StateChangeEvent.reason`). */
-  #nextReason = 'start'
+  #nextReason: StateChangeReason = 'start'
   /** Which ack settles a fragment; known once DescribeStream answered (or given). */
   #acknowledgeOn: 'PERSISTED' | 'RECEIVED' | undefined
   /** DescribeStream done (or not needed). */
@@ -722,7 +724,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     return this.#options.ackStalenessMs > 0 ? this.#options.ackStalenessMs : 10_000
   }
 
-  #openSession(id: number, header: SessionHeader, endpoint: string, reason: string): Session {
+  #openSession(id: number, header: SessionHeader, endpoint: string, reason: StateChangeReason): Session {
     const options = this.#options
     return new Session(
       {
@@ -853,7 +855,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     this.#rotationTimers = timers
   }
 
-  #rotate(session: Session, reason: string): void {
+  #rotate(session: Session, reason: SessionEndReason): void {
     // Ending after the fragments written so far is a fragment boundary: only whole fragments are written.
     if (this.#session === session && session.state === 'open') session.end(reason)
   }
@@ -1098,7 +1100,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
 
   #setState(
     state: ProducerState,
-    details: Partial<Omit<StateChangeEvent, 'type' | 'state' | 'previous'>> & { reason: string },
+    details: Partial<Omit<StateChangeEvent, 'type' | 'state' | 'previous'>> & { reason: StateChangeReason },
   ): void {
     const previous = this.#state
     this.#state = state

@@ -3,6 +3,7 @@ import { type Ack, type AckDecoder, createAckDecoder, describeAckError } from '@
 import type { FragmentEvent } from '@kvs-streams/chunker'
 import { KvsTimeoutError, type PutMediaOptions, putMedia } from '@kvs-streams/transport'
 import { ProducerError } from './errors.ts'
+import type { SessionEndReason } from './events.ts'
 import type { BufferedFragment, SessionHeader } from './replay-buffer.ts'
 
 /** What a session reports to its producer. */
@@ -46,7 +47,7 @@ export class Session {
   /** `open` accepts writes; `ending` waits for the acks after the body ended; `closed` is final. */
   state: 'open' | 'ending' | 'closed' = 'open'
   /** Why `end()` was called (`rotation`, `credentials`, `header`, `end`). */
-  endReason: string | undefined
+  endReason: SessionEndReason | undefined
   /** The service answered 200: it has this request's head, so this is the stream's newest connection. */
   responded = false
   /** The first ERROR ack received, and the fragment it named (when it named one written here). */
@@ -158,7 +159,7 @@ export class Session {
    * Ends the body after the fragments written so far and waits for the response to end, at most
    * `staleAfterMs` (then the session fails with `ERR_KVS_ACK_STALE`).
    */
-  end(reason: string): void {
+  end(reason: SessionEndReason): void {
     if (this.state !== 'open') return
     this.state = 'ending'
     this.endReason = reason
