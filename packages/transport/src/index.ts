@@ -7,6 +7,7 @@ export {
   type SettingsSignerOptions,
   type Sourced,
 } from './aws-settings.ts'
+export { type BackoffOptions, backoffDelay, sleep } from './backoff.ts'
 export {
   createDataEndpointResolver,
   type DataEndpointApiName,
@@ -61,4 +62,12 @@ export {
   putMedia,
 } from './put-media.ts'
 export { type PutMediaWebStreams, putMediaWeb } from './put-media-web.ts'
+export {
+  AWS_EXCEPTION_CATEGORIES,
+  classifyError,
+  type ErrorCategory,
+  type ErrorDecision,
+  exceptionCategory,
+  NETWORK_ERROR_CODES,
+} from './retry.ts'
 export { ResponseBody } from './signed-request.ts'
