@@ -36,6 +36,7 @@ export const AWS_EXCEPTION_CATEGORIES: Readonly<Record<string, ErrorCategory>> =
   ThrottledException: 'retry',
   TooManyRequestsException: 'retry',
   RequestLimitExceeded: 'retry',
+  LimitExceededException: 'retry',
   // Server faults and timeouts.
   ServiceUnavailable: 'retry',
   ServiceUnavailableException: 'retry',
@@ -55,10 +56,13 @@ export const AWS_EXCEPTION_CATEGORIES: Readonly<Record<string, ErrorCategory>> =
   ResourceNotFoundException: 'fatal-not-found',
   NotAuthorizedException: 'fatal-auth',
   AccessDeniedException: 'fatal-auth',
+  AccessDenied: 'fatal-auth',
   UnrecognizedClientException: 'fatal-auth',
   InvalidSignatureException: 'fatal-auth',
   IncompleteSignature: 'fatal-auth',
+  IncompleteSignatureException: 'fatal-auth',
   MissingAuthenticationToken: 'fatal-auth',
+  MissingAuthenticationTokenException: 'fatal-auth',
   InvalidClientTokenId: 'fatal-auth',
   SignatureDoesNotMatch: 'fatal-auth',
   InvalidArgumentException: 'fatal-rejected',
@@ -67,6 +71,8 @@ export const AWS_EXCEPTION_CATEGORIES: Readonly<Record<string, ErrorCategory>> =
   InvalidDeviceException: 'fatal-rejected',
   UnknownOperationException: 'fatal-rejected',
   InvalidResourceFormatException: 'fatal-rejected',
+  // An account quota (CreateStream): asking again does not raise it.
+  AccountStreamLimitExceededException: 'fatal-rejected',
 })
 
 /**

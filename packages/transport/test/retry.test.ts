@@ -37,6 +37,7 @@ const EXCEPTIONS: readonly [string, ErrorCategory][] = [
   ['ThrottledException', 'retry'],
   ['TooManyRequestsException', 'retry'],
   ['RequestLimitExceeded', 'retry'],
+  ['LimitExceededException', 'retry'],
   ['ServiceUnavailable', 'retry'],
   ['ServiceUnavailableException', 'retry'],
   ['InternalFailure', 'retry'],
@@ -52,10 +53,13 @@ const EXCEPTIONS: readonly [string, ErrorCategory][] = [
   ['ResourceNotFoundException', 'fatal-not-found'],
   ['NotAuthorizedException', 'fatal-auth'],
   ['AccessDeniedException', 'fatal-auth'],
+  ['AccessDenied', 'fatal-auth'],
   ['UnrecognizedClientException', 'fatal-auth'],
   ['InvalidSignatureException', 'fatal-auth'],
   ['IncompleteSignature', 'fatal-auth'],
+  ['IncompleteSignatureException', 'fatal-auth'],
   ['MissingAuthenticationToken', 'fatal-auth'],
+  ['MissingAuthenticationTokenException', 'fatal-auth'],
   ['InvalidClientTokenId', 'fatal-auth'],
   ['SignatureDoesNotMatch', 'fatal-auth'],
   ['InvalidArgumentException', 'fatal-rejected'],
@@ -64,6 +68,7 @@ const EXCEPTIONS: readonly [string, ErrorCategory][] = [
   ['InvalidDeviceException', 'fatal-rejected'],
   ['UnknownOperationException', 'fatal-rejected'],
   ['InvalidResourceFormatException', 'fatal-rejected'],
+  ['AccountStreamLimitExceededException', 'fatal-rejected'],
 ]
 
 describe('classifyError: the exception table', () => {
