@@ -400,9 +400,7 @@ function explainServiceError(
     case 'fatal-rejected':
       return service(`The service rejected the request: ${message}`)
     case 'retry':
-      return service(`${name}: ${message}`, [
-        'A transient failure of the service: run the command again.',
-      ])
+      return service(`${name}: ${message}`, ['A transient failure of the service: run the command again.'])
     default:
       return service(`${name}: ${message}`)
   }

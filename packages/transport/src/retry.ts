@@ -103,6 +103,7 @@ export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
 
 /** What `classifyError` decided, and why. */
 export interface ErrorDecision {
+  /** What the failure calls for (see `ErrorCategory`); the flags below follow from it. */
   category: ErrorCategory
   /** A later request may succeed (`retry`, `refresh-credentials`, `new-endpoint`). */
   retriable: boolean
