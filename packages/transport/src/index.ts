@@ -15,7 +15,6 @@ export {
   type DataEndpointResolverOptions,
   DEFAULT_ENDPOINT_TTL_MS,
   type GetDataEndpointClient,
-  isEndpointError,
   type StreamRef,
   withEndpoint,
 } from './endpoint-resolver.ts'
@@ -68,6 +67,7 @@ export {
   type ErrorCategory,
   type ErrorDecision,
   exceptionCategory,
+  isEndpointError,
   NETWORK_ERROR_CODES,
 } from './retry.ts'
 export { ResponseBody } from './signed-request.ts'

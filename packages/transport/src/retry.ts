@@ -1,5 +1,4 @@
-import { isEndpointError } from './endpoint-resolver.ts'
-import { KvsHttpError } from './errors.ts'
+import { KvsConnectionError, KvsHttpError, KvsTimeoutError } from './errors.ts'
 
 /**
  * What a failed request calls for, one policy for every client of kvs-streams (producer, `readStream`, the CLI):
@@ -124,6 +123,17 @@ function decision(category: ErrorCategory, reason: string, newEndpoint = false):
     newEndpoint: newEndpoint || category === 'new-endpoint',
     reason,
   }
+}
+
+/**
+ * Whether an error means the cached endpoint may be wrong: `InvalidEndpointException` (from this package or
+ * an AWS SDK client), a connection failure or a connect timeout. (`classifyError` sets `newEndpoint` for these.)
+ */
+export function isEndpointError(error: unknown): boolean {
+  if (KvsConnectionError.is(error)) return true
+  if (KvsTimeoutError.is(error)) return error.code === 'ERR_KVS_CONNECT_TIMEOUT'
+  if (KvsHttpError.is(error)) return error.errorType === 'InvalidEndpointException'
+  return error instanceof Error && error.name === 'InvalidEndpointException'
 }
 
 /** `error` and its `cause`s, outermost first. */

@@ -13,6 +13,7 @@ import {
   NETWORK_ERROR_CODES,
   sleep,
 } from '../src/index.ts'
+import * as web from '../src/web.ts'
 
 const http = (status: number, errorType?: string, body = '{}') =>
   new KvsHttpError(`HTTP ${status}`, { status, errorType, body })
@@ -213,6 +214,15 @@ describe('classifyError: network failures', () => {
       category: 'fatal-rejected',
       retriable: false,
     })
+  })
+})
+
+describe('the web entry point', () => {
+  it('has the same policy, backoff and sleep (retry.ts and backoff.ts import no Node module)', () => {
+    expect(web.classifyError).toBe(classifyError)
+    expect(web.AWS_EXCEPTION_CATEGORIES).toBe(AWS_EXCEPTION_CATEGORIES)
+    expect(web.backoffDelay).toBe(backoffDelay)
+    expect(web.sleep).toBe(sleep)
   })
 })
 
