@@ -1,3 +1,4 @@
+import { exceptionCategory } from '@kvs-streams/transport'
 import { adviseAckError } from './ack-advice.ts'
 import { CliError } from './errors.ts'
 import { ExitCode, type ExitCodeValue } from './exit-codes.ts'
@@ -324,19 +325,9 @@ function explainServiceError(
     requestId,
   })
   const region = context.region ?? 'your region'
+  // Advice for one exception name first; then by the category of the transport's exception table, the one
+  // the producer and readStream retry by.
   switch (name) {
-    case 'ResourceNotFoundException': {
-      const streamName = context.streamName ?? '<stream>'
-      return service(`${stream(context)} was not found${where(context)}.`, [
-        `Create it with: kvs streams create ${streamName} --retention-hours 24`,
-        ...(context.command === 'put'
-          ? [`or let kvs put create it: kvs put ${streamName} --create ...`]
-          : context.command === 'put --many'
-            ? ['or let kvs put --many create the streams of its list that do not exist: add --create']
-            : []),
-        `If it exists in another region, pass that region (--region); kvs streams list --region ${region} shows the streams here.`,
-      ])
-    }
     case 'ResourceInUseException':
       return service(`${message}`, [
         ...(context.command === 'streams create'
@@ -365,25 +356,6 @@ function explainServiceError(
         'Check AWS_ACCESS_KEY_ID (or the profile), and AWS_SESSION_TOKEN for temporary credentials.',
         `If the keys work elsewhere, the region may be wrong or not enabled for your account: check --region (${region}).`,
       ])
-    case 'InvalidEndpointException':
-      return service(`The data endpoint does not serve this stream: ${message}`, [
-        `--region must be the stream's region (now ${region}). kvs finds the data endpoint with GetDataEndpoint;`,
-        '--endpoint-url takes the control-plane endpoint (https://kinesisvideo.<region>.amazonaws.com), not a data endpoint.',
-      ])
-    case 'NotAuthorizedException':
-    case 'AccessDeniedException':
-    case 'AccessDenied':
-      return service(`Not authorized: ${message}`, [
-        'Your identity needs kinesisvideo permissions on the stream: DescribeStream, GetDataEndpoint and PutMedia',
-        '(CreateStream for --create) to put; GetDataEndpoint and GetMedia to get. Check which identity you use with:',
-        '  aws sts get-caller-identity',
-      ])
-    case 'ExpiredTokenException':
-    case 'ExpiredToken':
-    case 'RequestExpired':
-      return service(`The credentials or the request have expired: ${message}`, [
-        'Refresh the credentials (aws sso login, a new session token) and check the system clock.',
-      ])
     case 'ClientLimitExceededException':
     case 'ConnectionLimitExceededException':
     case 'ThrottlingException':
@@ -396,10 +368,39 @@ function explainServiceError(
       return service(`Too many streams in this account: ${message}`, [
         'Delete streams you no longer need (kvs streams delete), or ask AWS for a higher quota.',
       ])
-    case 'InvalidArgumentException':
-    case 'ValidationException':
-    case 'SerializationException':
+  }
+  switch (exceptionCategory(name)) {
+    case 'fatal-not-found': {
+      const streamName = context.streamName ?? '<stream>'
+      return service(`${stream(context)} was not found${where(context)}.`, [
+        `Create it with: kvs streams create ${streamName} --retention-hours 24`,
+        ...(context.command === 'put'
+          ? [`or let kvs put create it: kvs put ${streamName} --create ...`]
+          : context.command === 'put --many'
+            ? ['or let kvs put --many create the streams of its list that do not exist: add --create']
+            : []),
+        `If it exists in another region, pass that region (--region); kvs streams list --region ${region} shows the streams here.`,
+      ])
+    }
+    case 'new-endpoint':
+      return service(`The data endpoint does not serve this stream: ${message}`, [
+        `--region must be the stream's region (now ${region}). kvs finds the data endpoint with GetDataEndpoint;`,
+        '--endpoint-url takes the control-plane endpoint (https://kinesisvideo.<region>.amazonaws.com), not a data endpoint.',
+      ])
+    case 'fatal-auth':
+      return service(`Not authorized: ${message}`, [
+        'Your identity needs kinesisvideo permissions on the stream: DescribeStream, GetDataEndpoint and PutMedia',
+        '(CreateStream for --create) to put; GetDataEndpoint and GetMedia to get. Check which identity you use with:',
+        '  aws sts get-caller-identity',
+      ])
+    case 'refresh-credentials':
+      return service(`The credentials or the request have expired: ${message}`, [
+        'Refresh the credentials (aws sso login, a new session token) and check the system clock.',
+      ])
+    case 'fatal-rejected':
       return service(`The service rejected the request: ${message}`)
+    case 'retry':
+      return service(`${name}: ${message}`, ['A transient failure of the service: run the command again.'])
     default:
       return service(`${name}: ${message}`)
   }

@@ -1,6 +1,11 @@
 import { ChunkerError } from '@kvs-streams/chunker'
 import { ProducerError } from '@kvs-streams/producer'
-import { KvsConnectionError, KvsHttpError } from '@kvs-streams/transport'
+import {
+  AWS_EXCEPTION_CATEGORIES,
+  type ErrorCategory,
+  KvsConnectionError,
+  KvsHttpError,
+} from '@kvs-streams/transport'
 import { describe, expect, it } from 'vitest'
 import { adviseAckError } from '../src/ack-advice.ts'
 import { ExitCode } from '../src/exit-codes.ts'
@@ -47,6 +52,40 @@ describe('explainError', () => {
     expect(explained.message).toMatch(message)
     expect(explained.hints.join('\n')).toMatch(hint)
     expect(explained.exitCode).toBe(ExitCode.Service)
+  })
+
+  /** What each category of the transport's exception table is worded as, when no name has its own advice. */
+  const WORDING: Record<ErrorCategory, RegExp> = {
+    retry: /^(Throttled by the service: |\w+: from the service$|from the service$)/,
+    'refresh-credentials': /^The credentials or the request have expired: /,
+    'new-endpoint': /^The data endpoint does not serve this stream: /,
+    'fatal-not-found': /^Stream "cam-1" was not found/,
+    'fatal-auth':
+      /^(Not authorized: |The request signature does not match: |The access key id or security token is not recognised)/,
+    'fatal-rejected': /^(The service rejected the request: |Too many streams in this account: )/,
+  }
+
+  it.each(Object.entries(AWS_EXCEPTION_CATEGORIES))(
+    '%s is worded by its category in the transport table (%s)',
+    (name, category) => {
+      const explained = explainError(sdkError(name, 'from the service', 400), context)
+      expect(explained.message).toMatch(WORDING[category])
+      expect(explained).toMatchObject({ exitCode: ExitCode.Service, name, requestId: 'req-1' })
+    },
+  )
+
+  it('advises running again after a transient service failure, and words unknown names as they come', () => {
+    expect(explainError(sdkError('InternalFailure', 'oops', 500), context)).toMatchObject({
+      message: 'InternalFailure: oops',
+      hints: ['A transient failure of the service: run the command again.', 'Request id: req-1'],
+    })
+    expect(explainError(sdkError('InvalidDeviceException', 'bad device', 400), context).message).toBe(
+      'The service rejected the request: bad device',
+    )
+    expect(explainError(sdkError('BrandNewException', 'new', 400), context)).toMatchObject({
+      message: 'BrandNewException: new',
+      hints: ['Request id: req-1'],
+    })
   })
 
   it('explains the last failure when the producer gave up', () => {

@@ -2,18 +2,19 @@ import { invalidOption } from '@kvs-streams/ebml'
 import { createKvsSigner, type KvsSigner, type KvsSignerOptions } from '@kvs-streams/signer'
 import {
   type AwsSettings,
+  backoffDelay,
+  classifyError,
   createDataEndpointResolver,
   createSettingsSigner,
   type DataEndpointResolver,
   type GetMediaOptions,
   getMedia,
-  isEndpointError,
-  KvsHttpError,
   type ResponseBody,
   resolveAwsSettings,
   START_SELECTOR_TYPES,
   type StartSelector,
   type StreamRef,
+  sleep,
 } from '@kvs-streams/transport'
 import { GetMediaParseError, type GetMediaServiceError } from './errors.ts'
 import type {
@@ -193,7 +194,10 @@ interface ReadStreamOwnOptions {
    * reader of a quiet stream reconnects every `idleTimeoutMs`. Default 30,000.
    */
   idleTimeoutMs?: number
-  /** Delay before reconnecting after the n-th consecutive failure: `initialDelayMs × 2^(n−1)`, at most `maxDelayMs`, with jitter. */
+  /**
+   * Delay before reconnecting after the n-th consecutive failure: a random point up to `initialDelayMs ×
+   * 2^(n−1)`, at most `maxDelayMs` (full jitter, the transport's `backoffDelay`). Defaults 200 and 5000.
+   */
   backoff?: { initialDelayMs?: number; maxDelayMs?: number }
   /** `'frames'` (default): fragment-start, frame, fragment-end. `'raw'`: one `fragment` event with its bytes. */
   mode?: 'frames' | 'raw'
@@ -210,43 +214,6 @@ interface ReadStreamOwnOptions {
 /** Options of `readStream`: a stream by name or ARN, and how to reach and sign for it. */
 export type ReadStreamOptions = ReadStreamOwnOptions &
   ({ streamName: string; streamArn?: undefined } | { streamArn: string; streamName?: undefined })
-
-/** HTTP errors of GetMedia that a later request can get past. */
-const RETRIABLE_ERROR_TYPES = new Set([
-  'ConnectionLimitExceededException',
-  'ClientLimitExceededException',
-  'ThrottlingException',
-  'ServiceUnavailable',
-  'InternalFailure',
-  'RequestTimeoutException',
-  'InvalidEndpointException',
-])
-
-/**
- * Codes that mean the network failed, not the request: anywhere in an error's `cause` chain, they make it
- * retriable even when the outer error is a `TypeError` (as undici's `fetch` wraps socket errors).
- */
-const NETWORK_ERROR_CODES = new Set([
-  'ERR_KVS_CONNECTION',
-  'ERR_KVS_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'ERR_STREAM_PREMATURE_CLOSE',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-])
 
 /** Parser limits of this reader: the same bytes break them again on every connection. */
 const LIMIT_ERROR_CODES = new Set([
@@ -288,9 +255,10 @@ function integerOption(name: string, value: unknown, fallback: number, min: numb
  * are retried, with backoff, for `retryForMs` (default 60 s; also at most `maxFailures` of them, when set);
  * then the iteration throws `ReadStreamError` `ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED`, with the last failure as
  * `cause`, how long it tried, and where a new reader would resume. Whatever the network does (refused,
- * reset or half-closed connections, a response cut short) is retried; errors no retry can fix
- * (`ResourceNotFoundException`, `NotAuthorizedException`, a bad argument, a limit of the parser) are thrown at
- * once. `signal` ends the iteration promptly, closing the connection; so does leaving the loop. Offsets in
+ * reset or half-closed connections, a response cut short) is retried, and so is an expired token
+ * (`ExpiredTokenException`: the next request is signed with credentials read again from the provider); errors
+ * no retry can fix (`ResourceNotFoundException`, `NotAuthorizedException`, a bad argument, a limit of the
+ * parser) are thrown at once. The transport's `classifyError` decides, as for the producer. `signal` ends the iteration promptly, closing the connection; so does leaving the loop. Offsets in
  * events (`documentOffset`) count from the start of each connection's body.
  *
  * @throws TypeError synchronously on a bad option.
@@ -447,48 +415,15 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
   }
 }
 
-/** `error` and its `cause`s, outermost first. */
-function causeChain(error: unknown): unknown[] {
-  const chain: unknown[] = []
-  for (let current = error; current !== undefined && chain.length < 10; ) {
-    if (chain.includes(current)) break
-    chain.push(current)
-    current = typeof current === 'object' && current !== null ? (current as Error).cause : undefined
-  }
-  return chain
-}
-
 /**
- * A failure a new request may get past: not a bad argument, a missing stream, a refused identity or a limit of
- * this reader. Whatever the network did (a refused, reset or half-closed connection, a response cut short)
- * is retriable, whatever the outer error.
+ * A failure a new request may get past: the transport's `classifyError` (one policy with the producer: the
+ * network failing, throttling, server faults, an expired token, a moved endpoint), except for the limits of
+ * this reader's parser, which the same bytes break again. Whatever the network did (a refused, reset or
+ * half-closed connection, a response cut short) is retriable, whatever the outer error.
  */
 export function isRetriable(error: unknown): boolean {
-  const network = causeChain(error).some((item) => {
-    const code = typeof item === 'object' && item !== null ? (item as { code?: unknown }).code : undefined
-    return typeof code === 'string' && NETWORK_ERROR_CODES.has(code)
-  })
-  if (network) return true
-  if (error instanceof TypeError || error instanceof RangeError) return false
   if (GetMediaParseError.is(error) && LIMIT_ERROR_CODES.has(error.code)) return false
-  if (KvsHttpError.is(error)) {
-    return (
-      error.status >= 500 ||
-      error.status === 408 ||
-      error.status === 429 ||
-      (error.errorType !== undefined && RETRIABLE_ERROR_TYPES.has(error.errorType)) ||
-      // No exception name and no body: not the service's answer but what reached us of it (a connection
-      // closed right after the status line, a proxy's empty reply). A request the service refused names why.
-      (error.errorType === undefined && (error.body ?? '').trim() === '')
-    )
-  }
-  // AWS SDK errors (GetDataEndpoint): server faults and throttling are retried, other service errors are not.
-  const sdk = error as { $fault?: unknown; name?: unknown } | null
-  if (typeof sdk === 'object' && sdk !== null && (sdk.$fault === 'client' || sdk.$fault === 'server')) {
-    return sdk.$fault === 'server' || (typeof sdk.name === 'string' && RETRIABLE_ERROR_TYPES.has(sdk.name))
-  }
-  // Connection failures, timeouts, truncated or corrupt media: a new connection may do better.
-  return true
+  return classifyError(error).retriable
 }
 
 /** A set of the last `limit` keys added. */
@@ -636,22 +571,6 @@ class Delivery {
   }
 }
 
-/** Waits `ms`; resolves false at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false)
-  if (ms <= 0) return Promise.resolve(true)
-  return new Promise((resolve) => {
-    const done = (value: boolean) => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      resolve(value)
-    }
-    const onAbort = () => done(false)
-    const timer = setTimeout(() => done(true), ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
 /** `promise`, or a rejection with the signal's reason as soon as it aborts. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason)
@@ -763,7 +682,7 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
       if (signal?.aborted) return
       cause = idleFired ? attempt.signal.reason : error
       if (!isRetriable(cause)) throw cause
-      if (isEndpointError(cause)) options.invalidateEndpoint()
+      if (classifyError(cause).newEndpoint) options.invalidateEndpoint()
     } finally {
       clearTimeout(idle)
       signal?.removeEventListener('abort', onAbort)
@@ -788,9 +707,7 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
       if (outOfTime || (options.maxFailures !== undefined && failures >= options.maxFailures)) {
         throw retriesExhausted(options, delivery, { cause, failures, retriedForMs, outOfTime })
       }
-      const backoffMs =
-        Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (failures - 1)) *
-        (0.5 + options.random() / 2)
+      const backoffMs = backoffDelay(failures, options, options.random)
       // The last attempt is made when the time runs out, not a backoff later.
       delayMs = Math.round(Math.min(backoffMs, options.retryForMs - retriedForMs))
     }

@@ -10,6 +10,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
  * - `status-only`: answers `400` with a `Content-Length` whose body never comes, then closes;
  * - `empty-400`: answers `400` with no body, delimited by closing the connection;
  * - `invalid-argument`: answers a complete `400 InvalidArgumentException`, as the service does for a bad request;
+ * - `expired-token`: answers a complete `403 ExpiredTokenException`, as the service does for expired credentials;
  * - `silent`: reads the request and never answers.
  */
 export type ProxyFault =
@@ -21,6 +22,7 @@ export type ProxyFault =
   | 'status-only'
   | 'empty-400'
   | 'invalid-argument'
+  | 'expired-token'
   | 'silent'
 
 export interface FaultProxy {
@@ -32,6 +34,9 @@ export interface FaultProxy {
 }
 
 const INVALID_ARGUMENT_BODY = JSON.stringify({ message: 'StartSelector is not valid' })
+const EXPIRED_TOKEN_BODY = JSON.stringify({
+  message: 'The security token included in the request is expired',
+})
 
 /** A TCP proxy in front of `target` (an `http://host:port` URL) that injects `choose(connectionIndex)`. */
 export async function startFaultProxy(
@@ -98,6 +103,13 @@ export async function startFaultProxy(
             'HTTP/1.1 400 Bad Request\r\nx-amzn-ErrorType: InvalidArgumentException\r\n' +
               `Content-Type: application/json\r\nContent-Length: ${INVALID_ARGUMENT_BODY.length}\r\n\r\n` +
               INVALID_ARGUMENT_BODY,
+          )
+          return
+        case 'expired-token':
+          client.end(
+            'HTTP/1.1 403 Forbidden\r\nx-amzn-ErrorType: ExpiredTokenException\r\n' +
+              `Content-Type: application/json\r\nContent-Length: ${EXPIRED_TOKEN_BODY.length}\r\n\r\n` +
+              EXPIRED_TOKEN_BODY,
           )
           return
         case 'silent':

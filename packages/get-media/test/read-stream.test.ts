@@ -370,6 +370,7 @@ describe('readStream', () => {
         startSelector: { StartSelectorType: 'NOW' },
         maxFailures: 3,
         backoff: { initialDelayMs: 2, maxDelayMs: 4 },
+        random: () => 0.5,
       })) {
         events.push(event)
       }
@@ -387,7 +388,8 @@ describe('readStream', () => {
       /^GetMedia gave up after 3 connections in a row failed without delivering anything \(maxFailures 3, \d+\.\d s\)\. Last error: KvsConnectionError: /,
     )
     expect(reconnects(events).map((event) => event.failures)).toEqual([1, 2])
-    expect(reconnects(events).every((event) => event.delayMs >= 1 && event.delayMs <= 4)).toBe(true)
+    // Full jitter, random 0.5: half of 2, then half of 4.
+    expect(reconnects(events).map((event) => event.delayMs)).toEqual([1, 2])
   })
 
   it('keeps reconnecting through a 2 s outage of dropped, reset, half-closed and cut-short connections, then delivers every fragment exactly once', async () => {
@@ -457,7 +459,7 @@ describe('readStream', () => {
       startSelector: { StartSelectorType: 'EARLIEST' },
       retryForMs: 100,
       backoff: { initialDelayMs: 20, maxDelayMs: 80 },
-      random: () => 0,
+      random: () => 0.5,
       clock: () => now,
     })
     const events: ReadStreamEvent[] = []
@@ -472,7 +474,8 @@ describe('readStream', () => {
       thrown = error
     }
     expect(fragmentEnds(events).map((event) => event.fragmentNumber)).toEqual(numbers.slice(0, 2))
-    // Backoff 10, 20, 40 ms (jitter 0.5×), then 30: the last attempt is made when the 100 ms run out.
+    // Backoff 10, 20, 40 ms (full jitter, random 0.5, of 20, 40, 80), then 30: the last attempt is made when
+    // the 100 ms run out.
     expect(reconnects(events).map((event) => [event.failures, event.delayMs])).toEqual([
       [0, 0],
       [1, 10],
@@ -545,6 +548,30 @@ describe('readStream', () => {
     expect(proxy.faults).toHaveLength(1)
   })
 
+  it('retries an expired token (as the producer does): the next request is signed with fresh credentials', async () => {
+    const emulator = await emulatorFor()
+    await createStream(emulator, 'expired')
+    await put(emulator, 'expired', mkv(3))
+    const numbers = emulator.storage.listFragments('expired').map((fragment) => fragment.fragmentNumber)
+    const proxy = await proxyFor(emulator, (index) => (index === 0 ? 'expired-token' : 'pass'))
+    const { events, thrown } = await drain(
+      readStream({
+        ...base(emulator, 'expired'),
+        dataEndpoint: proxy.url,
+        mode: 'raw',
+        follow: false,
+        startSelector: { StartSelectorType: 'EARLIEST' },
+        backoff: { initialDelayMs: 1, maxDelayMs: 1 },
+      }),
+    )
+    expect(thrown).toBeUndefined()
+    const [first] = reconnects(events)
+    expect(first?.failures).toBe(1)
+    expect(KvsHttpError.is(first?.cause) && first.cause.errorType).toBe('ExpiredTokenException')
+    expect(fragmentEnds(events).map((event) => event.fragmentNumber)).toEqual(numbers)
+    expect(proxy.faults.slice(0, 2)).toEqual(['expired-token', 'pass'])
+  })
+
   it('tells what the network did (retried) from what no new request can fix (thrown)', () => {
     const socket = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })
     const retried = [
@@ -557,6 +584,8 @@ describe('readStream', () => {
       new KvsHttpError('x', { status: 400, errorType: 'ConnectionLimitExceededException', body: '{}' }),
       new ReadStreamError('ERR_KVS_GETMEDIA_IDLE_TIMEOUT', 'no bytes'),
       new GetMediaParseError('ERR_KVS_GETMEDIA_NOT_MKV', 'not MKV', { offset: 0 }),
+      new KvsHttpError('expired', { status: 403, errorType: 'ExpiredTokenException', body: '{}' }),
+      new KvsHttpError('moved', { status: 400, errorType: 'InvalidEndpointException', body: '{}' }),
     ]
     const thrown = [
       new TypeError('startSelector must be an object'),
@@ -566,6 +595,7 @@ describe('readStream', () => {
       new KvsHttpError('no', { status: 403, errorType: 'NotAuthorizedException', body: '{}' }),
       new GetMediaParseError('ERR_KVS_GETMEDIA_FRAME_TOO_LARGE', 'too large', { offset: 9 }),
       Object.assign(new Error('Stream not found'), { name: 'ResourceNotFoundException', $fault: 'client' }),
+      new KvsHttpError('HTTP 403', { status: 403, body: '' }),
     ]
     expect(retried.map(isRetriable)).toEqual(retried.map(() => true))
     expect(thrown.map(isRetriable)).toEqual(thrown.map(() => false))

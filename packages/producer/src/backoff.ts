@@ -1,8 +1,8 @@
 /** The reconnect policy: exponential backoff with jitter, bounded by consecutive failures without progress. */
 export interface RetryPolicy {
-  /** Delay before the first retry, ms (before jitter). */
+  /** Upper bound of the first retry's delay, ms (the delay is a random point below it: full jitter). */
   initialDelayMs: number
-  /** Largest delay, ms (before jitter). */
+  /** Upper bound of every delay, ms. */
   maxDelayMs: number
   /** Consecutive failures without an acknowledged fragment before the producer gives up. */
   maxAttempts: number
@@ -16,16 +16,7 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
 })
 
 /**
- * The wait before retry number `attempt` (1 for the first retry after a failure): `initialDelayMs` doubled per
- * attempt up to `maxDelayMs`, then "equal jitter" — a random point in the upper half — so that producers
- * failing together do not reconnect together, while the wait never collapses to zero.
+ * The wait before retry number `attempt`: the transport's `backoffDelay` (full jitter, a random point in
+ * `[0, min(maxDelayMs, initialDelayMs × 2^(attempt−1))]`), the one backoff of kvs-streams.
  */
-export function backoffDelay(
-  attempt: number,
-  policy: RetryPolicy,
-  random: () => number = Math.random,
-): number {
-  const exponent = Math.max(0, Math.min(attempt - 1, 52))
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** exponent)
-  return Math.round(base / 2 + (random() * base) / 2)
-}
+export { backoffDelay } from '@kvs-streams/transport'

@@ -1,6 +1,6 @@
 import { describeAckError } from '@kvs-streams/acks'
 import { ChunkerError } from '@kvs-streams/chunker'
-import { isEndpointError, KvsHttpError } from '@kvs-streams/transport'
+import { classifyError, KvsHttpError } from '@kvs-streams/transport'
 import { ProducerError } from './errors.ts'
 
 /** What to do after an ERROR acknowledgement (the service closes the connection after every one). */
@@ -36,49 +36,24 @@ export type FailureDecision =
   | { kind: 'retry'; invalidateEndpoint: boolean }
   | { kind: 'fatal'; error: ProducerError }
 
-const NOT_FOUND = new Set(['ResourceNotFoundException'])
-const NOT_AUTHORIZED = new Set([
-  'NotAuthorizedException',
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'IncompleteSignature',
-  'MissingAuthenticationToken',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-])
-/** Authorization failures that fresh credentials cure (the signer refreshes them): retried. */
-const EXPIRED = new Set(['ExpiredToken', 'ExpiredTokenException', 'RequestExpired'])
-const REJECTED = new Set([
-  'InvalidArgumentException',
-  'SerializationException',
-  'ValidationException',
-  'InvalidDeviceException',
-  'UnknownOperationException',
-])
-
-/** Name, status and request id of a service refusal, from our transport or from the AWS SDK. */
-function refusalOf(
-  error: unknown,
-): { name: string; status: number | undefined; requestId: string | undefined } | undefined {
-  if (KvsHttpError.is(error)) {
-    return { name: error.errorType ?? '', status: error.status, requestId: error.requestId }
-  }
+/** Status and request id of a service answer, from our transport or from the AWS SDK, for the error's context. */
+function contextOf(error: unknown): { status: number | undefined; requestId: string | undefined } {
+  if (KvsHttpError.is(error)) return { status: error.status, requestId: error.requestId }
   if (typeof error === 'object' && error !== null && '$metadata' in error) {
-    const sdk = error as { name?: unknown; $metadata?: { httpStatusCode?: number; requestId?: string } }
+    const metadata = (error as { $metadata?: { httpStatusCode?: unknown; requestId?: unknown } }).$metadata
     return {
-      name: typeof sdk.name === 'string' ? sdk.name : '',
-      status: sdk.$metadata?.httpStatusCode,
-      requestId: sdk.$metadata?.requestId,
+      status: typeof metadata?.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined,
+      requestId: typeof metadata?.requestId === 'string' ? metadata.requestId : undefined,
     }
   }
-  return undefined
+  return { status: undefined, requestId: undefined }
 }
 
 /**
  * Sorts a failure into retry (connection drops, timeouts, throttling, 5xx, expired tokens, signer hiccups)
- * and fatal (stream not found, not authorized, a request the service refuses as malformed). `what` names the
- * call, for the message.
+ * and fatal (stream not found, not authorized, a request the service refuses as malformed), by the transport's
+ * `classifyError` (one table of exception names for every client) after the producer's own errors. `what`
+ * names the call, for the message.
  */
 export function classifyFailure(error: unknown, what: string): FailureDecision {
   if (ProducerError.is(error)) {
@@ -96,42 +71,41 @@ export function classifyFailure(error: unknown, what: string): FailureDecision {
       }),
     }
   }
-  const refusal = refusalOf(error)
-  if (refusal === undefined) return { kind: 'retry', invalidateEndpoint: isEndpointError(error) }
-  const { name, status, requestId } = refusal
-  const context = { cause: error, status, requestId }
-  if (NOT_FOUND.has(name) || (status === 404 && name === '')) {
-    return {
-      kind: 'fatal',
-      error: new ProducerError(
-        'ERR_KVS_PRODUCER_STREAM_NOT_FOUND',
-        `${what}: the stream does not exist`,
-        context,
-      ),
+  const decision = classifyError(error)
+  if (decision.retriable) return { kind: 'retry', invalidateEndpoint: decision.newEndpoint }
+  const context = { cause: error, ...contextOf(error) }
+  switch (decision.category) {
+    case 'fatal-not-found':
+      return {
+        kind: 'fatal',
+        error: new ProducerError(
+          'ERR_KVS_PRODUCER_STREAM_NOT_FOUND',
+          `${what}: the stream does not exist`,
+          context,
+        ),
+      }
+    case 'fatal-auth':
+      return {
+        kind: 'fatal',
+        error: new ProducerError(
+          'ERR_KVS_PRODUCER_NOT_AUTHORIZED',
+          `${what}: not authorized (${decision.reason})`,
+          context,
+        ),
+      }
+    default: {
+      // A bad argument (TypeError, RangeError) is no refusal of the service: its own message tells more.
+      const message =
+        error instanceof TypeError || error instanceof RangeError
+          ? `${what}: ${error.name}: ${error.message}`
+          : `${what}: refused with ${decision.reason}`
+      return {
+        kind: 'fatal',
+        error: new ProducerError('ERR_KVS_PRODUCER_REQUEST_REJECTED', message, context),
+      }
     }
   }
-  if (EXPIRED.has(name)) return { kind: 'retry', invalidateEndpoint: false }
-  if (NOT_AUTHORIZED.has(name) || ((status === 401 || status === 403) && name === '')) {
-    return {
-      kind: 'fatal',
-      error: new ProducerError(
-        'ERR_KVS_PRODUCER_NOT_AUTHORIZED',
-        `${what}: not authorized (${name || `HTTP ${status}`})`,
-        context,
-      ),
-    }
-  }
-  if (REJECTED.has(name)) {
-    return {
-      kind: 'fatal',
-      error: new ProducerError('ERR_KVS_PRODUCER_REQUEST_REJECTED', `${what}: refused with ${name}`, context),
-    }
-  }
-  return { kind: 'retry', invalidateEndpoint: isEndpointError(error) }
 }
-
-/** ListFragments refusals that asking again cannot change: not allowed, not available, or a request we malformed. */
-const UNCHECKABLE = new Set([...NOT_AUTHORIZED, ...REJECTED])
 
 /**
  * What a failed reconciliation (ListFragments) means for the fragments it was to look up:
@@ -144,10 +118,8 @@ const UNCHECKABLE = new Set([...NOT_AUTHORIZED, ...REJECTED])
  *   tried again after the next failure: one refusal never turns it off for good.
  */
 export function classifyReconcileFailure(error: unknown): 'retry' | 'unchecked' {
-  const refusal = refusalOf(error)
-  if (refusal === undefined || refusal.status === undefined) return 'retry'
-  if (refusal.status >= 500 || refusal.status === 408 || refusal.status === 429) return 'retry'
-  if (UNCHECKABLE.has(refusal.name)) return 'unchecked'
-  if ((refusal.status === 401 || refusal.status === 403) && refusal.name === '') return 'unchecked'
-  return 'retry'
+  // Only the service's own answer tells that asking again cannot help; anything else did not get one.
+  if (contextOf(error).status === undefined) return 'retry'
+  const { category } = classifyError(error)
+  return category === 'fatal-auth' || category === 'fatal-rejected' ? 'unchecked' : 'retry'
 }

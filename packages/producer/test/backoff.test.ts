@@ -1,3 +1,4 @@
+import { backoffDelay as transportBackoffDelay } from '@kvs-streams/transport'
 import { describe, expect, test } from 'vitest'
 import { backoffDelay, DEFAULT_RETRY } from '../src/index.ts'
 
@@ -10,14 +11,19 @@ describe('backoffDelay', () => {
     expect(upper(10_000)).toBe(10_000)
   })
 
-  test('jitters within the upper half, so the wait never collapses to zero', () => {
-    expect(backoffDelay(1, policy, () => 0)).toBe(100)
-    expect(backoffDelay(3, policy, () => 0.5)).toBe(600)
+  test('jitters over the whole window, from zero to the bound (full jitter, the transport backoff)', () => {
+    expect(backoffDelay(1, policy, () => 0)).toBe(0)
+    expect(backoffDelay(3, policy, () => 0.5)).toBe(400)
+    expect(backoffDelay(4, policy, () => 0.25)).toBe(400)
     for (let i = 0; i < 1000; i++) {
       const delay = backoffDelay(4, policy)
-      expect(delay).toBeGreaterThanOrEqual(800)
+      expect(delay).toBeGreaterThanOrEqual(0)
       expect(delay).toBeLessThanOrEqual(1600)
     }
+  })
+
+  test('is the transport backoff', () => {
+    expect(backoffDelay).toBe(transportBackoffDelay)
   })
 
   test('has the documented defaults', () => {

@@ -3,6 +3,8 @@ import { describe, expect, test } from 'vitest'
 import { classifyFailure, classifyReconcileFailure, decideErrorAck } from '../src/classify.ts'
 import { ProducerError } from '../src/index.ts'
 
+const socketError = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })
+
 const http = (status: number, errorType?: string) =>
   new KvsHttpError(`HTTP ${status}`, { status, errorType, requestId: 'request-1' })
 
@@ -40,6 +42,9 @@ describe('classifyFailure', () => {
     ['too many connections', http(400, 'ConnectionLimitExceededException'), false],
     ['a moved endpoint', http(400, 'InvalidEndpointException'), true],
     ['an expired token', http(403, 'ExpiredTokenException'), false],
+    ['an expired signature', http(400, 'RequestExpired'), false],
+    ['an empty 400 (not the service answering)', http(400), false],
+    ['a TypeError wrapping a socket error', new TypeError('fetch failed', { cause: socketError }), false],
     ['a server error', http(500, 'InternalFailure'), false],
     ['an ERROR ack', new ProducerError('ERR_KVS_PRODUCER_ERROR_ACK', 'ERROR 5000', { errorId: 5000 }), false],
     ['anything unknown', new Error('???'), false],
@@ -59,12 +64,32 @@ describe('classifyFailure', () => {
     ['an unknown key', http(403, 'UnrecognizedClientException'), 'ERR_KVS_PRODUCER_NOT_AUTHORIZED'],
     ['a bare 403', http(403), 'ERR_KVS_PRODUCER_NOT_AUTHORIZED'],
     ['InvalidArgumentException', http(400, 'InvalidArgumentException'), 'ERR_KVS_PRODUCER_REQUEST_REJECTED'],
+    ['an exception the table does not know', http(400, 'NewException'), 'ERR_KVS_PRODUCER_REQUEST_REJECTED'],
   ])('is fatal for %s, with status and request id', (_name, error, code) => {
     const decision = classifyFailure(error, 'PutMedia')
     expect(decision.kind).toBe('fatal')
     if (decision.kind !== 'fatal') return
     expect(decision.error).toMatchObject({ code, status: error.status, requestId: 'request-1', cause: error })
     expect(decision.error.message).toMatch(/^PutMedia: /)
+  })
+
+  test('a bad argument is fatal, with its own message', () => {
+    const decision = classifyFailure(new TypeError('endpoint must be a URL'), 'PutMedia')
+    expect(decision).toMatchObject({
+      kind: 'fatal',
+      error: {
+        code: 'ERR_KVS_PRODUCER_REQUEST_REJECTED',
+        message: 'PutMedia: TypeError: endpoint must be a URL',
+      },
+    })
+  })
+
+  test('retries an expired token from the AWS SDK too', () => {
+    const sdkError = Object.assign(new Error('The security token included in the request is expired'), {
+      name: 'ExpiredTokenException',
+      $metadata: { httpStatusCode: 403, requestId: 'sdk-2' },
+    })
+    expect(classifyFailure(sdkError, 'DescribeStream')).toEqual({ kind: 'retry', invalidateEndpoint: false })
   })
 
   test('reads AWS SDK errors (DescribeStream) by name and $metadata', () => {
@@ -94,5 +119,7 @@ describe('classifyReconcileFailure', () => {
     expect(classifyReconcileFailure(http(503))).toBe('retry')
     expect(classifyReconcileFailure(new KvsConnectionError('reset'))).toBe('retry')
     expect(classifyReconcileFailure(new Error('socket hang up'))).toBe('retry')
+    expect(classifyReconcileFailure(new TypeError('not an answer'))).toBe('retry')
+    expect(classifyReconcileFailure(http(400, 'NewException'))).toBe('unchecked')
   })
 })

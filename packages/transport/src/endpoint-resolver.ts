@@ -5,7 +5,8 @@ import {
   type KinesisVideoClientConfig,
 } from '@aws-sdk/client-kinesis-video'
 import { type AwsSettings, type AwsSettingsOptions, resolveAwsSettings } from './aws-settings.ts'
-import { invalidOption, KvsConnectionError, KvsHttpError, KvsTimeoutError } from './errors.ts'
+import { invalidOption } from './errors.ts'
+import { isEndpointError } from './retry.ts'
 
 /** The data-plane APIs whose endpoint the resolver looks up (GetDataEndpoint's `APIName`). */
 export type DataEndpointApiName = 'PUT_MEDIA' | 'GET_MEDIA' | 'LIST_FRAGMENTS' | 'GET_MEDIA_FOR_FRAGMENT_LIST'
@@ -182,17 +183,6 @@ export function createDataEndpointResolver(options: DataEndpointResolverOptions)
       for (const key of [...cache.keys()]) if (key.startsWith(prefix)) cache.delete(key)
     },
   }
-}
-
-/**
- * Whether an error means the cached endpoint may be wrong: `InvalidEndpointException` (from this package or
- * an AWS SDK client), a connection failure or a connect timeout.
- */
-export function isEndpointError(error: unknown): boolean {
-  if (KvsConnectionError.is(error)) return true
-  if (KvsTimeoutError.is(error)) return error.code === 'ERR_KVS_CONNECT_TIMEOUT'
-  if (KvsHttpError.is(error)) return error.errorType === 'InvalidEndpointException'
-  return error instanceof Error && error.name === 'InvalidEndpointException'
 }
 
 /**

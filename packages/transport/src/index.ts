@@ -7,6 +7,7 @@ export {
   type SettingsSignerOptions,
   type Sourced,
 } from './aws-settings.ts'
+export { type BackoffOptions, backoffDelay, sleep } from './backoff.ts'
 export {
   createDataEndpointResolver,
   type DataEndpointApiName,
@@ -14,7 +15,6 @@ export {
   type DataEndpointResolverOptions,
   DEFAULT_ENDPOINT_TTL_MS,
   type GetDataEndpointClient,
-  isEndpointError,
   type StreamRef,
   withEndpoint,
 } from './endpoint-resolver.ts'
@@ -61,4 +61,13 @@ export {
   putMedia,
 } from './put-media.ts'
 export { type PutMediaWebStreams, putMediaWeb } from './put-media-web.ts'
+export {
+  AWS_EXCEPTION_CATEGORIES,
+  classifyError,
+  type ErrorCategory,
+  type ErrorDecision,
+  exceptionCategory,
+  isEndpointError,
+  NETWORK_ERROR_CODES,
+} from './retry.ts'
 export { ResponseBody } from './signed-request.ts'

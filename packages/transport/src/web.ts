@@ -1,6 +1,8 @@
 // The fetch-based PutMedia of `@kvs-streams/transport/web`: no Node or undici import, for browsers, Web Workers and
 // other WHATWG runtimes (one request per fragment, as they cannot stream an HTTP/1.1 upload while reading the
 // response).
+
+export { type BackoffOptions, backoffDelay, sleep } from './backoff.ts'
 export {
   isTransportError,
   KvsAbortError,
@@ -39,3 +41,12 @@ export {
   type PutFragmentStreamEvent,
 } from './put-fragment-stream.ts'
 export { DEFAULT_MIN_REQUEST_INTERVAL_MS } from './request-pacer.ts'
+export {
+  AWS_EXCEPTION_CATEGORIES,
+  classifyError,
+  type ErrorCategory,
+  type ErrorDecision,
+  exceptionCategory,
+  isEndpointError,
+  NETWORK_ERROR_CODES,
+} from './retry.ts'
