@@ -1,13 +1,6 @@
 import type { FragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
-import {
-  invalidOption,
-  KvsAbortError,
-  KvsConnectionError,
-  KvsErrorAckError,
-  KvsHttpError,
-  KvsProtocolError,
-  KvsTimeoutError,
-} from './errors.ts'
+import { backoffDelay, sleep } from './backoff.ts'
+import { invalidOption, KvsAbortError, KvsErrorAckError } from './errors.ts'
 import {
   type PutFragmentOptions,
   type PutFragmentResult,
@@ -15,13 +8,17 @@ import {
   sendFragment,
 } from './put-fragment.ts'
 import { milliseconds } from './request-options.ts'
-import { DEFAULT_MIN_REQUEST_INTERVAL_MS, RequestPacer, retryDelayMs } from './request-pacer.ts'
+import { DEFAULT_MIN_REQUEST_INTERVAL_MS, RequestPacer } from './request-pacer.ts'
+import { classifyError } from './retry.ts'
 
 /** Default `maxAttempts`: requests per fragment before giving up. */
 export const DEFAULT_MAX_ATTEMPTS = 4
 
-/** Default `retryDelayMs`: the first resend's delay, doubled for each further one. */
+/** Default `retryDelayMs`: the bound of the first resend's delay, doubled for each further one. */
 export const DEFAULT_RETRY_DELAY_MS = 100
+
+/** The most a resend waits (before the pacing wait), ms. */
+const MAX_RETRY_DELAY_MS = 10_000
 
 /** A failed request that will be sent again, as told to `onRetry`. */
 export interface FragmentRetry {
@@ -41,8 +38,13 @@ export type FragmentPutterOptions = PutFragmentOptions & {
   minRequestIntervalMs?: number
   /** Requests per fragment before its last error is thrown. Default 4. */
   maxAttempts?: number
-  /** Delay before the first resend, doubled for each further one (at most 10 s), ms. Default 100. */
+  /**
+   * Bound of the delay before the first resend, doubled for each further one (at most 10 s), ms: each delay is
+   * a random point below its bound (the transport's `backoffDelay`, full jitter). Default 100.
+   */
   retryDelayMs?: number
+  /** Random number in [0, 1) for the resend delays' jitter. Default `Math.random`. */
+  random?: () => number
   /** Told about every failed request that will be sent again. */
   onRetry?: (retry: FragmentRetry) => void
   /** Current time, epoch ms. Default `Date.now`. */
@@ -68,13 +70,15 @@ export interface FragmentPutter {
   put(header: HeaderEvent, fragment: FragmentEvent): Promise<PutFragmentOutcome>
 }
 
-/** Whether sending the same fragment again may succeed. */
+/**
+ * Whether sending the same fragment again may succeed: an ERROR ack by its ErrorId (`describeAckError`), an abort
+ * never, anything else as `classifyError` decides (connection failures, timeouts, throttling, 5xx, expired
+ * credentials: yes; a refused identity, an unknown stream, a rejected request: no).
+ */
 export function isRetriableFragmentError(error: unknown): boolean {
   if (KvsErrorAckError.is(error)) return error.retriable
-  if (KvsHttpError.is(error)) {
-    return error.status >= 500 || error.status === 429 || /LimitExceeded|Throttl/.test(error.errorType ?? '')
-  }
-  return KvsConnectionError.is(error) || KvsTimeoutError.is(error) || KvsProtocolError.is(error)
+  if (KvsAbortError.is(error)) return false
+  return classifyError(error).retriable
 }
 
 /**
@@ -97,7 +101,8 @@ export function createFragmentPutter(options: FragmentPutterOptions): FragmentPu
     throw invalidOption('maxAttempts', 'an integer >= 1', options.maxAttempts)
   }
   const baseDelayMs = milliseconds('retryDelayMs', options.retryDelayMs, DEFAULT_RETRY_DELAY_MS)
-  const { onRetry, clock = Date.now } = options
+  const { onRetry, clock = Date.now, random = Math.random } = options
+  if (typeof random !== 'function') throw invalidOption('random', 'a function returning [0, 1)', random)
   if (onRetry !== undefined && typeof onRetry !== 'function') {
     throw invalidOption('onRetry', 'a function', onRetry)
   }
@@ -109,16 +114,20 @@ export function createFragmentPutter(options: FragmentPutterOptions): FragmentPu
 
   async function send(header: HeaderEvent, fragment: FragmentEvent): Promise<PutFragmentOutcome> {
     for (let attempt = 1; ; attempt++) {
-      await sleep(pacer.delayMs(clock()), resolved.signal)
+      await pause(pacer.delayMs(clock()), resolved.signal)
       pacer.started(clock())
       try {
         const result = await sendFragment(resolved, header, fragment)
         return { ...result, index: fragment.index, attempts: attempt }
       } catch (error) {
         if (attempt >= maxAttempts || !isRetriableFragmentError(error)) throw error
-        const delayMs = retryDelayMs(attempt, baseDelayMs)
+        const delayMs = backoffDelay(
+          attempt,
+          { initialDelayMs: baseDelayMs, maxDelayMs: MAX_RETRY_DELAY_MS },
+          random,
+        )
         onRetry?.({ index: fragment.index, attempt, error, delayMs })
-        await sleep(delayMs, resolved.signal)
+        await pause(delayMs, resolved.signal)
       }
     }
   }
@@ -132,19 +141,7 @@ export function createFragmentPutter(options: FragmentPutterOptions): FragmentPu
   }
 }
 
-/** Waits `ms`; rejects with `KvsAbortError` when `signal` aborts first. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.reject(new KvsAbortError(undefined, { cause: signal.reason }))
-  if (ms <= 0) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(new KvsAbortError(undefined, { cause: signal?.reason }))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
+/** Waits `ms` (the transport's `sleep`); rejects with `KvsAbortError` when `signal` aborts first. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (!(await sleep(ms, signal))) throw new KvsAbortError(undefined, { cause: signal?.reason })
 }

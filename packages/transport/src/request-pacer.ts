@@ -27,8 +27,3 @@ export class RequestPacer {
     this.#lastStartMs = nowMs
   }
 }
-
-/** Delay before resend number `retry` (1 = the first resend): `baseMs` doubled each time, at most 10 s. */
-export function retryDelayMs(retry: number, baseMs: number): number {
-  return Math.min(10_000, baseMs * 2 ** Math.max(0, retry - 1))
-}

@@ -10,10 +10,12 @@ import { DEFAULT_CREDENTIALS, type Emulator, type FaultsOption, startEmulator } 
 import { createKvsSigner } from '@kvs-streams/signer'
 import { afterEach, describe, expect, it } from 'vitest'
 import { listAllFragments } from '../src/index.ts'
-import { RequestPacer, retryDelayMs } from '../src/request-pacer.ts'
+import { RequestPacer } from '../src/request-pacer.ts'
 import {
   createFragmentPutter,
   type FragmentRetry,
+  isRetriableFragmentError,
+  KvsAbortError,
   KvsConnectionError,
   KvsErrorAckError,
   KvsHttpError,
@@ -79,9 +81,24 @@ describe('RequestPacer', () => {
     pacer.started(1_210)
     expect(pacer.delayMs(1_300)).toBe(110)
   })
+})
 
-  it('doubles the resend delay from the base, at most 10 s', () => {
-    expect([1, 2, 3, 4, 20].map((retry) => retryDelayMs(retry, 100))).toEqual([100, 200, 400, 800, 10_000])
+describe('isRetriableFragmentError', () => {
+  const http = (status: number, errorType?: string) =>
+    new KvsHttpError(`HTTP ${status}`, { status, errorType, body: errorType === undefined ? 'no' : '' })
+  it.each([
+    ['a retriable ERROR ack', new KvsErrorAckError('4002', { errorId: 5000, retriable: true }), true],
+    ['a final ERROR ack', new KvsErrorAckError('4001', { errorId: 4001, retriable: false }), false],
+    ['an abort', new KvsAbortError(), false],
+    ['a cut connection', new KvsConnectionError('cut'), true],
+    ['throttling', http(400, 'ClientLimitExceededException'), true],
+    ['a 503', http(503), true],
+    ['expired credentials', http(403, 'ExpiredTokenException'), true],
+    ['a refused identity', http(403, 'AccessDeniedException'), false],
+    ['an unknown stream', http(404, 'ResourceNotFoundException'), false],
+    ['a bad argument', new TypeError('bad'), false],
+  ])('%s', (_what, error, retriable) => {
+    expect(isRetriableFragmentError(error)).toBe(retriable)
   })
 })
 
@@ -161,13 +178,18 @@ describe('createFragmentPutter', () => {
     )
     const { header, fragments } = chunked()
     const retries: FragmentRetry[] = []
-    const putter = createFragmentPutter({ ...options, onRetry: (retry) => retries.push(retry) })
+    const putter = createFragmentPutter({
+      ...options,
+      // Full jitter: the first resend waits a random point below retryDelayMs (100).
+      random: () => 0.5,
+      onRetry: (retry) => retries.push(retry),
+    })
     const outcomes = []
     for (const fragment of fragments.slice(0, 4)) outcomes.push(await putter.put(header, fragment))
     expect(outcomes.map((outcome) => outcome.attempts)).toEqual([1, 1, 2, 1])
     expect(requests).toHaveLength(5)
     expect(retries).toHaveLength(1)
-    expect(retries[0]).toMatchObject({ index: 2, attempt: 1, delayMs: 100 })
+    expect(retries[0]).toMatchObject({ index: 2, attempt: 1, delayMs: 50 })
     expect(KvsConnectionError.is(retries[0]!.error)).toBe(true)
     const listed: string[] = []
     for await (const fragment of listAllFragments({ endpoint: emulator.url, streamName: 'web', signer })) {
