@@ -682,7 +682,9 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
       if (signal?.aborted) return
       cause = idleFired ? attempt.signal.reason : error
       if (!isRetriable(cause)) throw cause
-      if (classifyError(cause).newEndpoint) options.invalidateEndpoint()
+      const decision = classifyError(cause)
+      if (decision.newEndpoint) options.invalidateEndpoint()
+      if (decision.refreshCredentials) options.signer.refreshCredentials?.()
     } finally {
       clearTimeout(idle)
       signal?.removeEventListener('abort', onAbort)

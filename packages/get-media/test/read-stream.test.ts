@@ -554,9 +554,19 @@ describe('readStream', () => {
     await put(emulator, 'expired', mkv(3))
     const numbers = emulator.storage.listFragments('expired').map((fragment) => fragment.fragmentNumber)
     const proxy = await proxyFor(emulator, (index) => (index === 0 ? 'expired-token' : 'pass'))
+    // A provider whose credentials carry no expiration: only refreshCredentials() makes the signer ask again.
+    const asked: unknown[] = []
+    const signer = createKvsSigner({
+      region: emulator.region,
+      credentials: async (properties?: unknown) => {
+        asked.push(properties)
+        return credentials
+      },
+    })
     const { events, thrown } = await drain(
       readStream({
         ...base(emulator, 'expired'),
+        signer,
         dataEndpoint: proxy.url,
         mode: 'raw',
         follow: false,
@@ -570,6 +580,7 @@ describe('readStream', () => {
     expect(KvsHttpError.is(first?.cause) && first.cause.errorType).toBe('ExpiredTokenException')
     expect(fragmentEnds(events).map((event) => event.fragmentNumber)).toEqual(numbers)
     expect(proxy.faults.slice(0, 2)).toEqual(['expired-token', 'pass'])
+    expect(asked).toEqual([undefined, { forceRefresh: true }])
   })
 
   it('tells what the network did (retried) from what no new request can fix (thrown)', () => {

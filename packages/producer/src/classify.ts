@@ -33,7 +33,12 @@ export function decideErrorAck(errorId: number | undefined, attributable: boolea
 
 /** What to do after a session or a control-plane call failed. */
 export type FailureDecision =
-  | { kind: 'retry'; invalidateEndpoint: boolean }
+  | {
+      kind: 'retry'
+      invalidateEndpoint: boolean
+      /** Expired credentials or signature: the next session is signed with credentials asked anew. */
+      refreshCredentials: boolean
+    }
   | { kind: 'fatal'; error: ProducerError }
 
 /** Status and request id of a service answer, from our transport or from the AWS SDK, for the error's context. */
@@ -61,7 +66,9 @@ export function classifyFailure(error: unknown, what: string): FailureDecision {
       error.code === 'ERR_KVS_PRODUCER_ERROR_ACK' ||
       error.code === 'ERR_KVS_PRODUCER_SESSION_ENDED' ||
       error.code === 'ERR_KVS_PRODUCER_TIMEOUT'
-    return transient ? { kind: 'retry', invalidateEndpoint: false } : { kind: 'fatal', error }
+    return transient
+      ? { kind: 'retry', invalidateEndpoint: false, refreshCredentials: false }
+      : { kind: 'fatal', error }
   }
   if (ChunkerError.is(error)) {
     return {
@@ -72,7 +79,13 @@ export function classifyFailure(error: unknown, what: string): FailureDecision {
     }
   }
   const decision = classifyError(error)
-  if (decision.retriable) return { kind: 'retry', invalidateEndpoint: decision.newEndpoint }
+  if (decision.retriable) {
+    return {
+      kind: 'retry',
+      invalidateEndpoint: decision.newEndpoint,
+      refreshCredentials: decision.refreshCredentials,
+    }
+  }
   const context = { cause: error, ...contextOf(error) }
   switch (decision.category) {
     case 'fatal-not-found':

@@ -1002,6 +1002,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       return
     }
     if (decision.invalidateEndpoint) this.#control.invalidate('PUT_MEDIA')
+    if (decision.refreshCredentials) this.#signer.refreshCredentials?.()
     this.#failures++
     const { retry } = this.#options
     if (this.#failures >= retry.maxAttempts) {

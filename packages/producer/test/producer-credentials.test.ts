@@ -1,5 +1,7 @@
+import { connect, createServer, type Socket } from 'node:net'
+import { DEFAULT_CREDENTIALS } from '@kvs-streams/emulator'
 import { Agent, type Dispatcher } from 'undici'
-import { afterAll, describe, expect, test } from 'vitest'
+import { afterAll, describe, expect, onTestFinished, test } from 'vitest'
 import { createProducer } from '../src/index.ts'
 import { FAULT_BUDGET } from './support/faults.ts'
 import { feed } from './support/feed.ts'
@@ -102,5 +104,83 @@ describe('credentials that expire mid-stream', () => {
       expect(request.endedAt!).toBeLessThanOrEqual(expirations.get(request.accessKeyId)!)
     }
     expectExactlyOnce(await readBackClusterHashes(emulator.url, emulator.region, 'expiring', reader), media)
+  }, 30_000)
+})
+
+/**
+ * A TCP proxy in front of `target` that answers its first connection with a complete `403 ExpiredTokenException`
+ * (as the service does when the signing credentials expired) and relays every later one.
+ */
+async function expiredTokenProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
+  const { hostname, port } = new URL(target)
+  const sockets = new Set<Socket>()
+  let connections = 0
+  const body = JSON.stringify({ message: 'The security token included in the request is expired' })
+  const server = createServer((client) => {
+    sockets.add(client)
+    client.on('error', () => {})
+    if (connections++ === 0) {
+      client.once('data', () =>
+        client.end(
+          'HTTP/1.1 403 Forbidden\r\nx-amzn-ErrorType: ExpiredTokenException\r\n' +
+            `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        ),
+      )
+      return
+    }
+    const upstream = connect(Number(port), hostname)
+    sockets.add(upstream)
+    upstream.on('error', () => client.destroy())
+    client.on('error', () => upstream.destroy())
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('the proxy has no TCP address')
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+describe('an ExpiredTokenException answer', () => {
+  test('the next session is signed with credentials the provider gives anew (forceRefresh); nothing lost or repeated', async () => {
+    const emulator = await testEmulator()
+    await createStream(emulator.url, emulator.region, 'expired-token')
+    const proxy = await expiredTokenProxy(emulator.url)
+    onTestFinished(() => proxy.close())
+    // Credentials without expiration: without refreshCredentials() the signer would never ask again.
+    const asked: unknown[] = []
+    const provider = async (properties?: unknown) => {
+      asked.push(properties)
+      return { ...DEFAULT_CREDENTIALS }
+    }
+    const producer = createProducer({
+      fragmentTimecodeType: 'ABSOLUTE',
+      streamName: 'expired-token',
+      region: emulator.region,
+      credentials: provider,
+      endpoint: emulator.url,
+      dataEndpoint: proxy.url,
+      retry: { initialDelayMs: 10, maxDelayMs: 50, maxAttempts: 5 },
+      statsIntervalMs: 0,
+    })
+    const events = record(producer)
+    const media = makeSource({ fragments: 5, seed: 17 })
+    await feed(producer.writable, media)
+    const stats = await producer.close()
+    const reconnecting = ofType(events, 'state').filter((event) => event.state === 'reconnecting')
+    expect(reconnecting).toHaveLength(1)
+    expect((reconnecting[0]!.cause as { errorType?: string }).errorType).toBe('ExpiredTokenException')
+    expect(stats.reconnects).toBe(1)
+    const forced = asked.filter(
+      (properties) => (properties as { forceRefresh?: boolean } | undefined)?.forceRefresh === true,
+    )
+    expect(forced).toHaveLength(1)
+    expectExactlyOnce(await readBackClusterHashes(emulator.url, emulator.region, 'expired-token'), media)
   }, 30_000)
 })

@@ -12,6 +12,17 @@ export interface CredentialsCacheOptions {
   refreshBeforeExpiryMs: number
 }
 
+/** Resolves the credentials to sign with; `invalidate()` makes the next call ask the provider again. */
+export interface CredentialsResolver {
+  (): Promise<AwsCredentialIdentity>
+  /**
+   * Forgets the cached provider credentials (the service answered `ExpiredTokenException`): the next call asks
+   * the provider again, with `{ forceRefresh: true }` (the AWS SDK's memoized providers then skip their own
+   * cache). No effect with static credentials.
+   */
+  invalidate(): void
+}
+
 /**
  * Returns a function that resolves the credentials to sign with.
  *
@@ -25,24 +36,31 @@ export interface CredentialsCacheOptions {
 export function createCredentialsCache(
   source: CredentialsSource,
   options: CredentialsCacheOptions,
-): () => Promise<AwsCredentialIdentity> {
+): CredentialsResolver {
   const { clock, refreshBeforeExpiryMs } = options
   if (typeof source !== 'function') {
-    return async () => {
-      assertNotExpired(source, clock())
-      return source
-    }
+    return Object.assign(
+      async () => {
+        assertNotExpired(source, clock())
+        return source
+      },
+      { invalidate() {} },
+    )
   }
   const provider = source
   /** The last credentials the provider returned; reused until they come within the refresh margin. */
   let current: AwsCredentialIdentity | undefined
   /** The provider call in flight, shared by every caller that arrives while it runs. */
   let pending: Promise<AwsCredentialIdentity> | undefined
+  /** `invalidate()` was called: the next provider call forces a refresh and the cached ones are not a fallback. */
+  let invalidated = false
 
   async function refresh(): Promise<AwsCredentialIdentity> {
     let identity: unknown
+    const force = invalidated
+    invalidated = false
     try {
-      identity = await provider()
+      identity = await (force ? provider({ forceRefresh: true }) : provider())
     } catch (error) {
       if (current !== undefined && !isExpired(current, clock())) return current
       throw new KvsSignerError(
@@ -63,7 +81,7 @@ export function createCredentialsCache(
     return identity
   }
 
-  return () => {
+  const resolve = () => {
     if (current !== undefined && !isExpiring(current, clock(), refreshBeforeExpiryMs)) {
       return Promise.resolve(current)
     }
@@ -72,6 +90,12 @@ export function createCredentialsCache(
     })
     return pending
   }
+  return Object.assign(resolve, {
+    invalidate() {
+      current = undefined
+      invalidated = true
+    },
+  })
 }
 
 /** Whether `value` has string `accessKeyId` and `secretAccessKey` (and, if present, a Date `expiration`). */

@@ -63,6 +63,12 @@ export interface KvsSigner {
   }): Promise<SignedRequest>
   /** The credentials the next request would be signed with (cached, refreshed before they expire). */
   credentials(): Promise<AwsCredentialIdentity>
+  /**
+   * Forgets cached provider credentials, so the next request is signed with credentials the provider gives
+   * anew (asked with `{ forceRefresh: true }`): what the producer and `readStream` do after the service answered
+   * `ExpiredTokenException`. No effect with static credentials. Optional, for signers made elsewhere.
+   */
+  refreshCredentials?(): void
 }
 
 /** Headers PutMedia sends without signing, on top of the hop-by-hop ones (chunked uploads have no length). */
@@ -168,7 +174,8 @@ export function createKvsSigner(options: KvsSignerOptions): KvsSigner {
       headers['content-type'] ??= 'application/json'
       return signWith({ method: 'POST', url: request.url, headers, body: request.body })
     },
-    credentials: resolveCredentials,
+    credentials: () => resolveCredentials(),
+    refreshCredentials: () => resolveCredentials.invalidate(),
   }
 }
 

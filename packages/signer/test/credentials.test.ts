@@ -94,6 +94,36 @@ describe('credential caching', () => {
     expect(provider.calls).toBe(1)
   })
 
+  test('refreshCredentials() makes the next request ask the provider again, with forceRefresh', async () => {
+    const clock = { now: 0 }
+    const calls: unknown[] = []
+    const provider = countingProvider(clock, null)
+    const recording = async (properties?: unknown) => {
+      calls.push(properties)
+      return provider()
+    }
+    const signer = createKvsSigner({ region: 'us-east-1', credentials: recording, clock: () => clock.now })
+    expect((await signer.credentials()).accessKeyId).toBe('AKID1')
+    expect((await signer.credentials()).accessKeyId).toBe('AKID1')
+    signer.refreshCredentials?.()
+    const signed = await signer.signJson({
+      url: 'https://kinesisvideo.us-east-1.amazonaws.com/x',
+      body: '{}',
+    })
+    expect(signed.headers.authorization).toContain('Credential=AKID2/')
+    expect(calls).toEqual([undefined, { forceRefresh: true }])
+    // Then cached again.
+    expect((await signer.credentials()).accessKeyId).toBe('AKID2')
+    expect(provider.calls).toBe(2)
+  })
+
+  test('refreshCredentials() leaves static credentials as they are', async () => {
+    const credentials = { accessKeyId: 'AKIDSTATIC', secretAccessKey: 'secret' }
+    const signer = createKvsSigner({ region: 'us-east-1', credentials })
+    signer.refreshCredentials?.()
+    expect(await signer.credentials()).toBe(credentials)
+  })
+
   test('rejects expired static credentials with ERR_KVS_CREDENTIALS_EXPIRED', async () => {
     const expiration = new Date(5_000)
     const credentials = { accessKeyId: 'AKID', secretAccessKey: 'secret', expiration }

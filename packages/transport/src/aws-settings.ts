@@ -249,5 +249,6 @@ export function createSettingsSigner(
     signPutMedia: (request) => signer().then((made) => made.signPutMedia(request)),
     signJson: (request) => signer().then((made) => made.signJson(request)),
     credentials: () => signer().then((made) => made.credentials()),
+    refreshCredentials: () => made?.refreshCredentials?.(),
   }
 }
