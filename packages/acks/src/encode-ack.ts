@@ -1,5 +1,5 @@
+import { invalidOption } from '@kvs-streams/core'
 import { ACK_EVENT_TYPES, type Ack } from './ack.ts'
-import { invalidOption } from './errors.ts'
 
 const encoder = new TextEncoder()
 const eventTypes = new Set<string>(ACK_EVENT_TYPES)

@@ -1,5 +1,5 @@
+import { invalidOption } from '@kvs-streams/core'
 import type { Ack } from './ack.ts'
-import { invalidOption } from './errors.ts'
 
 /** What the acks so far say about one fragment, keyed by its `FragmentTimecode`. */
 export interface FragmentState {

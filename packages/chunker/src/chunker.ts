@@ -1,7 +1,6 @@
+import { ChunkStore, concatBytes, invalidOption } from '@kvs-streams/core'
 import {
   type BlockHeaderFields,
-  ChunkStore,
-  concatBytes,
   createEbmlReader,
   type DataMode,
   type EbmlElement,
@@ -9,7 +8,6 @@ import {
   type EbmlEvent,
   type EbmlReader,
   ElementId,
-  invalidOption,
   newTrackEntry,
   readBlockHeaderAt,
   readInt,

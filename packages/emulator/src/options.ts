@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { invalidOption } from '@kvs-streams/ebml'
+import { invalidOption } from '@kvs-streams/core'
 import type { EmulatorLogger } from './logger.ts'
 
 /** Access key pair the emulator accepts signatures from. */

@@ -1,5 +1,5 @@
 import type { FragmentEvent, TrackInfo } from '@kvs-streams/chunker'
-import { invalidOption } from '@kvs-streams/ebml'
+import { invalidOption } from '@kvs-streams/core'
 import { type ClusterBlock, simpleBlockSize, writeCluster } from './cluster-writer.ts'
 import { MuxerError } from './errors.ts'
 import type { MuxerEvent } from './events.ts'

@@ -1,4 +1,4 @@
-import { invalidOption } from '@kvs-streams/ebml'
+import { invalidOption } from '@kvs-streams/core'
 
 /** Options of `createRepackager` and its adapters. */
 export interface RepackagerOptions {

@@ -1,3 +1,4 @@
+import { invalidOption } from '@kvs-streams/core'
 import { formatAmzDate, parseAmzDate } from './amz-date.ts'
 import { parseAuthorization } from './authorization.ts'
 import {
@@ -12,7 +13,6 @@ import {
   STREAMING_PAYLOAD,
   UNSIGNED_PAYLOAD,
 } from './constants.ts'
-import { invalidOption } from './errors.ts'
 import { sha256Hex } from './hash.ts'
 import { parseQuery } from './parse-query.ts'
 import { computeSigningSteps } from './signing-steps.ts'

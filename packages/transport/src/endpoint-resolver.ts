@@ -4,8 +4,9 @@ import {
   KinesisVideoClient,
   type KinesisVideoClientConfig,
 } from '@aws-sdk/client-kinesis-video'
+import { invalidOption } from '@kvs-streams/core'
 import { type AwsSettings, type AwsSettingsOptions, resolveAwsSettings } from './aws-settings.ts'
-import { invalidOption, KvsConnectionError, KvsHttpError, KvsTimeoutError } from './errors.ts'
+import { KvsConnectionError, KvsHttpError, KvsTimeoutError } from './errors.ts'
 
 /** The data-plane APIs whose endpoint the resolver looks up (GetDataEndpoint's `APIName`). */
 export type DataEndpointApiName = 'PUT_MEDIA' | 'GET_MEDIA' | 'LIST_FRAGMENTS' | 'GET_MEDIA_FOR_FRAGMENT_LIST'

@@ -1,6 +1,6 @@
 import type { FragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
+import { invalidOption } from '@kvs-streams/core'
 import {
-  invalidOption,
   KvsAbortError,
   KvsConnectionError,
   KvsErrorAckError,
