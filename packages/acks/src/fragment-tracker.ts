@@ -1,4 +1,4 @@
-import { invalidOption } from '@kvs-streams/core'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import type { Ack } from './ack.ts'
 
 /** What the acks so far say about one fragment, keyed by its `FragmentTimecode`. */
@@ -78,10 +78,15 @@ const defaultClock = (): number => performance.timeOrigin + performance.now()
 export function createFragmentTracker(options: FragmentTrackerOptions = {}): FragmentTracker {
   const clock = options.clock ?? defaultClock
   if (typeof clock !== 'function') throw invalidOption('clock', 'a function', clock)
-  const maxFragments = options.maxFragments ?? defaultMaxFragments
-  if (!Number.isSafeInteger(maxFragments) || maxFragments < 1) {
-    throw invalidOption('maxFragments', 'a positive integer', options.maxFragments)
-  }
+  const maxFragments = numberOption(
+    'maxFragments',
+    options.maxFragments ?? defaultMaxFragments,
+    'a positive integer',
+    {
+      integer: true,
+      min: 1,
+    },
+  )
 
   /** Fragments by timecode, in the order first seen: the eviction order of last resort. */
   const fragments = new Map<number, FragmentState>()

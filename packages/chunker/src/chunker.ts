@@ -1,4 +1,4 @@
-import { ChunkStore, concatBytes, invalidOption } from '@kvs-streams/core'
+import { ChunkStore, concatBytes, invalidOption, numberOption } from '@kvs-streams/core'
 import {
   type BlockHeaderFields,
   createEbmlReader,
@@ -797,7 +797,7 @@ class Chunker implements ClusterChunker {
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value > 0)) throw invalidOption(name, 'a positive number', value)
-  return value
+  return value === undefined
+    ? fallback
+    : numberOption(name, value, 'a positive number', { above: 0, infinity: true })
 }
