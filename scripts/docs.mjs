@@ -51,7 +51,6 @@ const common = {
  * These are known; a new one fails the check. The *OwnOptions ones keep their fields out of the reference.
  */
 const notExported = {
-  ebml: ['CoreTransformOptions'],
   'get-media': ['ReadStreamOwnOptions'],
   transport: [
     'GetMediaOwnOptions',

@@ -1,6 +1,7 @@
 // Cluster-by-cluster comparison of the demo's input and the MKV read back with GetMedia.
 import { createClusterChunker } from '@kvs-streams/chunker'
-import { concatBytes, createEbmlReader, ElementId } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
+import { createEbmlReader, ElementId } from '@kvs-streams/ebml'
 
 /** One Cluster of an MKV document, with what the chunker says about it. */
 export interface InputCluster {

@@ -30,7 +30,7 @@ import {
   type OutputStream,
   progressSnapshot,
 } from '@kvs-streams/cli'
-import { concatBytes } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
 import { createProducer } from '@kvs-streams/producer'
 import { createKvsSigner } from '@kvs-streams/signer'
 import { clusterElements, inputClusters, sameBytes } from './clusters.ts'

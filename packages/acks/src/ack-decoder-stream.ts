@@ -1,3 +1,4 @@
+import { coreTransformer } from '@kvs-streams/core'
 import { type AckDecoderOptions, createAckDecoder } from './ack-decoder.ts'
 import type { AckDecoderEvent } from './events.ts'
 
@@ -10,14 +11,6 @@ import type { AckDecoderEvent } from './events.ts'
  */
 export class AckDecoderStream extends TransformStream<Uint8Array, AckDecoderEvent> {
   constructor(options?: AckDecoderOptions) {
-    const decoder = createAckDecoder(options)
-    super({
-      transform(chunk, controller) {
-        for (const event of decoder.push(chunk)) controller.enqueue(event)
-      },
-      flush(controller) {
-        for (const event of decoder.end()) controller.enqueue(event)
-      },
-    })
+    super(coreTransformer(createAckDecoder(options)))
   }
 }

@@ -1,5 +1,6 @@
+import { invalidOption } from '@kvs-streams/core'
 import { eventFromObjectText } from './ack-from-json.ts'
-import { AckObjectTooLargeError, AckSyntaxError, AckTruncatedError, invalidOption } from './errors.ts'
+import { AckObjectTooLargeError, AckSyntaxError, AckTruncatedError } from './errors.ts'
 import type { AckDecoderEvent } from './events.ts'
 import { numberCacheSize, readCanonicalAck } from './read-canonical-ack.ts'
 

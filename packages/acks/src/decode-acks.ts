@@ -1,3 +1,4 @@
+import { iterateCore } from '@kvs-streams/core'
 import { type AckDecoderOptions, createAckDecoder } from './ack-decoder.ts'
 import type { AckDecoderEvent } from './events.ts'
 
@@ -17,11 +18,5 @@ export async function* decodeAcks(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options?: DecodeAcksOptions,
 ): AsyncGenerator<AckDecoderEvent, void, undefined> {
-  const decoder = createAckDecoder(options)
-  const signal = options?.signal
-  for await (const chunk of source) {
-    signal?.throwIfAborted()
-    for (const event of decoder.push(chunk)) yield event
-  }
-  for (const event of decoder.end()) yield event
+  yield* iterateCore(createAckDecoder(options), source, { signal: options?.signal })
 }

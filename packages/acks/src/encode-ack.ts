@@ -1,5 +1,5 @@
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import { ACK_EVENT_TYPES, type Ack } from './ack.ts'
-import { invalidOption } from './errors.ts'
 
 const encoder = new TextEncoder()
 const eventTypes = new Set<string>(ACK_EVENT_TYPES)
@@ -37,9 +37,7 @@ export function encodeAck(ack: Ack): Uint8Array {
 }
 
 function finiteNumber(name: string, value: unknown): string {
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw invalidOption(name, 'a finite number', value)
-  return String(value)
+  return String(numberOption(name, value, 'a finite number'))
 }
 
 function jsonString(name: string, value: unknown): string {

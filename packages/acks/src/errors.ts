@@ -1,8 +1,11 @@
+import { defineErrorFamily } from '@kvs-streams/core'
+
 /**
  * Brand shared by every error class of this package. Its value is the error's `code`, so the static `is()`
  * guards work across duplicate installs of the package (where `instanceof` does not).
  */
 const brand = Symbol.for('kvs-streams.acks-error')
+const family = defineErrorFamily<AckErrorCode>(brand)
 
 /** Stable error codes of `@kvs-streams/acks`. */
 export type AckErrorCode =
@@ -18,11 +21,11 @@ export interface AckErrorOptions {
 }
 
 function hasCode(value: unknown, code: AckErrorCode): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === code
+  return family.is(value, code)
 }
 
 function superOptions(options: AckErrorOptions | undefined): ErrorOptions {
-  return options?.cause === undefined ? {} : { cause: options.cause }
+  return family.superOptions(options)
 }
 
 /**
@@ -158,15 +161,3 @@ export class AckServiceError extends Error {
 
 /** Errors the decoder throws from `push()` / `end()`. */
 export type AckDecodeError = AckTruncatedError | AckSyntaxError | AckObjectTooLargeError
-
-/** The `TypeError` for a bad option, with the message pattern used across kvs-streams. */
-export function invalidOption(name: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`${name} must be ${expected}, got ${describeValue(value)}`)
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'bigint') return `${value}n`
-  if (typeof value === 'object' && value !== null) return Object.prototype.toString.call(value)
-  return String(value)
-}

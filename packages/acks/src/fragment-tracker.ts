@@ -1,5 +1,5 @@
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import type { Ack } from './ack.ts'
-import { invalidOption } from './errors.ts'
 
 /** What the acks so far say about one fragment, keyed by its `FragmentTimecode`. */
 export interface FragmentState {
@@ -78,10 +78,15 @@ const defaultClock = (): number => performance.timeOrigin + performance.now()
 export function createFragmentTracker(options: FragmentTrackerOptions = {}): FragmentTracker {
   const clock = options.clock ?? defaultClock
   if (typeof clock !== 'function') throw invalidOption('clock', 'a function', clock)
-  const maxFragments = options.maxFragments ?? defaultMaxFragments
-  if (!Number.isSafeInteger(maxFragments) || maxFragments < 1) {
-    throw invalidOption('maxFragments', 'a positive integer', options.maxFragments)
-  }
+  const maxFragments = numberOption(
+    'maxFragments',
+    options.maxFragments ?? defaultMaxFragments,
+    'a positive integer',
+    {
+      integer: true,
+      min: 1,
+    },
+  )
 
   /** Fragments by timecode, in the order first seen: the eviction order of last resort. */
   const fragments = new Map<number, FragmentState>()

@@ -1,4 +1,5 @@
-import { Transform } from 'node:stream'
+import type { Transform } from 'node:stream'
+import { coreNodeTransform } from '@kvs-streams/core/node'
 import { type AckDecoderOptions, createAckDecoder } from './ack-decoder.ts'
 
 /**
@@ -9,26 +10,5 @@ import { type AckDecoderOptions, createAckDecoder } from './ack-decoder.ts'
  * await pipeline(response.body, createAckDecoderTransform(), handleEvents)
  */
 export function createAckDecoderTransform(options?: AckDecoderOptions): Transform {
-  const decoder = createAckDecoder(options)
-  return new Transform({
-    readableObjectMode: true,
-    transform(chunk: Uint8Array, _encoding, callback) {
-      try {
-        for (const event of decoder.push(chunk)) this.push(event)
-      } catch (error) {
-        callback(error as Error)
-        return
-      }
-      callback()
-    },
-    flush(callback) {
-      try {
-        for (const event of decoder.end()) this.push(event)
-      } catch (error) {
-        callback(error as Error)
-        return
-      }
-      callback()
-    },
-  })
+  return coreNodeTransform(createAckDecoder(options))
 }

@@ -1,7 +1,6 @@
+import { ChunkStore, concatBytes, invalidOption, numberOption } from '@kvs-streams/core'
 import {
   type BlockHeaderFields,
-  ChunkStore,
-  concatBytes,
   createEbmlReader,
   type DataMode,
   type EbmlElement,
@@ -9,7 +8,6 @@ import {
   type EbmlEvent,
   type EbmlReader,
   ElementId,
-  invalidOption,
   newTrackEntry,
   readBlockHeaderAt,
   readInt,
@@ -799,7 +797,7 @@ class Chunker implements ClusterChunker {
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value > 0)) throw invalidOption(name, 'a positive number', value)
-  return value
+  return value === undefined
+    ? fallback
+    : numberOption(name, value, 'a positive number', { above: 0, infinity: true })
 }

@@ -1,5 +1,5 @@
 import type { Transform } from 'node:stream'
-import { coreNodeTransform } from '@kvs-streams/ebml/node'
+import { coreNodeTransform } from '@kvs-streams/core/node'
 import { type ClusterChunkerOptions, createClusterChunker } from './chunker.ts'
 
 /** A Node `Transform`: MKV bytes in, chunker events out (object mode). */

@@ -1,4 +1,4 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/ebml'
+import { coreTransformer, iterateCore } from '@kvs-streams/core'
 import { type ClusterChunkerOptions, createClusterChunker } from './chunker.ts'
 import type { ChunkerEvent } from './events.ts'
 

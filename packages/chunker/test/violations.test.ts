@@ -1,4 +1,5 @@
-import { concatBytes, ElementId, writeEbmlHeader, writeElement } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
+import { ElementId, writeEbmlHeader, writeElement } from '@kvs-streams/ebml'
 import { fcPartition, partitionLabel, splits } from '@kvs-streams/test-utils'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'

@@ -1,4 +1,8 @@
+import { defineErrorFamily } from '@kvs-streams/core'
+
+/** Brand of `EbmlError`, valued with its code, so `EbmlError.is()` works across duplicate installs. */
 const brand = Symbol.for('kvs-streams.ebml-error')
+const family = defineErrorFamily<EbmlErrorCode>(brand)
 
 /** Stable error codes of the EBML reader. */
 export type EbmlErrorCode =
@@ -42,42 +46,19 @@ export class EbmlError extends Error {
   constructor(code: EbmlErrorCode, message: string, options: EbmlErrorOptions) {
     super(
       options.offset >= 0 ? `${message} (at byte ${options.offset})` : message,
-      options.cause === undefined ? {} : { cause: options.cause },
+      family.superOptions(options),
     )
     this.code = code
     this.offset = options.offset
     this.elementId = options.elementId
   }
 
-  get [brand](): true {
-    return true
+  get [brand](): EbmlErrorCode {
+    return this.code
   }
 
   /** True for any `EbmlError`, also across duplicate installs of this package. */
   static is(value: unknown): value is EbmlError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+    return family.is(value)
   }
-}
-
-/**
- * The `TypeError` thrown for a bad option, with the one message pattern used across kvs-streams:
- * `<option> must be <what>, got <value>` (strings quoted, objects and functions named by their kind).
- */
-export function invalidOption(name: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`${name} must be ${expected}, got ${describeValue(value)}`)
-}
-
-/** An optional positive-integer option: `fallback` when undefined, else the value, or `invalidOption`'s error. */
-export function positiveIntegerOption(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value <= 0) throw invalidOption(name, 'a positive integer', value)
-  return value
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'function') return 'a function'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object' && value !== null) return 'an object'
-  return String(value)
 }

@@ -1,12 +1,4 @@
-export { coreTransformer, type IncrementalCore, iterateCore } from './adapters.ts'
-export { ChunkStore, concatBytes } from './chunk-store.ts'
-export {
-  EbmlError,
-  type EbmlErrorCode,
-  type EbmlErrorOptions,
-  invalidOption,
-  positiveIntegerOption,
-} from './errors.ts'
+export { EbmlError, type EbmlErrorCode, type EbmlErrorOptions } from './errors.ts'
 export type { EbmlElement, EbmlElementEnd, EbmlElementStart, EbmlEvent } from './events.ts'
 export { ElementId, elementName } from './ids.ts'
 export {

@@ -1,4 +1,5 @@
-import { EbmlError, invalidOption, positiveIntegerOption } from './errors.ts'
+import { invalidOption, positiveIntegerOption } from '@kvs-streams/core'
+import { EbmlError } from './errors.ts'
 import type { EbmlEvent } from './events.ts'
 import { isMasterId, levelOf } from './schema.ts'
 

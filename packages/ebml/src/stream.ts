@@ -1,4 +1,4 @@
-import { coreTransformer, iterateCore } from './adapters.ts'
+import { coreTransformer, iterateCore } from '@kvs-streams/core'
 import type { EbmlEvent } from './events.ts'
 import { createEbmlReader, type EbmlReaderOptions } from './reader.ts'
 

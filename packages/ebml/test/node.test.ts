@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs'
 import { Readable, type Transform, Writable } from 'node:stream'
 import { finished, pipeline } from 'node:stream/promises'
+import { coreNodeTransform } from '@kvs-streams/core/node'
 import { fixturePath, readFixture } from '@kvs-streams/test-utils'
 import { describe, expect, it } from 'vitest'
 import { createEbmlReader, EbmlError, type EbmlEvent, ElementId, writeElement } from '../src/index.ts'
-import { coreNodeTransform, createEbmlReaderTransform } from '../src/node.ts'
+import { createEbmlReaderTransform } from '../src/node.ts'
 import { concat, readAll } from './helpers.ts'
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { invalidOption } from '@kvs-streams/ebml'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import type { EmulatorLogger } from './logger.ts'
 
 /** Access key pair the emulator accepts signatures from. */
@@ -218,11 +218,7 @@ export const DEFAULT_CREDENTIALS: Readonly<EmulatorCredentials> = Object.freeze(
 })
 
 function nonNegative(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value >= 0) || value === Number.POSITIVE_INFINITY) {
-    throw invalidOption(name, 'a finite number >= 0', value)
-  }
-  return value
+  return value === undefined ? fallback : numberOption(name, value, 'a finite number >= 0', { min: 0 })
 }
 
 function positive(name: string, value: unknown, fallback: number): number {
@@ -232,19 +228,14 @@ function positive(name: string, value: unknown, fallback: number): number {
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidOption(name, 'an integer >= 1', value)
-  }
-  return value
+  return value === undefined
+    ? fallback
+    : numberOption(name, value, 'an integer >= 1', { integer: true, min: 1 })
 }
 
 function byteBudget(name: string, value: unknown): number {
-  if (value === undefined || value === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidOption(name, 'an integer >= 1 or Infinity', value)
-  }
-  return value
+  if (value === undefined) return Number.POSITIVE_INFINITY
+  return numberOption(name, value, 'an integer >= 1 or Infinity', { integer: true, min: 1, infinity: true })
 }
 
 function validateGetMediaFaults(name: string, faults: GetMediaFaults): GetMediaFaults {

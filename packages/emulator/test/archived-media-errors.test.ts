@@ -7,8 +7,8 @@ import {
   type KinesisVideoArchivedMediaClient,
   ListFragmentsCommand,
 } from '@aws-sdk/client-kinesis-video-archived-media'
+import { concatBytes } from '@kvs-streams/core'
 import {
-  concatBytes,
   ElementId,
   writeEbmlHeader,
   writeElement,

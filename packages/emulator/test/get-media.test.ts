@@ -1,13 +1,8 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  concatBytes,
-  ElementId,
-  writeEbmlHeader,
-  writeSimpleTags,
-  writeUnknownSizeStart,
-} from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
+import { ElementId, writeEbmlHeader, writeSimpleTags, writeUnknownSizeStart } from '@kvs-streams/ebml'
 import { createGetMediaParser } from '@kvs-streams/get-media'
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import type { Emulator, EmulatorOptions, GetMediaFaults } from '../src/index.ts'

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import { ACK_ERRORS, type Ack } from '@kvs-streams/acks'
-import { concatBytes } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
 import { describe, expect, it } from 'vitest'
 import type { EmulatorOptions } from '../src/index.ts'
 import {

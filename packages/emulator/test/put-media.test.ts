@@ -1,5 +1,5 @@
 import { createClusterChunker, type FragmentEvent } from '@kvs-streams/chunker'
-import { concatBytes } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
 import { readFixture } from '@kvs-streams/test-utils'
 import { describe, expect, it } from 'vitest'
 import { acksByFragment, createStream, openPutMedia, putMedia, testEmulator } from './support/client.ts'

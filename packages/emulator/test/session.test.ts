@@ -1,4 +1,5 @@
-import { concatBytes, writeSimpleTags } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
+import { writeSimpleTags } from '@kvs-streams/ebml'
 import { partitionLabel, splits } from '@kvs-streams/test-utils'
 import { describe, expect, it } from 'vitest'
 import {

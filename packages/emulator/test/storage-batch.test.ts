@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import { concatBytes } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { toLog } from '../src/logger.ts'
 import { createDiskBackend } from '../src/storage/disk-backend.ts'

@@ -1,5 +1,5 @@
+import { concatBytes } from '@kvs-streams/core'
 import {
-  concatBytes,
   ElementId,
   writeEbmlHeader,
   writeElement,

@@ -1,6 +1,6 @@
+import { ChunkStore } from '@kvs-streams/core'
 import {
   type BlockHeaderFields,
-  ChunkStore,
   createEbmlReader,
   type DataMode,
   EbmlError,

@@ -1,5 +1,5 @@
 import type { Transform } from 'node:stream'
-import { coreNodeTransform } from '@kvs-streams/ebml/node'
+import { coreNodeTransform } from '@kvs-streams/core/node'
 import { createFmp4Segmenter, type Fmp4SegmenterOptions } from './segmenter.ts'
 
 /** A Node `Transform`: Matroska bytes in, `init-segment` and `media-segment` events out (object mode). */

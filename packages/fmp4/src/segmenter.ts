@@ -1,4 +1,5 @@
-import { invalidOption, positiveIntegerOption, type TrackEntryInfo } from '@kvs-streams/ebml'
+import { invalidOption, positiveIntegerOption } from '@kvs-streams/core'
+import type { TrackEntryInfo } from '@kvs-streams/ebml'
 import { Fmp4Error } from './errors.ts'
 import type { Fmp4Event, MediaSegmentRun } from './events.ts'
 import { writeInitSegment } from './init-segment.ts'

@@ -1,4 +1,4 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/ebml'
+import { coreTransformer, iterateCore } from '@kvs-streams/core'
 import type { Fmp4Event } from './events.ts'
 import { createFmp4Segmenter, type Fmp4SegmenterOptions } from './segmenter.ts'
 

@@ -1,5 +1,5 @@
 import type { Transform } from 'node:stream'
-import { coreNodeTransform } from '@kvs-streams/ebml/node'
+import { coreNodeTransform } from '@kvs-streams/core/node'
 import { createFragmentMerger, type FragmentMergerOptions } from './merger.ts'
 import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'
 

@@ -1,6 +1,6 @@
+import { ChunkStore, invalidOption, positiveIntegerOption } from '@kvs-streams/core'
 import {
   type BlockHeaderFields,
-  ChunkStore,
   createEbmlReader,
   type DataMode,
   type EbmlElement,
@@ -8,10 +8,8 @@ import {
   type EbmlEvent,
   type EbmlReader,
   ElementId,
-  invalidOption,
   type Lacing,
   newTrackEntry,
-  positiveIntegerOption,
   readBlockHeaderAt,
   readString,
   readTrackEntryField,

@@ -1,4 +1,4 @@
-import { invalidOption } from '@kvs-streams/ebml'
+import { invalidOption } from '@kvs-streams/core'
 import { createKvsSigner, type KvsSigner, type KvsSignerOptions } from '@kvs-streams/signer'
 import {
   type AwsSettings,

@@ -1,4 +1,4 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/ebml'
+import { coreTransformer, iterateCore } from '@kvs-streams/core'
 import type { FragmentEvent, GetMediaEvent } from './events.ts'
 import { createFragmentMerger, type FragmentMergerOptions, type MergeEvent } from './merger.ts'
 import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'

@@ -6,8 +6,8 @@ import { PassThrough, Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { concatBytes } from '@kvs-streams/core'
 import {
-  concatBytes,
   ElementId,
   writeEbmlHeader,
   writeElement,

@@ -1,4 +1,4 @@
-import { invalidOption } from '@kvs-streams/ebml'
+import { invalidOption } from '@kvs-streams/core'
 import { type AdtsParser, createAdtsParser } from './adts-parser.ts'
 import { type AnnexBParser, createAnnexBParser } from './annexb-parser.ts'
 import { MuxerError } from './errors.ts'

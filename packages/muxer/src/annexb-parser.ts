@@ -1,4 +1,4 @@
-import { invalidOption } from '@kvs-streams/ebml'
+import { invalidOption } from '@kvs-streams/core'
 import { MuxerError, messageOf } from './errors.ts'
 import type { AnnexBEvent, FrameEvent, VideoConfigEvent } from './events.ts'
 import { H264Codec } from './h264-codec.ts'

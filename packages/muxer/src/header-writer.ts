@@ -1,7 +1,7 @@
 import type { TrackInfo } from '@kvs-streams/chunker'
+import { invalidOption } from '@kvs-streams/core'
 import {
   ElementId,
-  invalidOption,
   writeEbmlHeader,
   writeElement,
   writeFloat,

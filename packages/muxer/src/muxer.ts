@@ -1,5 +1,5 @@
 import type { FragmentEvent, TrackInfo } from '@kvs-streams/chunker'
-import { invalidOption } from '@kvs-streams/ebml'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import { type ClusterBlock, simpleBlockSize, writeCluster } from './cluster-writer.ts'
 import { MuxerError } from './errors.ts'
 import type { MuxerEvent } from './events.ts'
@@ -634,8 +634,10 @@ class FrameMuxer implements Muxer {
 
 function positive(name: string, value: number | undefined, fallback: number, zero = false): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || !(zero ? value >= 0 : value > 0)) {
-    throw invalidOption(name, zero ? 'a number >= 0' : 'a positive number', value)
-  }
-  return value
+  return numberOption(
+    name,
+    value,
+    zero ? 'a number >= 0' : 'a positive number',
+    zero ? { min: 0 } : { above: 0 },
+  )
 }

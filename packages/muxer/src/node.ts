@@ -1,5 +1,5 @@
 import type { Transform } from 'node:stream'
-import { coreNodeTransform } from '@kvs-streams/ebml/node'
+import { coreNodeTransform } from '@kvs-streams/core/node'
 import { createAdtsParser } from './adts-parser.ts'
 import { type AnnexBMuxerOptions, createAnnexBMuxer } from './annexb-muxer.ts'
 import { type AnnexBParserOptions, createAnnexBParser } from './annexb-parser.ts'

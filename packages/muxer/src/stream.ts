@@ -1,4 +1,4 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/ebml'
+import { coreTransformer, iterateCore } from '@kvs-streams/core'
 import { type AdtsParser, createAdtsParser } from './adts-parser.ts'
 import { type AnnexBMuxerOptions, createAnnexBMuxer } from './annexb-muxer.ts'
 import { type AnnexBParserOptions, createAnnexBParser } from './annexb-parser.ts'

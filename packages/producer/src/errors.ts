@@ -167,4 +167,3 @@ export class FragmentMetadataError extends Error {
 }
 
 /** The `TypeError` thrown for a bad option: one helper and message pattern across kvs-streams. */
-export { invalidOption } from '@kvs-streams/ebml'

@@ -1,5 +1,6 @@
+import { invalidOption } from '@kvs-streams/core'
 import { writeSimpleTags } from '@kvs-streams/ebml'
-import { FragmentMetadataError, invalidOption } from './errors.ts'
+import { FragmentMetadataError } from './errors.ts'
 
 /** One item of fragment metadata: an MKV SimpleTag (TagName + TagString). */
 export interface FragmentMetadataTag {

@@ -1,10 +1,10 @@
 import type { KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
 import type { ClusterChunkerOptions } from '@kvs-streams/chunker'
+import { invalidOption } from '@kvs-streams/core'
 import type { KvsSigner, KvsSignerOptions } from '@kvs-streams/signer'
 import type { FragmentTimecodeType } from '@kvs-streams/transport'
 import type { Dispatcher } from 'undici'
 import { DEFAULT_RETRY, type RetryPolicy } from './backoff.ts'
-import { invalidOption } from './errors.ts'
 import type { StoredFragmentLister } from './reconcile.ts'
 
 /** Static credentials or a provider, as `createKvsSigner` and the AWS SDK take them. */

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { concatBytes } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
 import type { Emulator } from '@kvs-streams/emulator'
 import { createGetMediaParser, type FragmentEvent } from '@kvs-streams/get-media'
 import { createKvsSigner } from '@kvs-streams/signer'

@@ -1,5 +1,5 @@
 import type { Transform } from 'node:stream'
-import { coreNodeTransform } from '@kvs-streams/ebml/node'
+import { coreNodeTransform } from '@kvs-streams/core/node'
 import type { RepackagerOptions } from './options.ts'
 import { createRepackager } from './repackager.ts'
 

@@ -1,4 +1,4 @@
-import { invalidOption } from '@kvs-streams/ebml'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 
 /** Options of `createRepackager` and its adapters. */
 export interface RepackagerOptions {
@@ -99,9 +99,9 @@ export function resolveRepackagerOptions(options: RepackagerOptions): ResolvedRe
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value > 0)) throw invalidOption(name, 'a positive number', value)
-  return value
+  return value === undefined
+    ? fallback
+    : numberOption(name, value, 'a positive number', { above: 0, infinity: true })
 }
 
 function boolean(name: string, value: boolean | undefined, fallback: boolean): boolean {

@@ -1,7 +1,7 @@
 import type { TrackInfo, ViolationKind } from '@kvs-streams/chunker'
+import { concatBytes } from '@kvs-streams/core'
 import {
   type BlockHeaderFields,
-  concatBytes,
   createEbmlReader,
   type DataMode,
   type EbmlElement,

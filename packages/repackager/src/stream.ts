@@ -1,4 +1,4 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/ebml'
+import { coreTransformer, iterateCore } from '@kvs-streams/core'
 import type { RepackagerEvent } from './events.ts'
 import type { RepackagerOptions } from './options.ts'
 import { createRepackager } from './repackager.ts'

@@ -1,4 +1,4 @@
-import { concatBytes } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
 
 const EMPTY = new Uint8Array(0)
 

@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { concatBytes } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
 import { splitAt } from '@kvs-streams/test-utils'
 import { describe, expect, it } from 'vitest'
 import { type RepackagerEvent, RepackagerStream, repackage } from '../src/index.ts'

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { createClusterChunker } from '@kvs-streams/chunker'
+import { concatBytes } from '@kvs-streams/core'
 import {
-  concatBytes,
   createEbmlReader,
   ElementId,
   encodeVint,

@@ -1,6 +1,6 @@
 import { createClusterChunker } from '@kvs-streams/chunker'
+import { concatBytes } from '@kvs-streams/core'
 import {
-  concatBytes,
   EbmlError,
   ElementId,
   encodeId,

@@ -1,5 +1,6 @@
 import { createClusterChunker } from '@kvs-streams/chunker'
-import { concatBytes, writeEbmlHeader } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
+import { writeEbmlHeader } from '@kvs-streams/ebml'
 import { fcPartition, partitionLabel, splits } from '@kvs-streams/test-utils'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'

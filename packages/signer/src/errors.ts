@@ -1,4 +1,8 @@
+import { defineErrorFamily } from '@kvs-streams/core'
+
+/** Brand of `KvsSignerError`, valued with its code, so `KvsSignerError.is()` works across duplicate installs. */
 const brand = Symbol.for('kvs-streams.signer-error')
+const family = defineErrorFamily<KvsSignerErrorCode>(brand)
 
 /** Stable error codes of the signer. */
 export type KvsSignerErrorCode =
@@ -30,32 +34,17 @@ export class KvsSignerError extends Error {
   readonly expiration: Date | undefined
 
   constructor(code: KvsSignerErrorCode, message: string, options: KvsSignerErrorOptions = {}) {
-    super(message, options.cause === undefined ? {} : { cause: options.cause })
+    super(message, family.superOptions(options))
     this.code = code
     this.expiration = options.expiration
   }
 
-  get [brand](): true {
-    return true
+  get [brand](): KvsSignerErrorCode {
+    return this.code
   }
 
   /** True for any `KvsSignerError`, also across duplicate installs of this package. */
   static is(value: unknown): value is KvsSignerError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+    return family.is(value)
   }
-}
-
-/** The `TypeError` thrown for a bad option, with the one message pattern used across kvs-streams. */
-export function invalidOption(name: string, expected: string, value: unknown, code?: string): TypeError {
-  const error = new TypeError(`${name} must be ${expected}, got ${describe(value)}`)
-  if (code !== undefined) Object.defineProperty(error, 'code', { value: code, enumerable: true })
-  return error
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'function') return 'a function'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object' && value !== null) return 'an object'
-  return String(value)
 }

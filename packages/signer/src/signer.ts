@@ -1,3 +1,4 @@
+import { invalidOption } from '@kvs-streams/core'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types'
 import {
   CONTENT_SHA256_HEADER,
@@ -8,7 +9,7 @@ import {
   UNSIGNED_PAYLOAD,
 } from './constants.ts'
 import { createCredentialsCache, isCredentialIdentity } from './credentials-cache.ts'
-import { ERR_KVS_SIGNER_MISSING_REGION, invalidOption } from './errors.ts'
+import { ERR_KVS_SIGNER_MISSING_REGION } from './errors.ts'
 import { parseQuery } from './parse-query.ts'
 import { type SignedRequest, signHttpRequest } from './sign-http-request.ts'
 

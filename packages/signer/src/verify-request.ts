@@ -1,3 +1,4 @@
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import { formatAmzDate, parseAmzDate } from './amz-date.ts'
 import { parseAuthorization } from './authorization.ts'
 import {
@@ -12,7 +13,6 @@ import {
   STREAMING_PAYLOAD,
   UNSIGNED_PAYLOAD,
 } from './constants.ts'
-import { invalidOption } from './errors.ts'
 import { sha256Hex } from './hash.ts'
 import { parseQuery } from './parse-query.ts'
 import { computeSigningSteps } from './signing-steps.ts'
@@ -93,11 +93,8 @@ export function verifyRequestSync(input: VerifyRequestInput, options: VerifyOpti
   const service = options.service ?? DEFAULT_SERVICE
   const now = options.now ?? Date.now()
   const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS
-  if (typeof now !== 'number' || !Number.isFinite(now))
-    throw invalidOption('options.now', 'a finite number', now)
-  if (typeof maxSkewMs !== 'number' || !(maxSkewMs >= 0)) {
-    throw invalidOption('options.maxSkewMs', 'a number >= 0', maxSkewMs)
-  }
+  numberOption('options.now', now, 'a finite number')
+  numberOption('options.maxSkewMs', maxSkewMs, 'a number >= 0', { min: 0, infinity: true })
 
   const headers = lowerCaseHeaders(input.headers)
   const authorization = first(headers[AUTHORIZATION_HEADER])

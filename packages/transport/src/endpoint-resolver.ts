@@ -4,8 +4,8 @@ import {
   KinesisVideoClient,
   type KinesisVideoClientConfig,
 } from '@aws-sdk/client-kinesis-video'
+import { invalidOption } from '@kvs-streams/core'
 import { type AwsSettings, type AwsSettingsOptions, resolveAwsSettings } from './aws-settings.ts'
-import { invalidOption } from './errors.ts'
 import { isEndpointError } from './retry.ts'
 
 /** The data-plane APIs whose endpoint the resolver looks up (GetDataEndpoint's `APIName`). */

@@ -239,7 +239,6 @@ export function isTransportError(value: unknown): value is TransportError {
 }
 
 /** The `TypeError` thrown for a bad option: one helper and message pattern across kvs-streams. */
-export { invalidOption } from '@kvs-streams/ebml'
 
 /** undici error codes that mean the connection itself failed. */
 const CONNECTION_ERROR_CODES = new Set([

@@ -1,6 +1,7 @@
 import type { FragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
+import { invalidOption } from '@kvs-streams/core'
 import { backoffDelay, sleep } from './backoff.ts'
-import { invalidOption, KvsAbortError, KvsErrorAckError } from './errors.ts'
+import { KvsAbortError, KvsErrorAckError } from './errors.ts'
 import {
   type PutFragmentOptions,
   type PutFragmentResult,

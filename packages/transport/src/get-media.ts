@@ -1,4 +1,4 @@
-import { invalidOption } from './errors.ts'
+import { invalidOption } from '@kvs-streams/core'
 import { type DataPlaneOptions, resolveDataPlaneOptions, streamMember } from './options.ts'
 import { type ResponseBody, sendSignedJson } from './signed-request.ts'
 

@@ -1,4 +1,5 @@
-import { invalidOption, KvsProtocolError } from './errors.ts'
+import { invalidOption } from '@kvs-streams/core'
+import { KvsProtocolError } from './errors.ts'
 import { toEpochSeconds } from './get-media.ts'
 import { type DataPlaneOptions, resolveDataPlaneOptions, streamMember } from './options.ts'
 import { readJson, sendSignedJson } from './signed-request.ts'

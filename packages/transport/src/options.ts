@@ -1,7 +1,7 @@
+import { invalidOption } from '@kvs-streams/core'
 import type { KvsSigner } from '@kvs-streams/signer'
 import type { Dispatcher } from 'undici'
 import { defaultDispatcher } from './default-dispatcher.ts'
-import { invalidOption } from './errors.ts'
 import {
   milliseconds,
   nonNegative,

@@ -1,5 +1,5 @@
 import type { ChunkerEvent, HeaderEvent, ViolationEvent } from '@kvs-streams/chunker'
-import { invalidOption } from './errors.ts'
+import { invalidOption } from '@kvs-streams/core'
 import {
   createFragmentPutter,
   type FragmentPutterOptions,

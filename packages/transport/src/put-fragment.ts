@@ -1,8 +1,8 @@
 import { type Ack, createAckDecoder, describeAckError } from '@kvs-streams/acks'
 import type { FragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
+import { invalidOption } from '@kvs-streams/core'
 import { formatProducerStartTimestamp, type KvsSigner } from '@kvs-streams/signer'
 import {
-  invalidOption,
   KvsAbortError,
   KvsConnectionError,
   KvsErrorAckError,

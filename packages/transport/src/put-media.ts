@@ -1,8 +1,9 @@
 import { Duplex } from 'node:stream'
 import type { ChunkerEvent } from '@kvs-streams/chunker'
+import { invalidOption } from '@kvs-streams/core'
 import { formatProducerStartTimestamp } from '@kvs-streams/signer'
 import { BodyQueue } from './body-queue.ts'
-import { invalidOption, KvsAbortError, KvsConnectionError, KvsTimeoutError } from './errors.ts'
+import { KvsAbortError, KvsConnectionError, KvsTimeoutError } from './errors.ts'
 import { HttpExchange, type ResponseHeaders } from './http-exchange.ts'
 import {
   type DataPlaneOptions,

@@ -1,4 +1,4 @@
-import { invalidOption } from './errors.ts'
+import { invalidOption } from '@kvs-streams/core'
 
 // Option checks shared by the undici transport and the fetch-based one (`./web`): no Node or undici imports.
 

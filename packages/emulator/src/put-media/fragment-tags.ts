@@ -1,11 +1,5 @@
-import {
-  ChunkStore,
-  createEbmlReader,
-  type EbmlEvent,
-  ElementId,
-  readString,
-  writeSimpleTags,
-} from '@kvs-streams/ebml'
+import { ChunkStore } from '@kvs-streams/core'
+import { createEbmlReader, type EbmlEvent, ElementId, readString, writeSimpleTags } from '@kvs-streams/ebml'
 import type { FragmentMetadataTag } from '../storage/types.ts'
 
 /** Producer → service tag names reserved by KVS (PIC `Stream.h`): they are instructions, not metadata. */

@@ -5,14 +5,8 @@ import {
   createClusterChunker,
   type TrackInfo,
 } from '@kvs-streams/chunker'
-import {
-  concatBytes,
-  createEbmlReader,
-  EbmlError,
-  type EbmlReader,
-  ElementId,
-  readString,
-} from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
+import { createEbmlReader, EbmlError, type EbmlReader, ElementId, readString } from '@kvs-streams/ebml'
 import type { FragmentMetadataTag } from '../storage/types.ts'
 import { END_OF_FRAGMENT_TAG, splitFragment } from './fragment-tags.ts'
 

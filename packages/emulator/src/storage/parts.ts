@@ -1,4 +1,4 @@
-import { concatBytes } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
 import type { FragmentParts } from './types.ts'
 
 /**

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { concatBytes } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
 import { readStream } from '@kvs-streams/get-media'
 import { clustersOf, sha256, within } from '../../src/index.ts'
 import { credentials, REGION } from './services.ts'

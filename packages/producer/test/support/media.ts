@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
+import { concatBytes } from '@kvs-streams/core'
 import {
-  concatBytes,
   ElementId,
   writeEbmlHeader,
   writeElement,

@@ -1,4 +1,5 @@
-import { concatBytes, createEbmlReader, ElementId } from '@kvs-streams/ebml'
+import { concatBytes } from '@kvs-streams/core'
+import { createEbmlReader, ElementId } from '@kvs-streams/ebml'
 import { createGetMediaParser } from '@kvs-streams/get-media'
 import { createKvsSigner } from '@kvs-streams/signer'
 import { getMedia, listFragments } from '@kvs-streams/transport'

@@ -79,14 +79,26 @@ export function coreTransformer<I, O>(core: IncrementalCore<I, O>): Transformer<
   }
 }
 
-/** Runs a core over an async iterable, yielding its events (valid as a `stream.pipeline()` stage). */
+/** Options of `iterateCore`. */
+export interface IterateCoreOptions {
+  /** Stops before each chunk with the signal's reason once aborted (`stream.pipeline()` passes one). */
+  signal?: AbortSignal | undefined
+}
+
+/**
+ * Runs a core over an async (or sync) iterable, yielding its events (valid as a `stream.pipeline()` stage).
+ * When the core fails, the events it completed before the failure are yielded, then the error is thrown.
+ */
 export async function* iterateCore<I, O>(
   core: IncrementalCore<I, O>,
-  source: AsyncIterable<I>,
+  source: AsyncIterable<I> | Iterable<I>,
+  options: IterateCoreOptions = {},
 ): AsyncGenerator<O> {
+  const signal = options.signal
   // Events are yielded one by one rather than with `yield*`: delegating to an array from an async generator
   // wraps it in an async iterator and costs a promise round trip per chunk even when there is no event.
   for await (const chunk of source) {
+    signal?.throwIfAborted()
     let events: O[]
     try {
       events = core.push(chunk)

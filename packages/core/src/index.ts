@@ -1,0 +1,11 @@
+export { coreTransformer, type IncrementalCore, type IterateCoreOptions, iterateCore } from './adapters.ts'
+export { ChunkStore, concatBytes } from './chunk-store.ts'
+export { defineErrorFamily, type ErrorFamily, type FamilyErrorOptions } from './errors.ts'
+export {
+  describeValue,
+  invalidOption,
+  isNumberWithin,
+  type NumberRule,
+  numberOption,
+  positiveIntegerOption,
+} from './options.ts'
