@@ -35,21 +35,35 @@ describe('decideErrorAck', () => {
 
 describe('classifyFailure', () => {
   test.each([
-    ['a dropped connection', new KvsConnectionError('reset'), true],
-    ['a connect timeout', new KvsTimeoutError('ERR_KVS_CONNECT_TIMEOUT', 'slow', 5000), true],
-    ['a stale connection', new KvsTimeoutError('ERR_KVS_ACK_STALE', 'stale', 10_000), false],
-    ['throttling', http(400, 'ClientLimitExceededException'), false],
-    ['too many connections', http(400, 'ConnectionLimitExceededException'), false],
-    ['a moved endpoint', http(400, 'InvalidEndpointException'), true],
-    ['an expired token', http(403, 'ExpiredTokenException'), false],
-    ['an expired signature', http(400, 'RequestExpired'), false],
-    ['an empty 400 (not the service answering)', http(400), false],
-    ['a TypeError wrapping a socket error', new TypeError('fetch failed', { cause: socketError }), false],
-    ['a server error', http(500, 'InternalFailure'), false],
-    ['an ERROR ack', new ProducerError('ERR_KVS_PRODUCER_ERROR_ACK', 'ERROR 5000', { errorId: 5000 }), false],
-    ['anything unknown', new Error('???'), false],
-  ])('retries after %s', (_name, error, invalidateEndpoint) => {
-    expect(classifyFailure(error, 'PutMedia')).toEqual({ kind: 'retry', invalidateEndpoint })
+    ['a dropped connection', new KvsConnectionError('reset'), true, false],
+    ['a connect timeout', new KvsTimeoutError('ERR_KVS_CONNECT_TIMEOUT', 'slow', 5000), true, false],
+    ['a stale connection', new KvsTimeoutError('ERR_KVS_ACK_STALE', 'stale', 10_000), false, false],
+    ['throttling', http(400, 'ClientLimitExceededException'), false, false],
+    ['too many connections', http(400, 'ConnectionLimitExceededException'), false, false],
+    ['a moved endpoint', http(400, 'InvalidEndpointException'), true, false],
+    ['an expired token', http(403, 'ExpiredTokenException'), false, true],
+    ['an expired signature', http(400, 'RequestExpired'), false, true],
+    ['an empty 400 (not the service answering)', http(400), false, false],
+    [
+      'a TypeError wrapping a socket error',
+      new TypeError('fetch failed', { cause: socketError }),
+      false,
+      false,
+    ],
+    ['a server error', http(500, 'InternalFailure'), false, false],
+    [
+      'an ERROR ack',
+      new ProducerError('ERR_KVS_PRODUCER_ERROR_ACK', 'ERROR 5000', { errorId: 5000 }),
+      false,
+      false,
+    ],
+    ['anything unknown', new Error('???'), false, false],
+  ])('retries after %s', (_name, error, invalidateEndpoint, refreshCredentials) => {
+    expect(classifyFailure(error, 'PutMedia')).toEqual({
+      kind: 'retry',
+      invalidateEndpoint,
+      refreshCredentials,
+    })
   })
 
   test.each([
@@ -89,7 +103,11 @@ describe('classifyFailure', () => {
       name: 'ExpiredTokenException',
       $metadata: { httpStatusCode: 403, requestId: 'sdk-2' },
     })
-    expect(classifyFailure(sdkError, 'DescribeStream')).toEqual({ kind: 'retry', invalidateEndpoint: false })
+    expect(classifyFailure(sdkError, 'DescribeStream')).toEqual({
+      kind: 'retry',
+      invalidateEndpoint: false,
+      refreshCredentials: true,
+    })
   })
 
   test('reads AWS SDK errors (DescribeStream) by name and $metadata', () => {
