@@ -7,13 +7,15 @@
 //   pipeline: file read → chunker → transport.putMedia → ack decoder (as examples/put-file does);
 //   producer: file read → createProducer().writable (defaults: 64 MiB replay buffer, an end-of-fragment tag after
 //             each fragment, DescribeStream + GetDataEndpoint per producer, on the pipeline's control-plane client).
-// Warm-up pairs for ~3 s (the first file reads of a process run slower, see bench/lib/README.md), then 9
+// Warm-up pairs for ~3 s (the first file reads of a process run slower, see bench/lib/README.md), then 21
 // rounds, each running both variants back to back, alternating which goes first (ABBA), each on a new stream
 // that is deleted (and the emulator's heap collected) before the next round, outside the timing; the emulator
 // keeps at most 256 MiB of fragments (maxMemoryBytes). producer_vs_pipeline = the median over rounds of
 // pipeline time / producer time in that round (1 means no overhead; the goal is >= 0.9): pairing cancels the
-// machine's drift, which moved single rounds by ±15 % on this 2-core machine. The client's CPU per round is
-// printed for both: it is what the producer adds. Every round is
+// machine's drift. On this 2-core VM the client's CPU for the same round swings 500–820 ms for either variant
+// (wall time follows it), so single ratios spread 0.7–1.4: 21 rounds keep the median's own spread near ±4 %
+// (9 rounds gave 0.80–1.03 on a quiet machine). The client's CPU and GC pauses per round are printed for both:
+// they are what the producer adds. Every round is
 // checked: 188 PERSISTED, nothing else.
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
@@ -26,7 +28,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { collectGarbage } from './lib/measure.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const rounds = 9
+const rounds = 21
 
 if (process.argv[2] === '--serve') await serve()
 else await main()
