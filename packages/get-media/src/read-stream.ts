@@ -422,8 +422,12 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
  * half-closed connection, a response cut short) is retriable, whatever the outer error.
  */
 export function isRetriable(error: unknown): boolean {
-  if (GetMediaParseError.is(error) && LIMIT_ERROR_CODES.has(error.code)) return false
-  return classifyError(error).retriable
+  return !isParserLimit(error) && classifyError(error).retriable
+}
+
+/** A limit of this reader's parser: the same bytes break it again, whatever `classifyError` says. */
+function isParserLimit(error: unknown): boolean {
+  return GetMediaParseError.is(error) && LIMIT_ERROR_CODES.has(error.code)
 }
 
 /** A set of the last `limit` keys added. */
@@ -681,8 +685,8 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
     } catch (error) {
       if (signal?.aborted) return
       cause = idleFired ? attempt.signal.reason : error
-      if (!isRetriable(cause)) throw cause
       const decision = classifyError(cause)
+      if (isParserLimit(cause) || !decision.retriable) throw cause
       if (decision.newEndpoint) options.invalidateEndpoint()
       if (decision.refreshCredentials) options.signer.refreshCredentials?.()
     } finally {

@@ -9,8 +9,7 @@ import {
   type Violation,
 } from '@kvs-streams/chunker'
 import type { KvsSigner } from '@kvs-streams/signer'
-import { createSettingsSigner } from '@kvs-streams/transport'
-import { backoffDelay } from './backoff.ts'
+import { backoffDelay, createSettingsSigner } from '@kvs-streams/transport'
 import { classifyFailure, classifyReconcileFailure, decideErrorAck } from './classify.ts'
 import { type ControlPlane, createControlPlane } from './control-plane.ts'
 import { delay, withDeadline } from './deadline.ts'
