@@ -214,7 +214,7 @@ class Chunker implements ClusterChunker {
       throw invalidOption('stripServiceTags', 'a boolean', stripServiceTags)
     }
     this.#stripServiceTags = stripServiceTags
-    this.#reader = createEbmlReader({ dataMode: skipBlocks, maxElementSize: this.#maxHeaderBytes })
+    this.#reader = createEbmlReader({ dataMode: skipBlocks, maxElementBytes: this.#maxHeaderBytes })
   }
 
   get bufferedBytes(): number {

@@ -8,4 +8,5 @@ export {
   type NumberRule,
   numberOption,
   positiveIntegerOption,
+  renamedOption,
 } from './options.ts'

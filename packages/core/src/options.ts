@@ -63,3 +63,19 @@ export function positiveIntegerOption(name: string, value: number | undefined, f
   if (value === undefined) return fallback
   return numberOption(name, value, 'a positive integer', { integer: true, above: 0 })
 }
+
+/**
+ * The value of a renamed option: `value` (under its new `name`), else `oldValue` (under the deprecated
+ * `oldName`). Giving both with different values is refused with `invalidOption`'s `TypeError` (naming the old
+ * option); giving both with the same value is accepted.
+ */
+export function renamedOption<T>(
+  name: string,
+  value: T | undefined,
+  oldName: string,
+  oldValue: T | undefined,
+): T | undefined {
+  if (oldValue === undefined) return value
+  if (value === undefined || Object.is(value, oldValue)) return oldValue
+  throw invalidOption(oldName, `absent or equal to ${name} (it is a deprecated alias of ${name})`, oldValue)
+}

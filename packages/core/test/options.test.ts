@@ -5,6 +5,7 @@ import {
   isNumberWithin,
   numberOption,
   positiveIntegerOption,
+  renamedOption,
 } from '../src/index.ts'
 
 describe('invalidOption', () => {
@@ -67,5 +68,17 @@ describe('number rules', () => {
         new TypeError(`maxTags must be a positive integer, got ${value}`),
       )
     }
+  })
+
+  it('renamedOption takes the new name, else the deprecated one, and refuses both when they differ', () => {
+    expect(renamedOption('maxElementBytes', 5, 'maxElementSize', undefined)).toBe(5)
+    expect(renamedOption('maxElementBytes', undefined, 'maxElementSize', 7)).toBe(7)
+    expect(renamedOption('maxElementBytes', undefined, 'maxElementSize', undefined)).toBeUndefined()
+    expect(renamedOption('maxElementBytes', 5, 'maxElementSize', 5)).toBe(5)
+    expect(() => renamedOption('maxElementBytes', 5, 'maxElementSize', 7)).toThrow(
+      new TypeError(
+        'maxElementSize must be absent or equal to maxElementBytes (it is a deprecated alias of maxElementBytes), got 7',
+      ),
+    )
   })
 })

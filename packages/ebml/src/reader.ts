@@ -1,4 +1,4 @@
-import { invalidOption, positiveIntegerOption } from '@kvs-streams/core'
+import { invalidOption, positiveIntegerOption, renamedOption } from '@kvs-streams/core'
 import { EbmlError } from './errors.ts'
 import type { EbmlEvent } from './events.ts'
 import { isMasterId, levelOf } from './schema.ts'
@@ -8,7 +8,12 @@ export type DataMode = 'data' | 'head' | 'skip'
 
 /** Options of `createEbmlReader` and its adapters. */
 export interface EbmlReaderOptions {
-  /** Largest leaf element delivered whole (`dataMode` `'data'`); larger ones fail. Default 32 MiB. */
+  /** Largest leaf element delivered whole (`dataMode` `'data'`), bytes; larger ones fail. Default 32 MiB. */
+  maxElementBytes?: number
+  /**
+   * The former name of `maxElementBytes`. Giving both with different values throws a `TypeError`.
+   * @deprecated Use `maxElementBytes`.
+   */
   maxElementSize?: number
   /** Deepest master nesting accepted. Default 32. */
   maxDepth?: number
@@ -74,7 +79,7 @@ export function createEbmlReader(options: EbmlReaderOptions = {}): EbmlReader {
 }
 
 class Reader implements EbmlReader {
-  readonly #maxElementSize: number
+  readonly #maxElementBytes: number
   readonly #maxDepth: number
   readonly #maxIdLength: number
   readonly #dataMode: (id: number) => DataMode
@@ -120,7 +125,19 @@ class Reader implements EbmlReader {
   #lastTraits = 0
 
   constructor(options: EbmlReaderOptions) {
-    this.#maxElementSize = positiveIntegerOption('maxElementSize', options.maxElementSize, 32 * 1024 * 1024)
+    const maxElementBytes = renamedOption(
+      'maxElementBytes',
+      options.maxElementBytes,
+      'maxElementSize',
+      options.maxElementSize,
+    )
+    this.#maxElementBytes = positiveIntegerOption(
+      options.maxElementBytes === undefined && options.maxElementSize !== undefined
+        ? 'maxElementSize'
+        : 'maxElementBytes',
+      maxElementBytes,
+      32 * 1024 * 1024,
+    )
     this.#maxDepth = positiveIntegerOption('maxDepth', options.maxDepth, 32)
     this.#maxIdLength = positiveIntegerOption('maxIdLength', options.maxIdLength, 4)
     if (this.#maxIdLength > 8)
@@ -352,10 +369,10 @@ class Reader implements EbmlReader {
       )
     }
     const mode: DataMode = (traits & MODE_SKIP) !== 0 ? 'skip' : (traits & MODE_HEAD) !== 0 ? 'head' : 'data'
-    if (mode === 'data' && size > this.#maxElementSize) {
+    if (mode === 'data' && size > this.#maxElementBytes) {
       throw this.#fail(
         'ERR_KVS_EBML_ELEMENT_TOO_LARGE',
-        `element 0x${id.toString(16)} of ${size} bytes exceeds maxElementSize ${this.#maxElementSize}`,
+        `element 0x${id.toString(16)} of ${size} bytes exceeds maxElementBytes ${this.#maxElementBytes}`,
         offset,
         id,
       )

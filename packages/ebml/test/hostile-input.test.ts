@@ -48,12 +48,12 @@ describe('huge declared sizes', () => {
     expect(error).toMatchObject({ code: 'ERR_KVS_EBML_ELEMENT_TOO_LARGE', offset: 0, elementId: Void })
   })
 
-  it('does not allocate a buffer for a leaf larger than maxElementSize', () => {
+  it('does not allocate a buffer for a leaf larger than maxElementBytes', () => {
     const before = process.memoryUsage().arrayBuffers
-    // 64 MiB declared, maxElementSize 32 MiB by default: the header alone is enough to fail.
+    // 64 MiB declared, maxElementBytes 32 MiB by default: the header alone is enough to fail.
     const error = pushError(concat(fromHex('ec 01 00 00 00 04 00 00 00'), new Uint8Array(10)))
     expect(error.code).toBe('ERR_KVS_EBML_ELEMENT_TOO_LARGE')
-    expect(error.message).toMatch(/67108864 bytes exceeds maxElementSize 33554432/)
+    expect(error.message).toMatch(/67108864 bytes exceeds maxElementBytes 33554432/)
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024)
   })
 
@@ -183,7 +183,7 @@ describe('random input', () => {
       fc.property(
         fc.uint8Array({ maxLength: 300 }).chain((input) => fcPartition(input, { maxChunks: 8 })),
         (chunks) => {
-          const error = failureOf(chunks, { maxElementSize: 1024 })
+          const error = failureOf(chunks, { maxElementBytes: 1024 })
           expect(error === undefined || EbmlError.is(error), String(error)).toBe(true)
         },
       ),

@@ -4,9 +4,14 @@ import { thrown } from './helpers.ts'
 
 describe('createEbmlReader options', () => {
   it.each([
+    [{ maxElementBytes: 0 }, 'maxElementBytes must be a positive integer, got 0'],
+    [{ maxElementBytes: 1.5 }, 'maxElementBytes must be a positive integer, got 1.5'],
+    [{ maxElementBytes: '5' }, 'maxElementBytes must be a positive integer, got "5"'],
     [{ maxElementSize: 0 }, 'maxElementSize must be a positive integer, got 0'],
-    [{ maxElementSize: 1.5 }, 'maxElementSize must be a positive integer, got 1.5'],
-    [{ maxElementSize: '5' }, 'maxElementSize must be a positive integer, got "5"'],
+    [
+      { maxElementBytes: 2, maxElementSize: 3 },
+      'maxElementSize must be absent or equal to maxElementBytes (it is a deprecated alias of maxElementBytes), got 3',
+    ],
     [{ maxDepth: -1 }, 'maxDepth must be a positive integer, got -1'],
     [{ maxDepth: Number.NaN }, 'maxDepth must be a positive integer, got NaN'],
     [{ maxIdLength: 0 }, 'maxIdLength must be a positive integer, got 0'],
@@ -21,7 +26,7 @@ describe('createEbmlReader options', () => {
 
   it('accepts every option at its limits', () => {
     const reader = createEbmlReader({
-      maxElementSize: 1,
+      maxElementBytes: 1,
       maxDepth: 1,
       maxIdLength: 8,
       headBytes: 1,
@@ -31,9 +36,17 @@ describe('createEbmlReader options', () => {
     expect(reader.offset).toBe(3)
   })
 
-  it('applies maxElementSize to the payload size, inclusive', () => {
+  it('applies maxElementBytes to the payload size, inclusive', () => {
+    const reader = createEbmlReader({ maxElementBytes: 2 })
+    expect(reader.push(Uint8Array.of(0xec, 0x82, 0x00, 0x00))).toHaveLength(1)
+    expect(() => reader.push(Uint8Array.of(0xec, 0x83, 0x00, 0x00, 0x00))).toThrow(/maxElementBytes 2/)
+  })
+
+  it('still takes the deprecated maxElementSize as maxElementBytes', () => {
     const reader = createEbmlReader({ maxElementSize: 2 })
     expect(reader.push(Uint8Array.of(0xec, 0x82, 0x00, 0x00))).toHaveLength(1)
-    expect(() => reader.push(Uint8Array.of(0xec, 0x83, 0x00, 0x00, 0x00))).toThrow(/maxElementSize 2/)
+    expect(() => reader.push(Uint8Array.of(0xec, 0x83, 0x00, 0x00, 0x00))).toThrow(/maxElementBytes 2/)
+    const same = createEbmlReader({ maxElementBytes: 2, maxElementSize: 2 })
+    expect(() => same.push(Uint8Array.of(0xec, 0x83, 0x00, 0x00, 0x00))).toThrow(/maxElementBytes 2/)
   })
 })

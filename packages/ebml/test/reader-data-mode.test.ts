@@ -104,8 +104,8 @@ describe("dataMode 'head'", () => {
     }
   })
 
-  it('is not limited by maxElementSize', () => {
-    expect(blockOf(readAll(splitAt(input, [20]), { dataMode: headForBlocks, maxElementSize: 8 })).size).toBe(
+  it('is not limited by maxElementBytes', () => {
+    expect(blockOf(readAll(splitAt(input, [20]), { dataMode: headForBlocks, maxElementBytes: 8 })).size).toBe(
       40,
     )
   })
@@ -121,7 +121,7 @@ describe("dataMode 'skip'", () => {
         leaf(Void, 47, 2, '00', 1),
         end(Segment, 0, 50, 0, true),
       ],
-      { dataMode: (id) => (id === SimpleBlock ? 'skip' : 'data'), maxElementSize: 8 },
+      { dataMode: (id) => (id === SimpleBlock ? 'skip' : 'data'), maxElementBytes: 8 },
     )
   })
 })

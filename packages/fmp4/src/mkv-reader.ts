@@ -136,7 +136,7 @@ export class MkvReader {
 
   constructor(options: { maxBlockBytes: number; maxElementBytes: number }) {
     this.#maxBlockBytes = options.maxBlockBytes
-    this.#reader = createEbmlReader({ dataMode, maxElementSize: options.maxElementBytes })
+    this.#reader = createEbmlReader({ dataMode, maxElementBytes: options.maxElementBytes })
   }
 
   push(input: Uint8Array): MkvReaderEvent[] {

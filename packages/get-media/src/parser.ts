@@ -39,7 +39,7 @@ export interface GetMediaParserOptions {
    * `ERR_KVS_GETMEDIA_FRAME_TOO_LARGE` as soon as its header is read, before any of it is buffered (and
    * also when it lies whole in one chunk, so the outcome does not depend on how the input is cut). In both
    * modes it also bounds every other element read whole (CodecPrivate, tag names and values), through the
-   * EBML reader's `maxElementSize`. Default 32 MiB.
+   * EBML reader's `maxElementBytes`. Default 32 MiB.
    */
   maxFrameBytes?: number
   /**
@@ -238,7 +238,7 @@ class Parser implements GetMediaParser {
     this.#maxTags = positiveIntegerOption('maxTags', options.maxTags, 1024)
     this.#maxTagValueLength = positiveIntegerOption('maxTagValueLength', options.maxTagValueLength, 65_536)
     this.#maxTracks = positiveIntegerOption('maxTracks', options.maxTracks, 64)
-    this.#reader = createEbmlReader({ dataMode, maxElementSize: this.#maxFrameBytes })
+    this.#reader = createEbmlReader({ dataMode, maxElementBytes: this.#maxFrameBytes })
   }
 
   get offset(): number {

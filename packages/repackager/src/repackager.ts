@@ -345,7 +345,7 @@ class Core implements Repackager {
 
   constructor(options: ResolvedRepackagerOptions) {
     this.#options = options
-    this.#reader = createEbmlReader({ dataMode, maxElementSize: options.maxHeaderBytes })
+    this.#reader = createEbmlReader({ dataMode, maxElementBytes: options.maxHeaderBytes })
   }
 
   get bufferedBytes(): number {
