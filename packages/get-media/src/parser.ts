@@ -1,4 +1,4 @@
-import { ChunkStore, invalidOption, positiveIntegerOption } from '@kvs-streams/core'
+import { ChunkStore, invalidOption, positiveIntegerOption, renamedOption } from '@kvs-streams/core'
 import {
   type BlockHeaderFields,
   createEbmlReader,
@@ -45,6 +45,11 @@ export interface GetMediaParserOptions {
   /**
    * Raw mode: largest fragment (document bytes) buffered; a larger one fails with
    * `ERR_KVS_GETMEDIA_FRAGMENT_TOO_LARGE` as soon as that many bytes of it have arrived. Default 64 MiB.
+   */
+  maxBufferedFragmentBytes?: number
+  /**
+   * The former name of `maxBufferedFragmentBytes`. Giving both with different values throws a `TypeError`.
+   * @deprecated Use `maxBufferedFragmentBytes`.
    */
   maxFragmentBytes?: number
   /** Most SimpleTags in one fragment's document (KVS and producer tags alike). Default 1024. */
@@ -136,7 +141,7 @@ enum FragmentState {
 class Parser implements GetMediaParser {
   readonly #raw: boolean
   readonly #maxFrameBytes: number
-  readonly #maxFragmentBytes: number
+  readonly #maxBufferedFragmentBytes: number
   readonly #maxTags: number
   readonly #maxTagValueLength: number
   readonly #maxTracks: number
@@ -230,9 +235,16 @@ class Parser implements GetMediaParser {
     if (mode !== 'frames' && mode !== 'raw') throw invalidOption('mode', "'frames' or 'raw'", mode)
     this.#raw = mode === 'raw'
     this.#maxFrameBytes = positiveIntegerOption('maxFrameBytes', options.maxFrameBytes, 32 * 1024 * 1024)
-    this.#maxFragmentBytes = positiveIntegerOption(
-      'maxFragmentBytes',
-      options.maxFragmentBytes,
+    this.#maxBufferedFragmentBytes = positiveIntegerOption(
+      options.maxBufferedFragmentBytes === undefined && options.maxFragmentBytes !== undefined
+        ? 'maxFragmentBytes'
+        : 'maxBufferedFragmentBytes',
+      renamedOption(
+        'maxBufferedFragmentBytes',
+        options.maxBufferedFragmentBytes,
+        'maxFragmentBytes',
+        options.maxFragmentBytes,
+      ),
       64 * 1024 * 1024,
     )
     this.#maxTags = positiveIntegerOption('maxTags', options.maxTags, 1024)
@@ -372,12 +384,12 @@ class Parser implements GetMediaParser {
     return this.#pendingIsFrame ? start : end
   }
 
-  /** Raw mode: fails when the fragment reaches past maxFragmentBytes, whether it is complete or still arriving. */
+  /** Raw mode: fails when the fragment reaches past maxBufferedFragmentBytes, whether it is complete or still arriving. */
   #checkFragmentSize(end: number): void {
-    if (end - this.#documentOffset <= this.#maxFragmentBytes) return
+    if (end - this.#documentOffset <= this.#maxBufferedFragmentBytes) return
     throw this.#error(
       'ERR_KVS_GETMEDIA_FRAGMENT_TOO_LARGE',
-      `fragment larger than maxFragmentBytes ${this.#maxFragmentBytes}`,
+      `fragment larger than maxBufferedFragmentBytes ${this.#maxBufferedFragmentBytes}`,
       { offset: this.#documentOffset },
     )
   }

@@ -14,15 +14,15 @@ const rendererFirst = readFixture('kvs-getmedia', 'kinesis_video_renderer_exampl
 )
 
 const maxFrameBytes = 64 * 1024
-const maxFragmentBytes = 256 * 1024
+const maxBufferedFragmentBytes = 256 * 1024
 
 /**
  * Feeds `bytes` in chunks of `chunkSize`; returns the error thrown, checking after every push that the parser
  * holds no more than its limits allow. Anything thrown that is not one of the two typed errors fails.
  */
 function feed(bytes: Uint8Array, chunkSize: number, mode: GetMediaParserMode): unknown {
-  const parser = createGetMediaParser({ mode, maxFrameBytes, maxFragmentBytes })
-  const bound = (mode === 'raw' ? maxFragmentBytes : maxFrameBytes) + 2 * chunkSize + 16
+  const parser = createGetMediaParser({ mode, maxFrameBytes, maxBufferedFragmentBytes })
+  const bound = (mode === 'raw' ? maxBufferedFragmentBytes : maxFrameBytes) + 2 * chunkSize + 16
   try {
     for (let offset = 0; offset < bytes.length; offset += chunkSize) {
       parser.push(bytes.subarray(offset, offset + chunkSize))

@@ -81,14 +81,35 @@ describe('raw mode', () => {
     expect(parser.bufferedBytes).toBe(0)
   })
 
-  test('a fragment over maxFragmentBytes fails with ERR_KVS_GETMEDIA_FRAGMENT_TOO_LARGE', () => {
-    const bytes = readFixture('kvs-getmedia', 'kinesis_video_renderer_example_output.mkv')
-    const parser = createGetMediaParser({ mode: 'raw', maxFragmentBytes: 160_000 })
-    // Fragment 1 is 150,022 bytes, fragment 2 is 164,548.
-    expect(() => {
-      for (let offset = 0; offset < bytes.length; offset += 8192)
-        parser.push(bytes.subarray(offset, offset + 8192))
-    }).toThrow(expect.objectContaining({ code: 'ERR_KVS_GETMEDIA_FRAGMENT_TOO_LARGE', offset: 150_022 }))
+  test.each([
+    { maxBufferedFragmentBytes: 160_000 },
+    // The deprecated name still works.
+    { maxFragmentBytes: 160_000 },
+  ])(
+    'a fragment over maxBufferedFragmentBytes fails with ERR_KVS_GETMEDIA_FRAGMENT_TOO_LARGE (%o)',
+    (limit) => {
+      const bytes = readFixture('kvs-getmedia', 'kinesis_video_renderer_example_output.mkv')
+      const parser = createGetMediaParser({ mode: 'raw', ...limit })
+      // Fragment 1 is 150,022 bytes, fragment 2 is 164,548.
+      expect(() => {
+        for (let offset = 0; offset < bytes.length; offset += 8192)
+          parser.push(bytes.subarray(offset, offset + 8192))
+      }).toThrow(expect.objectContaining({ code: 'ERR_KVS_GETMEDIA_FRAGMENT_TOO_LARGE', offset: 150_022 }))
+    },
+  )
+
+  test('maxFragmentBytes (deprecated) and maxBufferedFragmentBytes must not disagree', () => {
+    expect(() => createGetMediaParser({ maxBufferedFragmentBytes: 1000, maxFragmentBytes: 2000 })).toThrow(
+      new TypeError(
+        'maxFragmentBytes must be absent or equal to maxBufferedFragmentBytes (it is a deprecated alias of maxBufferedFragmentBytes), got 2000',
+      ),
+    )
+    expect(() => createGetMediaParser({ maxFragmentBytes: 0 })).toThrow(
+      new TypeError('maxFragmentBytes must be a positive integer, got 0'),
+    )
+    expect(() =>
+      createGetMediaParser({ maxBufferedFragmentBytes: 1000, maxFragmentBytes: 1000 }),
+    ).not.toThrow()
   })
 })
 

@@ -292,7 +292,7 @@ describe('limits and bad input', () => {
 
   test.each([
     ['frames', { maxFrameBytes: 2000 }, 'ERR_KVS_GETMEDIA_FRAME_TOO_LARGE'],
-    ['raw', { mode: 'raw', maxFragmentBytes: 1500 }, 'ERR_KVS_GETMEDIA_FRAGMENT_TOO_LARGE'],
+    ['raw', { mode: 'raw', maxBufferedFragmentBytes: 1500 }, 'ERR_KVS_GETMEDIA_FRAGMENT_TOO_LARGE'],
   ] as const)(
     'limit errors (%s mode) are the same, after the same events, however the input is split',
     (_mode, options, code) => {
