@@ -16,7 +16,7 @@ import { concatBytes } from '@kvs-streams/core'
 import { createEbmlReader, type EbmlEvent, ElementId } from '@kvs-streams/ebml'
 import { createEbmlReaderTransform } from '@kvs-streams/ebml/node'
 import { DEFAULT_CREDENTIALS } from '@kvs-streams/emulator'
-import { type FragmentEvent, readStream } from '@kvs-streams/get-media'
+import { type MediaFragmentEvent, readStream } from '@kvs-streams/get-media'
 import { createGetMediaParserTransform } from '@kvs-streams/get-media/node'
 import { createGetMediaParser, type GetMediaEvent } from '@kvs-streams/get-media/parser'
 import { createProducer } from '@kvs-streams/producer'
@@ -45,8 +45,8 @@ async function readBack(
   signer: KvsSigner,
   resolver: DataEndpointResolver,
   count: number,
-): Promise<FragmentEvent[]> {
-  const fragments: FragmentEvent[] = []
+): Promise<MediaFragmentEvent[]> {
+  const fragments: MediaFragmentEvent[] = []
   const signal = AbortSignal.timeout(20_000)
   const events = readStream({
     streamName,
@@ -57,7 +57,7 @@ async function readBack(
     signal,
   })
   for await (const event of events) {
-    if (event.type === 'error') throw event.error
+    if (event.type === 'service-error') throw event.error
     if (event.type !== 'fragment') continue
     fragments.push(event)
     if (fragments.length >= count) break

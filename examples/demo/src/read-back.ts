@@ -1,6 +1,6 @@
 // Reads a stream back from its earliest fragment with GetMedia, as raw fragments (each a playable MKV document).
 import type { KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
-import { type FragmentEvent, readStream } from '@kvs-streams/get-media'
+import { type MediaFragmentEvent, readStream } from '@kvs-streams/get-media'
 import type { KvsSigner } from '@kvs-streams/signer'
 import { createDataEndpointResolver } from '@kvs-streams/transport'
 
@@ -18,7 +18,7 @@ export interface ReadBackOptions {
  * GetMedia from EARLIEST (through `readStream`, which resumes a dropped connection with the last continuation
  * token) until `fragments` fragments arrived, or none came for `idleTimeoutMs`.
  */
-export async function readBack(options: ReadBackOptions): Promise<FragmentEvent[]> {
+export async function readBack(options: ReadBackOptions): Promise<MediaFragmentEvent[]> {
   const { streamName, signer } = options
   const stop = new AbortController()
   let idle: NodeJS.Timeout | undefined
@@ -26,7 +26,7 @@ export async function readBack(options: ReadBackOptions): Promise<FragmentEvent[
     clearTimeout(idle)
     idle = setTimeout(() => stop.abort(new Error('idle')), options.idleTimeoutMs)
   }
-  const fragments: FragmentEvent[] = []
+  const fragments: MediaFragmentEvent[] = []
   armIdle()
   try {
     const events = readStream({
@@ -38,7 +38,7 @@ export async function readBack(options: ReadBackOptions): Promise<FragmentEvent[
       signal: stop.signal,
     })
     for await (const event of events) {
-      if (event.type === 'error') throw event.error
+      if (event.type === 'service-error') throw event.error
       if (event.type !== 'fragment') continue
       fragments.push(event)
       armIdle()

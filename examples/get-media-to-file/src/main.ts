@@ -186,7 +186,7 @@ export async function main(
         }
         continue
       }
-      if (event.type === 'error') {
+      if (event.type === 'service-error') {
         print(`error chunk: ${event.error.message}`)
         continue
       }

@@ -29,7 +29,7 @@ export async function printFragments(
           `${first}–${last} ms  ${event.byteLength} bytes  ` +
           `${event.complete ? `${event.millisBehindNow} ms behind now` : 'incomplete'}`,
       )
-    } else if (event.type === 'error') {
+    } else if (event.type === 'service-error') {
       print(`service error ${event.error.errorId ?? ''} ${event.error.errorCode ?? ''}`)
     }
   }

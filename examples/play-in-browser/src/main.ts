@@ -20,7 +20,7 @@ import {
   GetHLSStreamingSessionURLCommand,
   KinesisVideoArchivedMediaClient,
 } from '@aws-sdk/client-kinesis-video-archived-media'
-import { createClusterChunker, type FragmentEvent } from '@kvs-streams/chunker'
+import { type ChunkerFragmentEvent, createClusterChunker } from '@kvs-streams/chunker'
 import { startEmulator } from '@kvs-streams/emulator'
 import { createKvsSigner } from '@kvs-streams/signer'
 import { putMedia } from '@kvs-streams/transport'
@@ -91,14 +91,14 @@ const PAGE = `<!doctype html>
 `
 
 /** The file's header and fragments. */
-async function fragmentsOf(file: string): Promise<{ header: Uint8Array; fragments: FragmentEvent[] }> {
+async function fragmentsOf(file: string): Promise<{ header: Uint8Array; fragments: ChunkerFragmentEvent[] }> {
   const chunker = createClusterChunker()
   const events = [...chunker.push(new Uint8Array(await readFile(file))), ...chunker.end()]
   const header = events.find((event) => event.type === 'header')
   if (header === undefined || header.type !== 'header') throw new Error(`${file}: no Matroska header`)
   return {
     header: header.bytes,
-    fragments: events.filter((event): event is FragmentEvent => event.type === 'fragment'),
+    fragments: events.filter((event): event is ChunkerFragmentEvent => event.type === 'fragment'),
   }
 }
 

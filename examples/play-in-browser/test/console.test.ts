@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
-import { createClusterChunker, type FragmentEvent, type HeaderEvent } from '@kvs-streams/chunker'
+import { type ChunkerFragmentEvent, createClusterChunker, type HeaderEvent } from '@kvs-streams/chunker'
 import { startEmulator } from '@kvs-streams/emulator'
 import { createProducer } from '@kvs-streams/producer'
 import { chromium } from 'playwright-core'
@@ -42,7 +42,7 @@ describe('the emulator console in headless Chromium', () => {
     const chunker = createClusterChunker()
     const events = [...chunker.push(new Uint8Array(await readFile(defaultFile))), ...chunker.end()]
     const header = events.find((event): event is HeaderEvent => event.type === 'header')!
-    const fragments = events.filter((event): event is FragmentEvent => event.type === 'fragment')
+    const fragments = events.filter((event): event is ChunkerFragmentEvent => event.type === 'fragment')
     const producer = createProducer({
       streamName: 'camera',
       endpoint: emulator.url,
@@ -52,7 +52,7 @@ describe('the emulator console in headless Chromium', () => {
       producerStartTimestamp: Date.now(),
       acknowledgeOn: 'PERSISTED',
     })
-    const write = async (event: HeaderEvent | FragmentEvent) => {
+    const write = async (event: HeaderEvent | ChunkerFragmentEvent) => {
       if (!producer.fragments.write(event)) await once(producer.fragments, 'drain')
     }
     await write(header)

@@ -3,7 +3,7 @@
 //   PutMedia per fragment, acks read from each response, paced to 5 calls/s, resent on failure) → the emulator
 // Credentials come from the page's own server (/credentials stands in for Cognito or a token endpoint): the
 // page holds short-lived keys only, never long-term ones.
-import { ClusterChunkerStream, type FragmentEvent, type Violation } from '@kvs-streams/chunker'
+import { type ChunkerFragmentEvent, ClusterChunkerStream, type Violation } from '@kvs-streams/chunker'
 import { createKvsSigner } from '@kvs-streams/signer'
 import { PutFragmentStream, type PutFragmentStreamEvent } from '@kvs-streams/transport/web'
 import { fetchCredentials, getDataEndpoint } from './kvs-browser.ts'
@@ -71,7 +71,7 @@ async function record(config: PageConfig, streamName: string): Promise<PageResul
       recorder.onerror = (event) => controller.error(new Error(`MediaRecorder failed: ${String(event)}`))
     },
   })
-  const chunked: FragmentEvent[] = []
+  const chunked: ChunkerFragmentEvent[] = []
   const violations: Violation[] = []
   const acknowledged: PutSummary[] = []
   let retries = 0

@@ -1,6 +1,6 @@
 // The Web Worker side: the same packages (ebml, chunker, acks, signer, transport/web) bundled for a worker,
 // putting an MKV file fetched from the page's server, one PutMedia request per fragment.
-import { ClusterChunkerStream, type FragmentEvent } from '@kvs-streams/chunker'
+import { type ChunkerFragmentEvent, ClusterChunkerStream } from '@kvs-streams/chunker'
 import { createKvsSigner } from '@kvs-streams/signer'
 import { PutFragmentStream } from '@kvs-streams/transport/web'
 import { fetchCredentials, getDataEndpoint } from './kvs-browser.ts'
@@ -11,7 +11,7 @@ async function put({ config, streamName, fixture }: WorkerRequest): Promise<Page
   const endpoint = await getDataEndpoint(config.controlEndpoint, signer, streamName)
   const file = await fetch(fixture)
   if (!file.ok || file.body === null) throw new Error(`GET ${fixture} answered ${file.status}`)
-  const fragments: FragmentEvent[] = []
+  const fragments: ChunkerFragmentEvent[] = []
   const acknowledged: PutSummary[] = []
   let retries = 0
   await file.body

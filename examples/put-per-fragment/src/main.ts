@@ -13,7 +13,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
 import { type Ack, createAckDecoder, describeAckError } from '@kvs-streams/acks'
-import { type ChunkerEvent, chunkClusters, type FragmentEvent, type HeaderEvent } from '@kvs-streams/chunker'
+import {
+  type ChunkerEvent,
+  type ChunkerFragmentEvent,
+  chunkClusters,
+  type HeaderEvent,
+} from '@kvs-streams/chunker'
 import { DEFAULT_CREDENTIALS, type FaultsOption, startEmulator } from '@kvs-streams/emulator'
 import { createKvsSigner, type KvsSigner } from '@kvs-streams/signer'
 import {
@@ -151,7 +156,7 @@ type Outcome =
 async function putOneFragment(
   target: Target,
   header: HeaderEvent,
-  fragment: FragmentEvent,
+  fragment: ChunkerFragmentEvent,
 ): Promise<Outcome> {
   const started = performance.now()
   const request = putMedia({ ...target, fragmentTimecodeType: 'RELATIVE' })

@@ -16,7 +16,7 @@ import {
   readUint,
 } from '@kvs-streams/ebml'
 import { ChunkerError } from './errors.ts'
-import type { ChunkerEvent, FragmentEvent, TrackInfo, Violation, ViolationKind } from './events.ts'
+import type { ChunkerEvent, ChunkerFragmentEvent, TrackInfo, Violation, ViolationKind } from './events.ts'
 
 /** Options of `createClusterChunker` and its adapters. */
 export interface ClusterChunkerOptions {
@@ -576,7 +576,7 @@ class Chunker implements ClusterChunker {
     const startMs =
       this.#blockCount > 0 ? this.#minTime : (this.#clusterTimecode ?? 0) * (this.#timecodeScale / 1e6)
     const endMs = this.#blockCount > 0 ? this.#maxEnd : startMs
-    const fragment: FragmentEvent = {
+    const fragment: ChunkerFragmentEvent = {
       type: 'fragment',
       index,
       timecode: this.#clusterTimecode ?? 0,
@@ -595,7 +595,7 @@ class Chunker implements ClusterChunker {
     out.push(fragment)
   }
 
-  #validate(fragment: FragmentEvent, out: ChunkerEvent[]): void {
+  #validate(fragment: ChunkerFragmentEvent, out: ChunkerEvent[]): void {
     const { index, offset } = fragment
     if (this.#requireKeyframe && !fragment.keyframe) {
       this.#violation(

@@ -18,7 +18,7 @@ export interface HeaderEvent {
 }
 
 /** One Cluster, with the level-1 Tags that followed it: one KVS fragment. */
-export interface FragmentEvent {
+export interface ChunkerFragmentEvent {
   type: 'fragment'
   /** 0-based position among the fragments of the stream. */
   index: number
@@ -85,4 +85,10 @@ export interface FragmentStartEvent {
 }
 
 /** An event of the chunker, discriminated by `type`. */
-export type ChunkerEvent = HeaderEvent | FragmentStartEvent | FragmentEvent | ViolationEvent
+/**
+ * The former name of `ChunkerFragmentEvent` (renamed apart from `@kvs-streams/get-media`'s `MediaFragmentEvent`).
+ * @deprecated Use `ChunkerFragmentEvent`.
+ */
+export type FragmentEvent = ChunkerFragmentEvent
+
+export type ChunkerEvent = HeaderEvent | FragmentStartEvent | ChunkerFragmentEvent | ViolationEvent

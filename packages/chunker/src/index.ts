@@ -2,6 +2,7 @@ export { type ClusterChunker, type ClusterChunkerOptions, createClusterChunker }
 export { ChunkerError, type ChunkerErrorCode, type ChunkerErrorOptions } from './errors.ts'
 export type {
   ChunkerEvent,
+  ChunkerFragmentEvent,
   FragmentEvent,
   FragmentStartEvent,
   HeaderEvent,

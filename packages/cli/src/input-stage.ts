@@ -1,4 +1,4 @@
-import type { ChunkerEvent, FragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
+import type { ChunkerEvent, ChunkerFragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
 import {
   type AudioConfigEvent,
   createAdtsParser,
@@ -66,7 +66,7 @@ type StageEvent = ChunkerEvent | { type: string }
 export function bytesOf(events: readonly { type: string }[], out: Uint8Array[] = []): Uint8Array[] {
   for (const event of events) {
     if (event.type === 'header') out.push((event as HeaderEvent).bytes)
-    else if (event.type === 'fragment') out.push(...(event as FragmentEvent).parts)
+    else if (event.type === 'fragment') out.push(...(event as ChunkerFragmentEvent).parts)
   }
   return out
 }

@@ -8,7 +8,7 @@ import {
   type GetMediaFaults,
   startEmulator,
 } from '@kvs-streams/emulator'
-import { createGetMediaParser, type FragmentEvent } from '@kvs-streams/get-media'
+import { createGetMediaParser, type MediaFragmentEvent } from '@kvs-streams/get-media'
 import { ffprobeCounts, mkvinfoSummary, run, splitEbmlDocuments } from '@kvs-streams/test-utils'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { emulatorEnv, ensureBuilt, fixture, jsonLines, kvs } from './support.ts'
@@ -59,10 +59,10 @@ async function archiveEmulator(
 }
 
 /** The GetMedia fragments of an output file; throws if it ends inside one (a cut cluster). */
-function fragmentsOf(file: string): FragmentEvent[] {
+function fragmentsOf(file: string): MediaFragmentEvent[] {
   const parser = createGetMediaParser({ mode: 'raw' })
   const events = [...parser.push(readFileSync(file)), ...parser.end()]
-  return events.filter((event): event is FragmentEvent => event.type === 'fragment')
+  return events.filter((event): event is MediaFragmentEvent => event.type === 'fragment')
 }
 
 describe('kvs get', () => {

@@ -5,7 +5,7 @@ import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createClusterChunker, type FragmentEvent } from '@kvs-streams/chunker'
+import { type ChunkerFragmentEvent, createClusterChunker } from '@kvs-streams/chunker'
 import { concatBytes } from '@kvs-streams/core'
 import { readFixture, run } from '@kvs-streams/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -93,7 +93,7 @@ describe('kvs-emulator bin durability', () => {
 
     const chunker = createClusterChunker({ onViolation: 'emit', requireKeyframe: false })
     const reference = [...chunker.push(fixture), ...chunker.end()].filter(
-      (event): event is FragmentEvent => event.type === 'fragment',
+      (event): event is ChunkerFragmentEvent => event.type === 'fragment',
     )
     const emulator = await startEmulator({ dataDir })
     try {

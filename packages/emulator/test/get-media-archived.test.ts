@@ -283,7 +283,7 @@ describe('GetMediaForFragmentList', () => {
       events.flatMap((event) =>
         event.type === 'fragment-start'
           ? [event.fragmentNumber]
-          : event.type === 'error'
+          : event.type === 'service-error'
             ? [`error ${event.error.errorCode} ${event.error.fragmentNumber}`]
             : [],
       ),

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
 import { GetMediaCommand, KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media'
 import { concatBytes } from '@kvs-streams/core'
 import { ElementId } from '@kvs-streams/ebml'
-import { createGetMediaParser, type FragmentEvent } from '@kvs-streams/get-media'
+import { createGetMediaParser, type MediaFragmentEvent } from '@kvs-streams/get-media'
 import { ffprobeCounts, fixturePath, perDocument, run } from '@kvs-streams/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Emulator } from '../src/index.ts'
@@ -32,20 +32,20 @@ afterAll(async () => {
 })
 
 /** The complete fragments of a (possibly truncated) GetMedia body, read in raw mode. */
-function fragmentsOf(bytes: Uint8Array): FragmentEvent[] {
+function fragmentsOf(bytes: Uint8Array): MediaFragmentEvent[] {
   return createGetMediaParser({ mode: 'raw' })
     .push(bytes)
-    .filter((event): event is FragmentEvent => event.type === 'fragment' && event.complete)
+    .filter((event): event is MediaFragmentEvent => event.type === 'fragment' && event.complete)
 }
 
 /**
  * Every fragment of a whole media body, which must end on a fragment boundary (no cluster cut short), each
  * complete: with its continuation token (GetMedia), or without (GetMediaForFragmentList: `tokens` false).
  */
-function wholeFragmentsOf(bytes: Uint8Array, tokens = true): FragmentEvent[] {
+function wholeFragmentsOf(bytes: Uint8Array, tokens = true): MediaFragmentEvent[] {
   const parser = createGetMediaParser({ mode: 'raw' })
   const fragments = [...parser.push(bytes), ...parser.end()].filter(
-    (event): event is FragmentEvent => event.type === 'fragment',
+    (event): event is MediaFragmentEvent => event.type === 'fragment',
   )
   if (tokens) expect(fragments.every((fragment) => fragment.complete)).toBe(true)
   return fragments
@@ -54,7 +54,7 @@ function wholeFragmentsOf(bytes: Uint8Array, tokens = true): FragmentEvent[] {
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 
 /** The clusters of the fragments are those of clusters.mkv, byte for byte, in order. */
-function expectClustersOfInput(fragments: readonly FragmentEvent[]): void {
+function expectClustersOfInput(fragments: readonly MediaFragmentEvent[]): void {
   const clusters = fragments.map((fragment) => hex(clustersOf(concatBytes(fragment.parts))[0]!))
   expect(clusters).toEqual(clustersOf(CLUSTERS).map(hex))
 }
@@ -187,7 +187,7 @@ describe('GetMedia output read by clients nobody here wrote', () => {
       expect(output.ContentType).toBe('video/webm')
       const payload = output.Payload as Readable
       const parser = createGetMediaParser({ mode: 'raw' })
-      const fragments: FragmentEvent[] = []
+      const fragments: MediaFragmentEvent[] = []
       for await (const chunk of payload) {
         for (const event of parser.push(chunk as Uint8Array))
           if (event.type === 'fragment') fragments.push(event)

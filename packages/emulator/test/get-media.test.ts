@@ -138,9 +138,9 @@ describe('GetMedia', () => {
       const events = [...parser.push(reader.body()), ...parser.end()]
       const fragments = events.filter((event) => event.type === 'fragment')
       expect(fragments.map((fragment) => fragment.fragmentNumber)).toEqual([numbers[5], numbers[2]])
-      expect(events.flatMap((event) => (event.type === 'error' ? [event.error.fragmentNumber] : []))).toEqual(
-        [missing],
-      )
+      expect(
+        events.flatMap((event) => (event.type === 'service-error' ? [event.error.fragmentNumber] : [])),
+      ).toEqual([missing])
       for (const [position, index] of [5, 2].entries()) {
         const document = bytesOf(fragments[position]!.parts)
         const layout = documentLayout(document)

@@ -1,4 +1,4 @@
-import { createClusterChunker, type FragmentEvent } from '@kvs-streams/chunker'
+import { type ChunkerFragmentEvent, createClusterChunker } from '@kvs-streams/chunker'
 import { concatBytes } from '@kvs-streams/core'
 import { readFixture } from '@kvs-streams/test-utils'
 import { describe, expect, it } from 'vitest'
@@ -6,10 +6,10 @@ import { acksByFragment, createStream, openPutMedia, putMedia, testEmulator } fr
 import { mkvCluster, mkvHeader, mkvStream, videoCluster, videoStream } from './support/mkv.ts'
 
 /** The fragments the chunker cuts from a whole file (the reference for what must be stored). */
-function chunk(bytes: Uint8Array): { fragments: FragmentEvent[] } {
+function chunk(bytes: Uint8Array): { fragments: ChunkerFragmentEvent[] } {
   const chunker = createClusterChunker({ onViolation: 'emit', requireKeyframe: false })
   const events = [...chunker.push(bytes), ...chunker.end()]
-  const fragments = events.filter((event): event is FragmentEvent => event.type === 'fragment')
+  const fragments = events.filter((event): event is ChunkerFragmentEvent => event.type === 'fragment')
   return { fragments }
 }
 

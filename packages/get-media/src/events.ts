@@ -106,24 +106,39 @@ export interface FragmentEndEvent extends FragmentEndInfo {
  * Raw mode: one whole fragment, emitted when `fragment-end` would be. `parts` are the document's bytes in
  * order (a playable MKV file when `complete`), as views of the pushed chunks wherever possible.
  */
-export interface FragmentEvent extends FragmentStartInfo, FragmentEndInfo {
+export interface MediaFragmentEvent extends FragmentStartInfo, FragmentEndInfo {
   type: 'fragment'
   parts: Uint8Array[]
 }
 
-/** An error chunk: the service reported an error inside the body (not thrown; the body may continue). */
-export interface GetMediaErrorEvent {
-  type: 'error'
+/**
+ * The former name of `MediaFragmentEvent` (renamed apart from `@kvs-streams/chunker`'s `ChunkerFragmentEvent`).
+ * @deprecated Use `MediaFragmentEvent`.
+ */
+export type FragmentEvent = MediaFragmentEvent
+
+/**
+ * An error chunk: the service reported an error inside the body (not thrown; the body may continue). Its
+ * `type` was `'error'` before 0.2; it is `'service-error'`, as everywhere in kvs-streams.
+ */
+export interface GetMediaServiceErrorEvent {
+  type: 'service-error'
   error: GetMediaServiceError
 }
 
 /**
+ * The former name of `GetMediaServiceErrorEvent` (whose `type` is now `'service-error'`).
+ * @deprecated Use `GetMediaServiceErrorEvent`.
+ */
+export type GetMediaErrorEvent = GetMediaServiceErrorEvent
+
+/**
  * Events of the GetMedia parser. Frame mode (default): `fragment-start`, `frame`…, `fragment-end`, and
- * `error`. Raw mode: `fragment` and `error`.
+ * `service-error`. Raw mode: `fragment` and `service-error`.
  */
 export type GetMediaEvent =
   | FragmentStartEvent
   | FrameEvent
   | FragmentEndEvent
-  | FragmentEvent
-  | GetMediaErrorEvent
+  | MediaFragmentEvent
+  | GetMediaServiceErrorEvent

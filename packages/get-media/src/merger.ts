@@ -11,7 +11,7 @@ import {
   writeUint,
 } from '@kvs-streams/ebml'
 import { FragmentMergeError } from './errors.ts'
-import type { FragmentEvent } from './events.ts'
+import type { MediaFragmentEvent } from './events.ts'
 
 /** What the merger does when a fragment's Tracks differ from the Tracks of the segment being written. */
 export type TracksChangePolicy = 'new-segment' | 'error'
@@ -54,7 +54,7 @@ export type MergeEvent = MergeDataEvent | MergePatchEvent
 /** The fragment merger core: raw GetMedia fragments in, the bytes of one Matroska document out. */
 export interface FragmentMerger {
   /** Takes the next raw-mode `fragment` event; returns the bytes it adds. Other events are ignored. */
-  push(fragment: FragmentEvent): MergeEvent[]
+  push(fragment: MediaFragmentEvent): MergeEvent[]
   /** Ends the output: the Cues, then (seekable output) the patches. */
   end(): MergeEvent[]
 }
@@ -216,7 +216,7 @@ export function createFragmentMerger(options: FragmentMergerOptions = {}): Fragm
     }
   }
 
-  const startSegment = (events: MergeEvent[], fragment: FragmentEvent, tracks: Uint8Array[]): void => {
+  const startSegment = (events: MergeEvent[], fragment: MediaFragmentEvent, tracks: Uint8Array[]): void => {
     emit(events, writeEbmlHeader())
     emit(events, encodeId(ElementId.Segment))
     const sizeOffset = written

@@ -22,6 +22,8 @@ export type {
   FrameEvent,
   GetMediaErrorEvent,
   GetMediaEvent,
+  GetMediaServiceErrorEvent,
+  MediaFragmentEvent,
   TrackInfo,
 } from './events.ts'
 export { KVS_TAG_PREFIX, KvsTag } from './kvs-tags.ts'

@@ -724,7 +724,7 @@ class Parser implements GetMediaParser {
         fragmentNumber: fragmentNumber ?? this.#fragmentNumber,
         offset: end,
       })
-      out.push({ type: 'error', error })
+      out.push({ type: 'service-error', error })
       values.clear()
       return
     }

@@ -19,11 +19,11 @@ import {
 import { GetMediaParseError, type GetMediaServiceError } from './errors.ts'
 import type {
   FragmentEndEvent,
-  FragmentEvent,
   FragmentStartEvent,
   FrameEvent,
-  GetMediaErrorEvent,
   GetMediaEvent,
+  GetMediaServiceErrorEvent,
+  MediaFragmentEvent,
 } from './events.ts'
 import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'
 
@@ -133,10 +133,10 @@ export type ReadStreamFrameEvent =
   | FragmentStartEvent
   | FrameEvent
   | FragmentEndEvent
-  | GetMediaErrorEvent
+  | GetMediaServiceErrorEvent
   | ReconnectEvent
 /** Events of `readStream` in raw mode. */
-export type ReadStreamRawEvent = FragmentEvent | GetMediaErrorEvent | ReconnectEvent
+export type ReadStreamRawEvent = MediaFragmentEvent | GetMediaServiceErrorEvent | ReconnectEvent
 /** Events of `readStream`. */
 export type ReadStreamEvent = ReadStreamFrameEvent | ReadStreamRawEvent
 
@@ -480,7 +480,7 @@ class Delivery {
   /** The events to deliver for one parser event. */
   accept(event: GetMediaEvent): ReadStreamEvent[] {
     switch (event.type) {
-      case 'error':
+      case 'service-error':
         return this.#error(event)
       case 'fragment':
         if (event.fragmentNumber !== undefined) {
@@ -558,7 +558,7 @@ class Delivery {
     this.#resume = { StartSelectorType: 'CONTINUATION_TOKEN', ContinuationToken: token }
   }
 
-  #error(event: GetMediaErrorEvent): ReadStreamEvent[] {
+  #error(event: GetMediaServiceErrorEvent): ReadStreamEvent[] {
     const error: GetMediaServiceError = event.error
     const key = `${error.fragmentNumber}\n${error.errorId}\n${error.errorCode}\n${error.serviceMessage}`
     if (this.#errors.has(key)) return []
@@ -656,7 +656,7 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
           failure = error
         }
         for (const event of events) {
-          lastError = event.type === 'error' ? event.error : undefined
+          lastError = event.type === 'service-error' ? event.error : undefined
           for (const out of delivery.accept(event)) {
             progressed = true
             yield out

@@ -1,5 +1,5 @@
 import { coreTransformer, iterateCore } from '@kvs-streams/core'
-import type { FragmentEvent, GetMediaEvent } from './events.ts'
+import type { GetMediaEvent, MediaFragmentEvent } from './events.ts'
 import { createFragmentMerger, type FragmentMergerOptions, type MergeEvent } from './merger.ts'
 import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'
 
@@ -28,7 +28,7 @@ export function parseGetMedia(
  * A WHATWG `TransformStream`: raw GetMedia `fragment` events in, the merged file's `MergeEvent`s out.
  * @example body.pipeThrough(new GetMediaParserStream({ mode: 'raw' })).pipeThrough(new FragmentMergerStream())
  */
-export class FragmentMergerStream extends TransformStream<FragmentEvent, MergeEvent> {
+export class FragmentMergerStream extends TransformStream<MediaFragmentEvent, MergeEvent> {
   constructor(options?: FragmentMergerOptions) {
     super(coreTransformer(createFragmentMerger(options)))
   }
@@ -36,7 +36,7 @@ export class FragmentMergerStream extends TransformStream<FragmentEvent, MergeEv
 
 /** Merges raw GetMedia `fragment` events into one Matroska document, yielding `MergeEvent`s; a `pipeline()` stage. */
 export function mergeFragments(
-  source: AsyncIterable<FragmentEvent>,
+  source: AsyncIterable<MediaFragmentEvent>,
   options?: FragmentMergerOptions,
 ): AsyncGenerator<MergeEvent> {
   return iterateCore(createFragmentMerger(options), source)

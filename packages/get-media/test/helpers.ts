@@ -52,10 +52,18 @@ export function fingerprint(events: readonly GetMediaEvent[]): string {
       for (const part of event.parts) mix(part)
       const { parts, ...rest } = event
       lines.push(`${stringify(rest)} ${hash >>> 0}`)
-    } else if (event.type === 'error') {
+    } else if (event.type === 'service-error') {
       const { errorId, errorCode, serviceMessage, fragmentNumber, offset, message } = event.error
       lines.push(
-        stringify({ type: 'error', errorId, errorCode, serviceMessage, fragmentNumber, offset, message }),
+        stringify({
+          type: 'service-error',
+          errorId,
+          errorCode,
+          serviceMessage,
+          fragmentNumber,
+          offset,
+          message,
+        }),
       )
     } else {
       lines.push(stringify(event))

@@ -18,10 +18,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
   createFragmentMerger,
   createGetMediaParser,
-  type FragmentEvent,
   FragmentMergeError,
   type FragmentMergerOptions,
   FragmentMergerStream,
+  type MediaFragmentEvent,
   type MergeEvent,
   mergeFragments,
 } from '../src/index.ts'
@@ -38,15 +38,15 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true })
 })
 
-function fragmentsOf(name: string): FragmentEvent[] {
+function fragmentsOf(name: string): MediaFragmentEvent[] {
   const parser = createGetMediaParser({ mode: 'raw' })
   const bytes = readFixture('kvs-getmedia', name)
   return [...parser.push(bytes), ...parser.end()].filter(
-    (event): event is FragmentEvent => event.type === 'fragment',
+    (event): event is MediaFragmentEvent => event.type === 'fragment',
   )
 }
 
-function merge(fragments: readonly FragmentEvent[], options?: FragmentMergerOptions): MergeEvent[] {
+function merge(fragments: readonly MediaFragmentEvent[], options?: FragmentMergerOptions): MergeEvent[] {
   const merger = createFragmentMerger(options)
   return [...fragments.flatMap((fragment) => merger.push(fragment)), ...merger.end()]
 }
@@ -69,7 +69,7 @@ function writeEvents(path: string, events: readonly MergeEvent[]): Uint8Array {
 }
 
 /** Packets per stream type a GetMedia capture holds, summed over its fragments as ffprobe counts each. */
-async function packetsOfFragments(fragments: readonly FragmentEvent[]): Promise<number[]> {
+async function packetsOfFragments(fragments: readonly MediaFragmentEvent[]): Promise<number[]> {
   const totals: number[] = []
   for (const [index, fragment] of fragments.entries()) {
     const path = joinPath(directory, `fragment-${index}.mkv`)
@@ -194,7 +194,7 @@ describe('fragment merger', () => {
     const merged = (chunks: readonly Uint8Array[]): string => {
       const parser = createGetMediaParser({ mode: 'raw' })
       const fragments = [...chunks.flatMap((chunk) => parser.push(chunk)), ...parser.end()].filter(
-        (event): event is FragmentEvent => event.type === 'fragment',
+        (event): event is MediaFragmentEvent => event.type === 'fragment',
       )
       // The file a seekable writer ends with: data in order, then the patches over it.
       const events = merge(fragments, { seekable: true })
@@ -284,7 +284,7 @@ describe('fragment merger', () => {
       generated.push(event)
     expect(digest(generated)).toEqual(expected)
     const web: MergeEvent[] = []
-    await new ReadableStream<FragmentEvent>({
+    await new ReadableStream<MediaFragmentEvent>({
       start(controller) {
         for (const fragment of fragments) controller.enqueue(fragment)
         controller.close()

@@ -3,14 +3,16 @@ import { tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
 import { ffprobeCounts, hasTool, partitionLabel, readFixture, run, splits } from '@kvs-streams/test-utils'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createGetMediaParser, type FragmentEvent } from '../src/index.ts'
+import { createGetMediaParser, type MediaFragmentEvent } from '../src/index.ts'
 import { expectedCaptures } from './expected-captures.ts'
 import { fingerprint, join, parseOk, sameBytes } from './helpers.ts'
 
 const captures = Object.keys(expectedCaptures)
 
-function fragments(chunks: readonly Uint8Array[]): FragmentEvent[] {
-  return parseOk(chunks, { mode: 'raw' }).filter((event): event is FragmentEvent => event.type === 'fragment')
+function fragments(chunks: readonly Uint8Array[]): MediaFragmentEvent[] {
+  return parseOk(chunks, { mode: 'raw' }).filter(
+    (event): event is MediaFragmentEvent => event.type === 'fragment',
+  )
 }
 
 describe('raw mode', () => {
@@ -18,7 +20,7 @@ describe('raw mode', () => {
     const bytes = readFixture('kvs-getmedia', name)
     const events = parseOk([bytes], { mode: 'raw' })
     expect(events.every((event) => event.type === 'fragment')).toBe(true)
-    const raw = events as FragmentEvent[]
+    const raw = events as MediaFragmentEvent[]
     expect(sameBytes(join(raw.flatMap((fragment) => fragment.parts)), bytes)).toBe(true)
     expect(raw.map((fragment) => fragment.byteLength)).toEqual(
       expectedCaptures[name]!.map((f) => f.byteLength),

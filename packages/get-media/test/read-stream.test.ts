@@ -880,7 +880,7 @@ describe('readStream', () => {
       events.flatMap((event) =>
         event.type === 'fragment-end'
           ? [event.fragmentNumber]
-          : event.type === 'error'
+          : event.type === 'service-error'
             ? [`error ${event.error.errorId} ${event.error.fragmentNumber}`]
             : event.type === 'reconnect'
               ? ['reconnect']
@@ -925,7 +925,7 @@ describe('readStream', () => {
     })
     expect(GetMediaServiceError.is((thrown as Error).cause)).toBe(true)
     expect((thrown as Error).cause).toMatchObject({ errorId: 5000, fragmentNumber: numbers[1] })
-    expect(events.filter((event) => event.type === 'error')).toHaveLength(1)
+    expect(events.filter((event) => event.type === 'service-error')).toHaveLength(1)
     expect(fragmentEnds(events).map((event) => event.fragmentNumber)).toEqual([numbers[0]])
     // Each retry resumed after the last complete fragment.
     for (const reconnect of reconnects(events)) {

@@ -52,7 +52,7 @@ describe('error chunks', () => {
     const events = parseOk([join([twoFragments, chunk])])
     expect(summarize(events)).toHaveLength(2)
     const last = events.at(-1)!
-    expect(last.type).toBe('error')
+    expect(last.type).toBe('service-error')
     const { error } = last as { error: GetMediaServiceError }
     expect(GetMediaServiceError.is(error)).toBe(true)
     expect(error).toBeInstanceOf(Error)
@@ -75,7 +75,9 @@ describe('error chunks', () => {
       { name: 'AWS_KINESISVIDEO_ERROR_CODE', value: 'Internal error' },
     ])
     const events = everySplit(chunk)
-    expect(events).toMatchObject([{ type: 'error', error: { errorId: 5000, fragmentNumber: NUMBER_1 } }])
+    expect(events).toMatchObject([
+      { type: 'service-error', error: { errorId: 5000, fragmentNumber: NUMBER_1 } },
+    ])
   })
 
   test('a GetMediaForFragmentList exception chunk gives an error event with its code and message', () => {
@@ -104,7 +106,7 @@ describe('error chunks', () => {
     expect(parseOk([document]).map((event) => event.type)).toEqual([
       'fragment-start',
       'frame',
-      'error',
+      'service-error',
       'fragment-end',
     ])
   })

@@ -1,4 +1,4 @@
-import type { FragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
+import type { ChunkerFragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
 
 /**
  * A video stream's configuration, from its parameter sets: emitted before the first frame, and again before
@@ -84,4 +84,4 @@ export type AnnexBEvent = VideoConfigEvent | FrameEvent
 export type AdtsEvent = AudioConfigEvent | FrameEvent
 
 /** An event of the muxer: the header first, then one fragment (Cluster) at a time, as the chunker emits them. */
-export type MuxerEvent = HeaderEvent | FragmentEvent
+export type MuxerEvent = HeaderEvent | ChunkerFragmentEvent

@@ -1,4 +1,4 @@
-import type { FragmentEvent, TrackInfo } from '@kvs-streams/chunker'
+import type { ChunkerFragmentEvent, TrackInfo } from '@kvs-streams/chunker'
 import { invalidOption, numberOption } from '@kvs-streams/core'
 import { type ClusterBlock, simpleBlockSize, writeCluster } from './cluster-writer.ts'
 import { MuxerError } from './errors.ts'
@@ -613,7 +613,7 @@ class FrameMuxer implements Muxer {
     }
     this.#previousMaxMs = maxMs
     this.#fragmentIndex++
-    const fragment: FragmentEvent = {
+    const fragment: ChunkerFragmentEvent = {
       type: 'fragment',
       index,
       timecode: pending.start,

@@ -1,6 +1,6 @@
 // The muxer's output read by tools nobody here wrote: ffprobe and mkvinfo read it without an error, and
 // ffmpeg decodes it to the same frames as the raw input (framemd5, frame by frame), at the right times.
-import type { FragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
+import type { ChunkerFragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
 import { ffprobeCounts, hasTool, mkvinfoSummary, run } from '@kvs-streams/test-utils'
 import { afterAll, expect, describe as group, it } from 'vitest'
 import { createAnnexBMuxer, type MuxerEvent } from '../src/index.ts'
@@ -122,7 +122,7 @@ group('muxer output read by ffprobe, mkvinfo and ffmpeg', () => {
       const mkv = folder.path(`${videoFile}+audio.mkv`, bytes)
       const chunked = chunk(bytes)
       expect(chunked.filter((event) => event.type === 'violation')).toEqual([])
-      const fragments = events.filter((event) => event.type === 'fragment') as FragmentEvent[]
+      const fragments = events.filter((event) => event.type === 'fragment') as ChunkerFragmentEvent[]
       for (const fragment of fragments) expect(fragment.tracks).toEqual([1, 2])
 
       const rawVideo = folder.path(videoFile, annexbFixture(videoFile))

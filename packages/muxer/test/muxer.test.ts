@@ -1,4 +1,4 @@
-import type { FragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
+import type { ChunkerFragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
 import fc from 'fast-check'
 import { expect, describe as group, it } from 'vitest'
 import {
@@ -85,10 +85,10 @@ function muxFrames(frames: Iterable<MuxerFrame>, options: Partial<MuxerOptions> 
 }
 
 const fragmentsOf = (events: readonly MuxerEvent[]) =>
-  events.filter((e) => e.type === 'fragment') as FragmentEvent[]
+  events.filter((e) => e.type === 'fragment') as ChunkerFragmentEvent[]
 
 /** Fields the chunker reports for the same bytes (what producers and the transport rely on). */
-function chunkerView(fragment: FragmentEvent) {
+function chunkerView(fragment: ChunkerFragmentEvent) {
   const { index, timecode, startMs, endMs, durationMs, byteLength, offset, keyframe, tracks, blockCount } =
     fragment
   return { index, timecode, startMs, endMs, durationMs, byteLength, offset, keyframe, tracks, blockCount }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { concatBytes } from '@kvs-streams/core'
 import type { Emulator } from '@kvs-streams/emulator'
-import { createGetMediaParser, type FragmentEvent } from '@kvs-streams/get-media'
+import { createGetMediaParser, type MediaFragmentEvent } from '@kvs-streams/get-media'
 import { createKvsSigner } from '@kvs-streams/signer'
 import { hasTool, run } from '@kvs-streams/test-utils'
 import { getMedia } from '@kvs-streams/transport'
@@ -24,7 +24,7 @@ import { expectExactlyOnce, storedClusterHashes } from './support/verify.ts'
 const tag = (name: string, value: string): FragmentMetadataTag => ({ name, value })
 
 /** Every fragment the stream holds, read back with GetMedia from EARLIEST (raw mode), in stream order. */
-async function readBack(emulator: Emulator, streamName: string): Promise<FragmentEvent[]> {
+async function readBack(emulator: Emulator, streamName: string): Promise<MediaFragmentEvent[]> {
   const total = await countStored(emulator.url, emulator.region, streamName)
   const body = await getMedia({
     endpoint: emulator.url,
@@ -34,11 +34,11 @@ async function readBack(emulator: Emulator, streamName: string): Promise<Fragmen
     signal: AbortSignal.timeout(20_000),
   })
   const parser = createGetMediaParser({ mode: 'raw' })
-  const fragments: FragmentEvent[] = []
+  const fragments: MediaFragmentEvent[] = []
   try {
     for await (const chunk of body) {
       for (const event of parser.push(chunk as Uint8Array)) {
-        if (event.type === 'error') throw event.error
+        if (event.type === 'service-error') throw event.error
         if (event.type === 'fragment') fragments.push(event)
       }
       if (fragments.length >= total) break
@@ -50,7 +50,10 @@ async function readBack(emulator: Emulator, streamName: string): Promise<Fragmen
 }
 
 /** The metadata GetMedia returned for each source fragment (by the SHA-256 of its cluster), in source order. */
-function metadataBySource(fragments: readonly FragmentEvent[], media: SourceMedia): FragmentMetadataTag[][] {
+function metadataBySource(
+  fragments: readonly MediaFragmentEvent[],
+  media: SourceMedia,
+): FragmentMetadataTag[][] {
   const byHash = new Map<string, FragmentMetadataTag[]>()
   for (const fragment of fragments) {
     const hash = sha256(clusterOf(concatBytes(fragment.parts)))

@@ -1,4 +1,4 @@
-import type { FragmentEvent, HeaderEvent, Violation, ViolationEvent } from '@kvs-streams/chunker'
+import type { ChunkerFragmentEvent, HeaderEvent, Violation, ViolationEvent } from '@kvs-streams/chunker'
 
 /** A frame the repackager could not place where KVS accepts it, as named in a violation. */
 export interface FrameRef {
@@ -50,7 +50,7 @@ export interface FragmentChanges {
 }
 
 /** One KVS fragment, as the chunker emits it, with what repackaging changed. */
-export interface RepackagedFragmentEvent extends FragmentEvent {
+export interface RepackagedFragmentEvent extends ChunkerFragmentEvent {
   /** What repackaging did to this fragment. */
   changes: FragmentChanges
 }

@@ -1,4 +1,4 @@
-import type { FragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
+import type { ChunkerFragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
 import { invalidOption } from '@kvs-streams/core'
 import { backoffDelay, sleep } from './backoff.ts'
 import { KvsAbortError, KvsErrorAckError } from './errors.ts'
@@ -68,7 +68,7 @@ export interface FragmentPutter {
    * (`KvsHttpError`), a retriable ERROR ack or a service error in the body; other errors, and the last one
    * after `maxAttempts` requests, reject. A resent fragment may be stored twice when only its ack was lost.
    */
-  put(header: HeaderEvent, fragment: FragmentEvent): Promise<PutFragmentOutcome>
+  put(header: HeaderEvent, fragment: ChunkerFragmentEvent): Promise<PutFragmentOutcome>
 }
 
 /**
@@ -113,7 +113,7 @@ export function createFragmentPutter(options: FragmentPutterOptions): FragmentPu
   /** The previous `put()`: requests go one at a time, in call order. */
   let queue: Promise<unknown> = Promise.resolve()
 
-  async function send(header: HeaderEvent, fragment: FragmentEvent): Promise<PutFragmentOutcome> {
+  async function send(header: HeaderEvent, fragment: ChunkerFragmentEvent): Promise<PutFragmentOutcome> {
     for (let attempt = 1; ; attempt++) {
       await pause(pacer.delayMs(clock()), resolved.signal)
       pacer.started(clock())

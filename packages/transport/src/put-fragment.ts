@@ -1,5 +1,5 @@
 import { type Ack, createAckDecoder, describeAckError } from '@kvs-streams/acks'
-import type { FragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
+import type { ChunkerFragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
 import { invalidOption } from '@kvs-streams/core'
 import { formatProducerStartTimestamp, type KvsSigner } from '@kvs-streams/signer'
 import {
@@ -139,7 +139,7 @@ export function resolvePutFragmentOptions(options: PutFragmentOptions): Resolved
 export function putFragment(
   options: PutFragmentOptions,
   header: HeaderEvent,
-  fragment: FragmentEvent,
+  fragment: ChunkerFragmentEvent,
 ): Promise<PutFragmentResult> {
   return sendFragment(resolvePutFragmentOptions(options), header, fragment)
 }
@@ -151,7 +151,7 @@ export function putFragment(
 export function sendFragment(
   resolved: ResolvedPutFragmentOptions,
   header: HeaderEvent,
-  fragment: FragmentEvent,
+  fragment: ChunkerFragmentEvent,
 ): Promise<PutFragmentResult> {
   if (header?.type !== 'header' || !(header.bytes instanceof Uint8Array)) {
     throw invalidOption('header', "the chunker's header event", header)
@@ -165,7 +165,7 @@ export function sendFragment(
 async function exchange(
   resolved: ResolvedPutFragmentOptions,
   header: HeaderEvent,
-  fragment: FragmentEvent,
+  fragment: ChunkerFragmentEvent,
 ): Promise<PutFragmentResult> {
   const { signal, ackTimeoutMs } = resolved
   if (signal?.aborted) throw new KvsAbortError(undefined, { cause: signal.reason })

@@ -5,7 +5,11 @@ import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis
 import type { Ack, AckDecoderEvent } from '@kvs-streams/acks'
 import { createAckDecoder } from '@kvs-streams/acks'
 import { createAckDecoderTransform } from '@kvs-streams/acks/node'
-import { type ClusterChunkerOptions, createClusterChunker, type FragmentEvent } from '@kvs-streams/chunker'
+import {
+  type ChunkerFragmentEvent,
+  type ClusterChunkerOptions,
+  createClusterChunker,
+} from '@kvs-streams/chunker'
 import { createClusterChunkerTransform } from '@kvs-streams/chunker/node'
 import { DEFAULT_CREDENTIALS, type Emulator, startEmulator } from '@kvs-streams/emulator'
 import { createKvsSigner, type KvsSigner } from '@kvs-streams/signer'
@@ -59,7 +63,7 @@ function acksOf(events: readonly AckDecoderEvent[]): Ack[] {
 }
 
 /** The fragments the chunker finds in a fixture. */
-function fragmentsOf(path: string, options: ClusterChunkerOptions): FragmentEvent[] {
+function fragmentsOf(path: string, options: ClusterChunkerOptions): ChunkerFragmentEvent[] {
   const chunker = createClusterChunker(options)
   const bytes = readFixture('kvs-getmedia', path)
   return [...chunker.push(bytes), ...chunker.end()].filter((event) => event.type === 'fragment')
@@ -321,7 +325,7 @@ describe('putMedia against the emulator', () => {
 })
 
 /** A fragment (one Cluster, known size) re-encoded with another Cluster Timecode. */
-function withTimecode(fragment: FragmentEvent, timecode: number): Uint8Array[] {
+function withTimecode(fragment: ChunkerFragmentEvent, timecode: number): Uint8Array[] {
   const bytes = Buffer.concat(fragment.parts)
   const children: Uint8Array[] = []
   // Cluster ID (4 bytes) and size VINT, then the children: keep all but the Timecode (0xE7).

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
 import {
   type ChunkerEvent,
+  type ChunkerFragmentEvent,
   createClusterChunker,
-  type FragmentEvent,
   type HeaderEvent,
 } from '@kvs-streams/chunker'
 import { DEFAULT_CREDENTIALS, type Emulator, type FaultsOption, startEmulator } from '@kvs-streams/emulator'
@@ -27,11 +27,11 @@ import {
 const file = readFileSync(new URL('../../../fixtures/kvs-getmedia/clusters.mkv', import.meta.url))
 
 /** clusters.mkv through the chunker: its header and its 8 fragments. */
-function chunked(): { header: HeaderEvent; fragments: FragmentEvent[] } {
+function chunked(): { header: HeaderEvent; fragments: ChunkerFragmentEvent[] } {
   const chunker = createClusterChunker()
   const events: ChunkerEvent[] = [...chunker.push(file), ...chunker.end()]
   const header = events.find((event): event is HeaderEvent => event.type === 'header')!
-  const fragments = events.filter((event): event is FragmentEvent => event.type === 'fragment')
+  const fragments = events.filter((event): event is ChunkerFragmentEvent => event.type === 'fragment')
   return { header, fragments }
 }
 

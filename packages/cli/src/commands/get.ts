@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
 import {
   createFragmentMerger,
-  type FragmentEvent,
+  type MediaFragmentEvent,
   type MergePatchEvent,
   ReadStreamError,
   readStream,
@@ -57,7 +57,7 @@ async function* readFragments(
   notice: (line: string) => void,
   debug: (line: string) => void,
   onCaughtUp: () => void,
-): AsyncGenerator<FragmentEvent> {
+): AsyncGenerator<MediaFragmentEvent> {
   const events = readStream({
     streamName,
     startSelector: selector,
@@ -69,7 +69,7 @@ async function* readFragments(
   })
   for await (const event of events) {
     if (event.type === 'fragment') yield event
-    else if (event.type === 'error')
+    else if (event.type === 'service-error')
       notice(`warning: the service reported an error in the media: ${event.error.message}`)
     else if (event.type === 'reconnect') {
       const code = (event.cause as { code?: unknown } | undefined)?.code
@@ -84,12 +84,12 @@ async function* readFragments(
   }
 }
 
-function fragmentTimestamp(fragment: FragmentEvent, type: 'server' | 'producer'): number | undefined {
+function fragmentTimestamp(fragment: MediaFragmentEvent, type: 'server' | 'producer'): number | undefined {
   return type === 'server' ? fragment.serverTimestampMs : fragment.producerTimestampMs
 }
 
 /** One fragment as `--json` prints it. */
-export function fragmentJson(fragment: FragmentEvent, index: number): Record<string, unknown> {
+export function fragmentJson(fragment: MediaFragmentEvent, index: number): Record<string, unknown> {
   return {
     type: 'fragment',
     index,
@@ -384,7 +384,7 @@ function describeError(error: unknown): string {
 }
 
 function reachedTime(
-  fragment: FragmentEvent,
+  fragment: MediaFragmentEvent,
   until: UntilCondition | undefined,
   type: 'server' | 'producer',
 ): boolean {
@@ -414,7 +414,7 @@ function describeUntil(until: UntilCondition | undefined): string {
 }
 
 /** The stderr line of one fragment. */
-export function fragmentLine(fragment: FragmentEvent): string {
+export function fragmentLine(fragment: MediaFragmentEvent): string {
   const behind =
     fragment.millisBehindNow === undefined ? '' : `  behind ${formatDuration(fragment.millisBehindNow)}`
   const incomplete = fragment.complete ? '' : '  (incomplete)'

@@ -2,9 +2,9 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 import { createEbmlReader, ElementId, readString } from '@kvs-streams/ebml'
 import {
   createGetMediaParser,
-  type FragmentEvent,
-  type GetMediaErrorEvent,
   type GetMediaEvent,
+  type GetMediaServiceErrorEvent,
+  type MediaFragmentEvent,
 } from '@kvs-streams/get-media'
 import type { KvsSigner } from '@kvs-streams/signer'
 import { readFixture } from '@kvs-streams/test-utils'
@@ -17,13 +17,13 @@ export interface MediaReader {
   /** The error body of a non-200 answer, parsed. */
   readonly error: Record<string, unknown> | undefined
   /** Whole fragments read so far, in order. */
-  readonly fragments: FragmentEvent[]
+  readonly fragments: MediaFragmentEvent[]
   /** Error chunks read so far. */
-  readonly errors: GetMediaErrorEvent[]
+  readonly errors: GetMediaServiceErrorEvent[]
   /** Every body byte received. */
   body(): Buffer
   /** Resolves once `count` fragments have arrived (rejects after `timeoutMs`). */
-  waitForFragments(count: number, timeoutMs?: number): Promise<FragmentEvent[]>
+  waitForFragments(count: number, timeoutMs?: number): Promise<MediaFragmentEvent[]>
   /** Resolves when the response is over: `complete` when it ended with its terminating chunk. */
   readonly ended: Promise<{ complete: boolean }>
   /** Destroys the connection. */
@@ -44,8 +44,8 @@ export async function openMedia(
   })
   const agent = new Agent({ keepAlive: false })
   const parser = createGetMediaParser({ mode: 'raw' })
-  const fragments: FragmentEvent[] = []
-  const errors: GetMediaErrorEvent[] = []
+  const fragments: MediaFragmentEvent[] = []
+  const errors: GetMediaServiceErrorEvent[] = []
   const chunks: Buffer[] = []
   const waiters = new Set<() => void>()
   let resolveEnded!: (value: { complete: boolean }) => void
@@ -53,7 +53,7 @@ export async function openMedia(
   const deliver = (events: GetMediaEvent[]) => {
     for (const event of events) {
       if (event.type === 'fragment') fragments.push(event)
-      else if (event.type === 'error') errors.push(event)
+      else if (event.type === 'service-error') errors.push(event)
     }
     for (const waiter of waiters) waiter()
   }

@@ -70,7 +70,7 @@ export async function readBackClusterHashes(
   try {
     for await (const chunk of body) {
       for (const event of parser.push(chunk as Uint8Array)) {
-        if (event.type === 'error') throw event.error
+        if (event.type === 'service-error') throw event.error
         if (event.type === 'fragment') hashes.push(sha256(clusterOf(concatBytes(event.parts))))
       }
       if (hashes.length >= total) break
