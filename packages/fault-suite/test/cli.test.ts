@@ -133,7 +133,7 @@ describe.concurrent('the kvs CLI through the hostile proxy (all its traffic: the
         weights: { reset: 2, 'half-close-response': 2, 'lost-response': 1, stall: 1 },
         routes: [controlPlane],
         triggerOn: 'response',
-        // At least one whole fragment per connection, so readStream's maxFailures (5 in a row) is never the limit.
+        // At least one whole fragment per connection, so a count of failed connections in a row (readStream's retry.maxAttempts) is never the limit.
         responseBytes: [15_000, 60_000],
         dripShare: 0.1,
         delayedHeadShare: 0.2,

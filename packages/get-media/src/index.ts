@@ -7,6 +7,7 @@ export {
   type ReadStreamFrameEvent,
   type ReadStreamOptions,
   type ReadStreamRawEvent,
+  type ReadStreamRetryOptions,
   type ReconnectEvent,
   readStream,
 } from './read-stream.ts'

@@ -1,20 +1,15 @@
-import { invalidOption } from '@kvs-streams/core'
-import { createKvsSigner, type KvsSigner, type KvsSignerOptions } from '@kvs-streams/signer'
-import {
-  type AwsSettings,
-  backoffDelay,
-  classifyError,
-  createDataEndpointResolver,
-  createSettingsSigner,
-  type DataEndpointResolver,
-  type GetMediaOptions,
-  getMedia,
-  type ResponseBody,
-  resolveAwsSettings,
-  START_SELECTOR_TYPES,
-  type StartSelector,
-  type StreamRef,
-  sleep,
+import { invalidOption, numberOption, renamedOption } from '@kvs-streams/core'
+// Types only: the signer and the transport are optional peer dependencies, loaded by `readStream` on its first
+// read (see network.ts), so that importing this package never loads them.
+import type { KvsSigner, KvsSignerOptions } from '@kvs-streams/signer'
+import type {
+  AwsSettings,
+  DataEndpointResolver,
+  ErrorDecision,
+  GetMediaOptions,
+  ResponseBody,
+  StartSelector,
+  StreamRef,
 } from '@kvs-streams/transport'
 import { GetMediaParseError, type GetMediaServiceError } from './errors.ts'
 import type {
@@ -25,6 +20,7 @@ import type {
   GetMediaServiceErrorEvent,
   MediaFragmentEvent,
 } from './events.ts'
+import { loadNetwork, type Network } from './network.ts'
 import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'
 
 const brand = Symbol.for('kvs-streams.get-media-read-stream-error')
@@ -32,8 +28,8 @@ const brand = Symbol.for('kvs-streams.get-media-read-stream-error')
 /** Stable error codes of `readStream`. */
 export type ReadStreamErrorCode =
   /**
-   * Connections kept failing without delivering anything for `retryForMs` (or `maxFailures` times in a row,
-   * when set): the iteration throws this.
+   * Connections kept failing without delivering anything for `retryForMs` (or `retry.maxAttempts` times in a
+   * row, when set): the iteration throws this.
    */
   | 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED'
   /** No byte arrived for `idleTimeoutMs`: the connection was closed and reopened (a `reconnect` event's `cause`). */
@@ -183,9 +179,16 @@ interface ReadStreamOwnOptions {
    */
   retryForMs?: number
   /**
-   * Also give up after this many connections in a row fail without delivering anything, whichever of this
-   * and `retryForMs` comes first. Default: no count limit (before `retryForMs` existed it was 5, which a fast
-   * backoff spends in under 3 s: prefer `retryForMs`).
+   * The reconnect policy, shaped as the producer's `retry` (the transport's `backoffDelay` and `classifyError`):
+   * the delay before reconnecting after the n-th consecutive failure is a random point up to
+   * `initialDelayMs × 2^(n−1)`, at most `maxDelayMs` (full jitter), defaults 200 and 5000 ms; `maxAttempts`
+   * also gives up after that many connections in a row fail without delivering anything, whichever of this
+   * and `retryForMs` comes first (default `Infinity`: no count limit; prefer `retryForMs`).
+   */
+  retry?: ReadStreamRetryOptions
+  /**
+   * The former `retry.maxAttempts`. Giving both with different values throws a `TypeError`.
+   * @deprecated Use `retry: { maxAttempts }`.
    */
   maxFailures?: number
   /**
@@ -195,8 +198,9 @@ interface ReadStreamOwnOptions {
    */
   idleTimeoutMs?: number
   /**
-   * Delay before reconnecting after the n-th consecutive failure: a random point up to `initialDelayMs ×
-   * 2^(n−1)`, at most `maxDelayMs` (full jitter, the transport's `backoffDelay`). Defaults 200 and 5000.
+   * The former `retry.initialDelayMs` and `retry.maxDelayMs`. Giving a field both ways with different values
+   * throws a `TypeError`.
+   * @deprecated Use `retry: { initialDelayMs, maxDelayMs }`.
    */
   backoff?: { initialDelayMs?: number; maxDelayMs?: number }
   /** `'frames'` (default): fragment-start, frame, fragment-end. `'raw'`: one `fragment` event with its bytes. */
@@ -210,6 +214,29 @@ interface ReadStreamOwnOptions {
   /** Milliseconds on a monotonic clock, for `retryForMs`. Default `performance.now`. */
   clock?: () => number
 }
+
+/** `readStream`'s reconnect policy (see `ReadStreamOptions.retry`), shaped as the producer's `retry`. */
+export interface ReadStreamRetryOptions {
+  /** Upper bound of the first reconnection's delay, ms (the delay is a random point below it). Default 200. */
+  initialDelayMs?: number
+  /** Upper bound of every delay, ms; at least `initialDelayMs`. Default 5,000. */
+  maxDelayMs?: number
+  /** Connections in a row that fail without delivering anything before giving up. Default `Infinity`. */
+  maxAttempts?: number
+}
+
+/** Defaults of `ReadStreamOptions.retry`. */
+const DEFAULT_RETRY = { initialDelayMs: 200, maxDelayMs: 5000, maxAttempts: Number.POSITIVE_INFINITY }
+
+/** Every `StartSelectorType` GetMedia accepts (the transport's `START_SELECTOR_TYPES`, not loaded before a read). */
+export const START_SELECTOR_TYPES: ReadonlySet<string> = new Set<StartSelector['StartSelectorType']>([
+  'FRAGMENT_NUMBER',
+  'SERVER_TIMESTAMP',
+  'PRODUCER_TIMESTAMP',
+  'NOW',
+  'EARLIEST',
+  'CONTINUATION_TOKEN',
+])
 
 /** Options of `readStream`: a stream by name or ARN, and how to reach and sign for it. */
 export type ReadStreamOptions = ReadStreamOwnOptions &
@@ -229,10 +256,18 @@ const REMEMBERED = 256
 
 function integerOption(name: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw invalidOption(name, `an integer >= ${min}`, value)
-  }
-  return value
+  return numberOption(name, value, `an integer >= ${min}`, { integer: true, min })
+}
+
+/** A renamed option's value, under the name it was given by (for messages); `undefined` when neither was. */
+function aliased(
+  name: string,
+  value: unknown,
+  oldName: string,
+  oldValue: unknown,
+): { name: string; value: unknown } {
+  const chosen = renamedOption(name, value, oldName, oldValue)
+  return { name: value === undefined && oldValue !== undefined ? oldName : name, value: chosen }
 }
 
 /**
@@ -252,7 +287,7 @@ function integerOption(name: string, value: unknown, fallback: number, min: numb
  * with `follow: false` the iteration returns there.
  *
  * Between connections comes a `reconnect` event. Connections that keep failing without delivering anything
- * are retried, with backoff, for `retryForMs` (default 60 s; also at most `maxFailures` of them, when set);
+ * are retried, with backoff, for `retryForMs` (default 60 s; also at most `retry.maxAttempts` of them, when set);
  * then the iteration throws `ReadStreamError` `ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED`, with the last failure as
  * `cause`, how long it tried, and where a new reader would resume. Whatever the network does (refused,
  * reset or half-closed connections, a response cut short) is retried, and so is an expired token
@@ -278,14 +313,13 @@ export function readStream(options: ReadStreamOptions): AsyncGenerator<ReadStrea
 interface ResolvedOptions {
   stream: { streamName: string } | { streamArn: string }
   startSelector: StartSelector
-  signer: KvsSigner
-  endpoint: () => Promise<string | URL>
-  invalidateEndpoint: () => void
+  /** Made on the first read, once the signer and the transport are loaded. */
+  connect: (network: Network) => Connection
   dispatcher: GetMediaOptions['dispatcher']
   signal: AbortSignal | undefined
   follow: boolean
   retryForMs: number
-  maxFailures: number | undefined
+  maxAttempts: number
   idleTimeoutMs: number
   initialDelayMs: number
   maxDelayMs: number
@@ -331,47 +365,68 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
   if (profile !== undefined && (typeof profile !== 'string' || profile === '')) {
     throw invalidOption('profile', 'a profile name', profile)
   }
-  // What is not given is resolved once, on the first request, as the AWS SDK does; a failure is tried again.
-  let settings: Promise<AwsSettings> | undefined
-  const getSettings = (): Promise<AwsSettings> => {
-    if (settings === undefined) {
-      const attempt = resolveAwsSettings({ region, profile, credentials, endpoint: options.endpoint })
-      settings = attempt
-      attempt.catch(() => {
-        if (settings === attempt) settings = undefined
-      })
-    }
-    return settings
+  const givenSigner = options.signer
+  if (
+    givenSigner !== undefined &&
+    (typeof givenSigner !== 'object' || typeof givenSigner.signJson !== 'function')
+  ) {
+    throw invalidOption('signer', 'a signer from createKvsSigner()', givenSigner)
   }
-  let signer = options.signer
-  if (signer === undefined) {
-    signer =
-      region !== undefined && credentials !== undefined
-        ? createKvsSigner({ region, credentials })
-        : createSettingsSigner(getSettings)
-  } else if (typeof signer !== 'object' || typeof signer.signJson !== 'function') {
-    throw invalidOption('signer', 'a signer from createKvsSigner()', signer)
-  }
-
-  let endpoint: () => Promise<string | URL>
-  let invalidateEndpoint = () => {}
   const dataEndpoint = options.dataEndpoint
-  if (dataEndpoint !== undefined) {
-    if (!(dataEndpoint instanceof URL) && (typeof dataEndpoint !== 'string' || !URL.canParse(dataEndpoint))) {
-      throw invalidOption('dataEndpoint', 'an http(s) URL', dataEndpoint)
+  if (
+    dataEndpoint !== undefined &&
+    !(dataEndpoint instanceof URL) &&
+    (typeof dataEndpoint !== 'string' || !URL.canParse(dataEndpoint))
+  ) {
+    throw invalidOption('dataEndpoint', 'an http(s) URL', dataEndpoint)
+  }
+  const givenResolver = options.resolver
+  if (
+    dataEndpoint === undefined &&
+    givenResolver !== undefined &&
+    typeof givenResolver?.resolve !== 'function'
+  ) {
+    throw invalidOption('resolver', 'a resolver from createDataEndpointResolver()', givenResolver)
+  }
+  const connect = ({ signer: signerModule, transport }: Network): Connection => {
+    // What is not given is resolved once, on the first request, as the AWS SDK does; a failure is tried again.
+    let settings: Promise<AwsSettings> | undefined
+    const getSettings = (): Promise<AwsSettings> => {
+      if (settings === undefined) {
+        const attempt = transport.resolveAwsSettings({
+          region,
+          profile,
+          credentials,
+          endpoint: options.endpoint,
+        })
+        settings = attempt
+        attempt.catch(() => {
+          if (settings === attempt) settings = undefined
+        })
+      }
+      return settings
     }
-    endpoint = () => Promise.resolve(dataEndpoint)
-  } else {
-    let resolver = options.resolver
-    if (resolver === undefined) {
-      resolver = createDataEndpointResolver({ settings: getSettings })
-    } else if (typeof resolver?.resolve !== 'function') {
-      throw invalidOption('resolver', 'a resolver from createDataEndpointResolver()', resolver)
+    const signer =
+      givenSigner ??
+      (region !== undefined && credentials !== undefined
+        ? signerModule.createKvsSigner({ region, credentials })
+        : transport.createSettingsSigner(getSettings))
+    if (dataEndpoint !== undefined) {
+      return {
+        network: transport,
+        signer,
+        endpoint: () => Promise.resolve(dataEndpoint),
+        invalidateEndpoint: () => {},
+      }
     }
-    const found = resolver
+    const resolver = givenResolver ?? transport.createDataEndpointResolver({ settings: getSettings })
     const ref: StreamRef = stream
-    endpoint = () => found.resolve(ref, 'GET_MEDIA')
-    invalidateEndpoint = () => found.invalidate(ref, 'GET_MEDIA')
+    return {
+      network: transport,
+      signer,
+      endpoint: () => resolver.resolve(ref, 'GET_MEDIA'),
+      invalidateEndpoint: () => resolver.invalidate(ref, 'GET_MEDIA'),
+    }
   }
 
   const signal = options.signal
@@ -381,10 +436,31 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
   if (typeof follow !== 'boolean') throw invalidOption('follow', 'a boolean', follow)
   const mode = options.mode ?? 'frames'
   if (mode !== 'frames' && mode !== 'raw') throw invalidOption('mode', "'frames' or 'raw'", mode)
+  const retry = options.retry ?? {}
+  if (typeof retry !== 'object' || retry === null) {
+    throw invalidOption('retry', 'an object { initialDelayMs?, maxDelayMs?, maxAttempts? }', retry)
+  }
   const backoff = options.backoff ?? {}
   if (typeof backoff !== 'object' || backoff === null) throw invalidOption('backoff', 'an object', backoff)
-  const initialDelayMs = integerOption('backoff.initialDelayMs', backoff.initialDelayMs, 200, 0)
-  const maxDelayMs = integerOption('backoff.maxDelayMs', backoff.maxDelayMs, 5000, 0)
+  const delayMs = (field: 'initialDelayMs' | 'maxDelayMs'): number => {
+    const given = aliased(`retry.${field}`, retry[field], `backoff.${field}`, backoff[field])
+    if (given.value === undefined) return DEFAULT_RETRY[field]
+    return numberOption(given.name, given.value, 'a finite number >= 0', { min: 0 })
+  }
+  const initialDelayMs = delayMs('initialDelayMs')
+  const maxDelayMs = delayMs('maxDelayMs')
+  if (maxDelayMs < initialDelayMs) {
+    throw invalidOption('retry.maxDelayMs', `at least retry.initialDelayMs (${initialDelayMs})`, maxDelayMs)
+  }
+  const attempts = aliased('retry.maxAttempts', retry.maxAttempts, 'maxFailures', options.maxFailures)
+  const maxAttempts =
+    attempts.value === undefined
+      ? DEFAULT_RETRY.maxAttempts
+      : numberOption(attempts.name, attempts.value, 'an integer >= 1 or Infinity', {
+          integer: true,
+          min: 1,
+          infinity: true,
+        })
   const random = options.random ?? Math.random
   if (typeof random !== 'function') throw invalidOption('random', 'a function returning [0, 1)', random)
   const clock = options.clock ?? (() => performance.now())
@@ -392,15 +468,12 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
   return {
     stream,
     startSelector: selector,
-    signer,
-    endpoint,
-    invalidateEndpoint,
+    connect,
     dispatcher: options.dispatcher,
     signal,
     follow,
     retryForMs: integerOption('retryForMs', options.retryForMs, 60_000, 0),
-    maxFailures:
-      options.maxFailures === undefined ? undefined : integerOption('maxFailures', options.maxFailures, 0, 1),
+    maxAttempts,
     idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 30_000, 1),
     initialDelayMs,
     maxDelayMs,
@@ -415,13 +488,21 @@ function resolveOptions(options: ReadStreamOptions): ResolvedOptions {
   }
 }
 
+/** What a connection needs, made once the signer and the transport are loaded. */
+interface Connection {
+  network: Network['transport']
+  signer: KvsSigner
+  endpoint: () => Promise<string | URL>
+  invalidateEndpoint: () => void
+}
+
 /**
  * A failure a new request may get past: the transport's `classifyError` (one policy with the producer: the
  * network failing, throttling, server faults, an expired token, a moved endpoint), except for the limits of
  * this reader's parser, which the same bytes break again. Whatever the network did (a refused, reset or
  * half-closed connection, a response cut short) is retriable, whatever the outer error.
  */
-export function isRetriable(error: unknown): boolean {
+export function isRetriable(error: unknown, classifyError: (error: unknown) => ErrorDecision): boolean {
   return !isParserLimit(error) && classifyError(error).retriable
 }
 
@@ -596,6 +677,9 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, void, undefined> {
   const { signal, idleTimeoutMs, clock } = options
+  if (signal?.aborted) return
+  const connection = options.connect(await loadNetwork())
+  const { backoffDelay, classifyError, getMedia, sleep } = connection.network
   const delivery = new Delivery()
   /** Connections in a row that failed without delivering anything (the backoff exponent). */
   let failures = 0
@@ -631,11 +715,11 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
     let lastError: GetMediaServiceError | undefined
     try {
       armIdle()
-      const endpoint = await abortable(options.endpoint(), attempt.signal)
+      const endpoint = await abortable(connection.endpoint(), attempt.signal)
       body = await getMedia({
         ...options.stream,
         endpoint,
-        signer: options.signer,
+        signer: connection.signer,
         startSelector: delivery.startSelector(options.startSelector),
         signal: attempt.signal,
         ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
@@ -687,8 +771,8 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
       cause = idleFired ? attempt.signal.reason : error
       const decision = classifyError(cause)
       if (isParserLimit(cause) || !decision.retriable) throw cause
-      if (decision.newEndpoint) options.invalidateEndpoint()
-      if (decision.refreshCredentials) options.signer.refreshCredentials?.()
+      if (decision.newEndpoint) connection.invalidateEndpoint()
+      if (decision.refreshCredentials) connection.signer.refreshCredentials?.()
     } finally {
       clearTimeout(idle)
       signal?.removeEventListener('abort', onAbort)
@@ -710,7 +794,7 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
       failingSince ??= startedAt
       const retriedForMs = Math.max(0, clock() - failingSince)
       const outOfTime = retriedForMs >= options.retryForMs
-      if (outOfTime || (options.maxFailures !== undefined && failures >= options.maxFailures)) {
+      if (outOfTime || failures >= options.maxAttempts) {
         throw retriesExhausted(options, delivery, { cause, failures, retriedForMs, outOfTime })
       }
       const backoffMs = backoffDelay(failures, options, options.random)
@@ -751,7 +835,7 @@ function retriesExhausted(
   const connections = `${failures} connection${failures === 1 ? '' : 's'}`
   const what = run.outOfTime
     ? `GetMedia gave up after retrying for ${seconds} s (retryForMs ${options.retryForMs}): ${connections} in a row failed without delivering anything`
-    : `GetMedia gave up after ${connections} in a row failed without delivering anything (maxFailures ${options.maxFailures}, ${seconds} s)`
+    : `GetMedia gave up after ${connections} in a row failed without delivering anything (retry.maxAttempts ${options.maxAttempts}, ${seconds} s)`
   const startSelector = delivery.startSelector(options.startSelector)
   const where =
     delivery.lastFragmentNumber === undefined

@@ -25,12 +25,14 @@ import {
 import { createKvsSigner } from '@kvs-streams/signer'
 import { makeAwsHome, readFixture } from '@kvs-streams/test-utils'
 import {
+  classifyError,
   createDataEndpointResolver,
   getMedia,
   KvsConnectionError,
   KvsHttpError,
   putMedia,
   type ResponseBody,
+  START_SELECTOR_TYPES as TRANSPORT_START_SELECTOR_TYPES,
 } from '@kvs-streams/transport'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import {
@@ -46,6 +48,7 @@ import {
   type ReadStreamOptions,
   type ReconnectEvent,
   readStream,
+  START_SELECTOR_TYPES,
 } from '../src/read-stream.ts'
 import { type FaultProxy, type ProxyFault, startFaultProxy } from './fault-proxy.ts'
 
@@ -256,7 +259,7 @@ describe('readStream', () => {
       readStream({
         streamName: 'nowhere',
         startSelector: { StartSelectorType: 'NOW' },
-        maxFailures: 1,
+        retry: { maxAttempts: 1 },
       }),
     )
     expect(events.filter((event) => event.type !== 'reconnect')).toEqual([])
@@ -305,7 +308,7 @@ describe('readStream', () => {
       readStream({
         ...base(emulator, 'drops'),
         startSelector: { StartSelectorType: 'EARLIEST' },
-        backoff: { initialDelayMs: 1, maxDelayMs: 5 },
+        retry: { initialDelayMs: 1, maxDelayMs: 5 },
       }),
       (seen) => fragmentEnds(seen).length === 16,
     )
@@ -329,7 +332,7 @@ describe('readStream', () => {
         ...base(emulator, 'raw-drops'),
         mode: 'raw',
         startSelector: { StartSelectorType: 'EARLIEST' },
-        backoff: { initialDelayMs: 1, maxDelayMs: 1 },
+        retry: { initialDelayMs: 1, maxDelayMs: 1 },
       }),
       (seen) => fragmentEnds(seen).length === 30,
     )
@@ -356,41 +359,50 @@ describe('readStream', () => {
     }
   })
 
-  it('gives up after maxFailures consecutive failures with ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED and the last cause', async () => {
-    const emulator = await startEmulator()
-    const url = emulator.url
-    await emulator.close()
-    const events: ReadStreamEvent[] = []
-    let thrown: unknown
-    try {
-      for await (const event of readStream({
-        streamName: 'gone',
-        dataEndpoint: url,
-        signer: signerFor(emulator),
-        startSelector: { StartSelectorType: 'NOW' },
-        maxFailures: 3,
-        backoff: { initialDelayMs: 2, maxDelayMs: 4 },
-        random: () => 0.5,
-      })) {
-        events.push(event)
+  it.each([
+    ['retry', { retry: { maxAttempts: 3, initialDelayMs: 2, maxDelayMs: 4 } }],
+    // The deprecated names still work (mapped onto retry).
+    [
+      'maxFailures and backoff (deprecated)',
+      { maxFailures: 3, backoff: { initialDelayMs: 2, maxDelayMs: 4 } },
+    ],
+  ] as const)(
+    'gives up after retry.maxAttempts consecutive failures with ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED and the last cause (%s)',
+    async (_, limits) => {
+      const emulator = await startEmulator()
+      const url = emulator.url
+      await emulator.close()
+      const events: ReadStreamEvent[] = []
+      let thrown: unknown
+      try {
+        for await (const event of readStream({
+          streamName: 'gone',
+          dataEndpoint: url,
+          signer: signerFor(emulator),
+          startSelector: { StartSelectorType: 'NOW' },
+          ...limits,
+          random: () => 0.5,
+        })) {
+          events.push(event)
+        }
+      } catch (error) {
+        thrown = error
       }
-    } catch (error) {
-      thrown = error
-    }
-    expect(ReadStreamError.is(thrown)).toBe(true)
-    expect(thrown).toMatchObject({
-      name: 'ReadStreamError',
-      code: 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED',
-      failures: 3,
-    })
-    expect(KvsConnectionError.is((thrown as Error).cause)).toBe(true)
-    expect((thrown as Error).message).toMatch(
-      /^GetMedia gave up after 3 connections in a row failed without delivering anything \(maxFailures 3, \d+\.\d s\)\. Last error: KvsConnectionError: /,
-    )
-    expect(reconnects(events).map((event) => event.failures)).toEqual([1, 2])
-    // Full jitter, random 0.5: half of 2, then half of 4.
-    expect(reconnects(events).map((event) => event.delayMs)).toEqual([1, 2])
-  })
+      expect(ReadStreamError.is(thrown)).toBe(true)
+      expect(thrown).toMatchObject({
+        name: 'ReadStreamError',
+        code: 'ERR_KVS_GETMEDIA_RETRIES_EXHAUSTED',
+        failures: 3,
+      })
+      expect(KvsConnectionError.is((thrown as Error).cause)).toBe(true)
+      expect((thrown as Error).message).toMatch(
+        /^GetMedia gave up after 3 connections in a row failed without delivering anything \(retry\.maxAttempts 3, \d+\.\d s\)\. Last error: KvsConnectionError: /,
+      )
+      expect(reconnects(events).map((event) => event.failures)).toEqual([1, 2])
+      // Full jitter, random 0.5: half of 2, then half of 4.
+      expect(reconnects(events).map((event) => event.delayMs)).toEqual([1, 2])
+    },
+  )
 
   it('keeps reconnecting through a 2 s outage of dropped, reset, half-closed and cut-short connections, then delivers every fragment exactly once', async () => {
     const emulator = await emulatorFor()
@@ -411,7 +423,7 @@ describe('readStream', () => {
       dataEndpoint: proxy.url,
       startSelector: { StartSelectorType: 'EARLIEST' },
       retryForMs: 5000,
-      backoff: { initialDelayMs: 1, maxDelayMs: 5 },
+      retry: { initialDelayMs: 1, maxDelayMs: 5 },
       clock: () => now,
     })) {
       events.push(event)
@@ -458,7 +470,7 @@ describe('readStream', () => {
       mode: 'raw',
       startSelector: { StartSelectorType: 'EARLIEST' },
       retryForMs: 100,
-      backoff: { initialDelayMs: 20, maxDelayMs: 80 },
+      retry: { initialDelayMs: 20, maxDelayMs: 80 },
       random: () => 0.5,
       clock: () => now,
     })
@@ -514,7 +526,7 @@ describe('readStream', () => {
         signer: signerFor(emulator),
         startSelector: { StartSelectorType: 'NOW' },
         retryForMs: 200,
-        backoff: { initialDelayMs: 5, maxDelayMs: 20 },
+        retry: { initialDelayMs: 5, maxDelayMs: 20 },
       }),
     )
     expect(thrown).toMatchObject({
@@ -571,7 +583,7 @@ describe('readStream', () => {
         mode: 'raw',
         follow: false,
         startSelector: { StartSelectorType: 'EARLIEST' },
-        backoff: { initialDelayMs: 1, maxDelayMs: 1 },
+        retry: { initialDelayMs: 1, maxDelayMs: 1 },
       }),
     )
     expect(thrown).toBeUndefined()
@@ -608,8 +620,8 @@ describe('readStream', () => {
       Object.assign(new Error('Stream not found'), { name: 'ResourceNotFoundException', $fault: 'client' }),
       new KvsHttpError('HTTP 403', { status: 403, body: '' }),
     ]
-    expect(retried.map(isRetriable)).toEqual(retried.map(() => true))
-    expect(thrown.map(isRetriable)).toEqual(thrown.map(() => false))
+    expect(retried.map((error) => isRetriable(error, classifyError))).toEqual(retried.map(() => true))
+    expect(thrown.map((error) => isRetriable(error, classifyError))).toEqual(thrown.map(() => false))
   })
 
   it('ends its waits while the garbage collector runs: idle timeouts, backoff, and the caller aborting', async () => {
@@ -631,7 +643,7 @@ describe('readStream', () => {
         startSelector: { StartSelectorType: 'NOW' },
         idleTimeoutMs: 20,
         retryForMs: 150,
-        backoff: { initialDelayMs: 5, maxDelayMs: 10 },
+        retry: { initialDelayMs: 5, maxDelayMs: 10 },
         signal: controller.signal,
         clock: () => now,
       })) {
@@ -722,7 +734,7 @@ describe('readStream', () => {
       ...base(emulator, 'pause'),
       startSelector: { StartSelectorType: 'EARLIEST' },
       retryForMs: 0,
-      maxFailures: 1,
+      retry: { maxAttempts: 1 },
     })
     const caughtUp = (event: ReadStreamEvent) =>
       event.type === 'reconnect' && (event.cause as { code?: unknown }).code === 'ERR_KVS_GETMEDIA_CAUGHT_UP'
@@ -823,7 +835,7 @@ describe('readStream', () => {
       dataEndpoint: emulator.url,
       signer: signerFor(emulator),
       startSelector: { StartSelectorType: 'NOW' },
-      backoff: { initialDelayMs: 600_000, maxDelayMs: 600_000 },
+      retry: { initialDelayMs: 600_000, maxDelayMs: 600_000 },
       signal: controller.signal,
     })) {
       events.push(event)
@@ -848,8 +860,7 @@ describe('readStream', () => {
     const stream = readStream({
       ...base(emulator, 'busy'),
       startSelector: { StartSelectorType: 'EARLIEST' },
-      backoff: { initialDelayMs: 5, maxDelayMs: 20 },
-      maxFailures: 1000,
+      retry: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 1000 },
     })
     const first = await stream.next()
     expect(first.value).toMatchObject({ type: 'reconnect', failures: 1 })
@@ -911,8 +922,7 @@ describe('readStream', () => {
       for await (const event of readStream({
         ...base(emulator, 'corrupt'),
         startSelector: { StartSelectorType: 'EARLIEST' },
-        maxFailures: 3,
-        backoff: { initialDelayMs: 1, maxDelayMs: 2 },
+        retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 2 },
       })) {
         events.push(event)
       }
@@ -977,6 +987,10 @@ describe('readStream', () => {
     )
   })
 
+  it('checks start selectors against the transport list without loading the transport', () => {
+    expect([...START_SELECTOR_TYPES]).toEqual([...TRANSPORT_START_SELECTOR_TYPES])
+  })
+
   it('rejects bad options synchronously with a TypeError', () => {
     const signer = createKvsSigner({ region: 'us-east-1', credentials })
     const ok = {
@@ -988,7 +1002,40 @@ describe('readStream', () => {
     expect(() => readStream({ ...ok, startSelector: { StartSelectorType: 'LATEST' as 'NOW' } })).toThrow(
       /^startSelector.StartSelectorType must be/,
     )
-    expect(() => readStream({ ...ok, maxFailures: 0 })).toThrow('maxFailures must be an integer >= 1, got 0')
+    expect(() => readStream({ ...ok, retry: { maxAttempts: 0 } })).toThrow(
+      'retry.maxAttempts must be an integer >= 1 or Infinity, got 0',
+    )
+    expect(() => readStream({ ...ok, retry: { maxAttempts: 1.5 } })).toThrow(
+      'retry.maxAttempts must be an integer >= 1 or Infinity, got 1.5',
+    )
+    expect(() => readStream({ ...ok, retry: { initialDelayMs: -1 } })).toThrow(
+      'retry.initialDelayMs must be a finite number >= 0, got -1',
+    )
+    expect(() => readStream({ ...ok, retry: { initialDelayMs: 100, maxDelayMs: 50 } })).toThrow(
+      'retry.maxDelayMs must be at least retry.initialDelayMs (100), got 50',
+    )
+    expect(() => readStream({ ...ok, retry: 5 as unknown as { maxAttempts: number } })).toThrow(
+      /^retry must be/,
+    )
+    expect(() => readStream({ ...ok, retry: { maxAttempts: Number.POSITIVE_INFINITY } })).not.toThrow()
+    // The deprecated names: checked under their own name, and refused when they disagree with retry.
+    expect(() => readStream({ ...ok, maxFailures: 0 })).toThrow(
+      'maxFailures must be an integer >= 1 or Infinity, got 0',
+    )
+    expect(() => readStream({ ...ok, backoff: { maxDelayMs: Number.NaN } })).toThrow(
+      'backoff.maxDelayMs must be a finite number >= 0, got NaN',
+    )
+    expect(() => readStream({ ...ok, maxFailures: 2, retry: { maxAttempts: 3 } })).toThrow(
+      new TypeError(
+        'maxFailures must be absent or equal to retry.maxAttempts (it is a deprecated alias of retry.maxAttempts), got 2',
+      ),
+    )
+    expect(() => readStream({ ...ok, backoff: { initialDelayMs: 1 }, retry: { initialDelayMs: 2 } })).toThrow(
+      new TypeError(
+        'backoff.initialDelayMs must be absent or equal to retry.initialDelayMs (it is a deprecated alias of retry.initialDelayMs), got 1',
+      ),
+    )
+    expect(() => readStream({ ...ok, maxFailures: 3, retry: { maxAttempts: 3 } })).not.toThrow()
     expect(() => readStream({ ...ok, retryForMs: -1 })).toThrow('retryForMs must be an integer >= 0, got -1')
     expect(() => readStream({ ...ok, clock: 5 as unknown as () => number })).toThrow(
       'clock must be a function returning milliseconds, got 5',

@@ -49,8 +49,7 @@ export async function runReader(options: ReaderRunOptions): Promise<ReaderRun> {
           mode: 'raw',
           idleTimeoutMs: 500,
           connectTimeoutMs: 2_000,
-          maxFailures: 30,
-          backoff: { initialDelayMs: 10, maxDelayMs: 100 },
+          retry: { initialDelayMs: 10, maxDelayMs: 100, maxAttempts: 30 },
           signal: controller.signal,
         })) {
           if (event.type === 'reconnect') run.reconnects++
