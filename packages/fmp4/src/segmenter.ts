@@ -1,4 +1,4 @@
-import { invalidOption, positiveIntegerOption } from '@kvs-streams/core'
+import { invalidOption, numberOption, positiveIntegerOption } from '@kvs-streams/core'
 import type { TrackEntryInfo } from '@kvs-streams/ebml'
 import { Fmp4Error } from './errors.ts'
 import type { Fmp4Event, MediaSegmentRun } from './events.ts'
@@ -106,8 +106,8 @@ class Segmenter implements Fmp4Segmenter {
       )
         throw invalidOption('tracks', 'a non-empty array of track numbers', options.tracks)
     }
-    if (options.timeOriginMs !== undefined && !Number.isFinite(options.timeOriginMs))
-      throw invalidOption('timeOriginMs', 'a finite number', options.timeOriginMs)
+    if (options.timeOriginMs !== undefined)
+      numberOption('timeOriginMs', options.timeOriginMs, 'a finite number')
     const policy = options.onTracksChange ?? 'init-segment'
     if (policy !== 'init-segment' && policy !== 'error')
       throw invalidOption('onTracksChange', "'init-segment' or 'error'", policy)

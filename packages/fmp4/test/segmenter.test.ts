@@ -255,6 +255,12 @@ describe('options and errors', () => {
     expect(() => createFmp4Segmenter({ maxFragmentBytes: 0 })).toThrow(
       'maxFragmentBytes must be a positive integer, got 0',
     )
+    expect(() => createFmp4Segmenter({ timeOriginMs: Number.POSITIVE_INFINITY })).toThrow(
+      'timeOriginMs must be a finite number, got Infinity',
+    )
+    expect(() => createFmp4Segmenter({ timeOriginMs: '5' as unknown as number })).toThrow(
+      'timeOriginMs must be a finite number, got "5"',
+    )
   })
 
   it('emits a new init segment when the tracks change, or fails with onTracksChange: error', () => {

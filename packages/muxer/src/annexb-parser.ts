@@ -1,4 +1,4 @@
-import { invalidOption } from '@kvs-streams/core'
+import { invalidOption, numberOption, positiveIntegerOption } from '@kvs-streams/core'
 import { MuxerError, messageOf } from './errors.ts'
 import type { AnnexBEvent, FrameEvent, VideoConfigEvent } from './events.ts'
 import { H264Codec } from './h264-codec.ts'
@@ -111,17 +111,11 @@ class AnnexB implements AnnexBParser {
     const codec = options.codec ?? 'h264'
     if (codec !== 'h264' && codec !== 'h265') throw invalidOption('codec', "'h264' or 'h265'", codec)
     this.#codec = codec === 'h264' ? new H264Codec() : new H265Codec()
-    if (
-      options.fps !== undefined &&
-      (typeof options.fps !== 'number' || !(options.fps > 0) || !Number.isFinite(options.fps))
-    ) {
-      throw invalidOption('fps', 'a positive number', options.fps)
-    }
-    this.#fpsOption = options.fps
-    const max = options.maxAccessUnitBytes ?? 16 * 1024 * 1024
-    if (!Number.isSafeInteger(max) || max <= 0)
-      throw invalidOption('maxAccessUnitBytes', 'a positive integer', max)
-    this.#maxBytes = max
+    this.#fpsOption =
+      options.fps === undefined
+        ? undefined
+        : numberOption('fps', options.fps, 'a positive number', { above: 0 })
+    this.#maxBytes = positiveIntegerOption('maxAccessUnitBytes', options.maxAccessUnitBytes, 16 * 1024 * 1024)
     this.#au = newAccessUnit(0)
   }
 

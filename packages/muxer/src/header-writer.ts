@@ -1,5 +1,5 @@
 import type { TrackInfo } from '@kvs-streams/chunker'
-import { invalidOption } from '@kvs-streams/core'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import {
   ElementId,
   writeEbmlHeader,
@@ -99,32 +99,43 @@ export function resolveTracks(tracks: readonly MuxerTrack[]): TrackInfo[] {
     }
     if (type === VIDEO) {
       for (const field of ['width', 'height'] as const) {
-        const value = track[field]
-        if (!Number.isSafeInteger(value) || value! <= 0) {
-          throw invalidOption(`${name}.${field}`, 'a positive integer (video tracks need it)', value)
-        }
-      }
-      info.width = track.width!
-      info.height = track.height!
-    } else if (type === AUDIO) {
-      if (typeof track.sampleRate !== 'number' || !(track.sampleRate > 0)) {
-        throw invalidOption(
-          `${name}.sampleRate`,
-          'a positive number (audio tracks need it)',
-          track.sampleRate,
+        info[field] = numberOption(
+          `${name}.${field}`,
+          track[field],
+          'a positive integer (video tracks need it)',
+          {
+            integer: true,
+            above: 0,
+          },
         )
       }
-      if (!Number.isSafeInteger(track.channels) || track.channels! <= 0) {
-        throw invalidOption(`${name}.channels`, 'a positive integer (audio tracks need it)', track.channels)
-      }
-      info.samplingFrequency = track.sampleRate
-      info.channels = track.channels!
+    } else if (type === AUDIO) {
+      info.samplingFrequency = numberOption(
+        `${name}.sampleRate`,
+        track.sampleRate,
+        'a positive number (audio tracks need it)',
+        { above: 0 },
+      )
+      info.channels = numberOption(
+        `${name}.channels`,
+        track.channels,
+        'a positive integer (audio tracks need it)',
+        {
+          integer: true,
+          above: 0,
+        },
+      )
     }
     if (track.frameDurationMs !== undefined) {
-      if (typeof track.frameDurationMs !== 'number' || !(track.frameDurationMs > 0)) {
-        throw invalidOption(`${name}.frameDurationMs`, 'a positive number', track.frameDurationMs)
-      }
-      info.defaultDurationNs = Math.round(track.frameDurationMs * 1_000_000)
+      const frameDurationMs = numberOption(
+        `${name}.frameDurationMs`,
+        track.frameDurationMs,
+        'a positive number',
+        {
+          above: 0,
+        },
+      )
+      info.defaultDurationNs = Math.round(frameDurationMs * 1_000_000)
     }
     return info
   })

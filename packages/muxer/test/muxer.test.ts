@@ -330,6 +330,16 @@ group('muxer', () => {
     expect(() => createMuxer({ tracks: [VIDEO, VIDEO, AUDIO, AUDIO] })).toThrow(/at most 3 tracks/)
     expect(() => createMuxer({ tracks: [VIDEO, { ...VIDEO, number: 1 }] })).toThrow(/tracks\[1\]\.number/)
     expect(() => createMuxer({ tracks: [{ codec: 'h264', width: 64 }] })).toThrow(/tracks\[0\]\.height/)
+    // Numeric track fields go through core's numberOption: NaN and Infinity are refused too.
+    expect(() => createMuxer({ tracks: [{ ...AUDIO, sampleRate: Number.POSITIVE_INFINITY }] })).toThrow(
+      'tracks[0].sampleRate must be a positive number (audio tracks need it), got Infinity',
+    )
+    expect(() => createMuxer({ tracks: [{ ...AUDIO, channels: 1.5 }] })).toThrow(
+      'tracks[0].channels must be a positive integer (audio tracks need it), got 1.5',
+    )
+    expect(() => createMuxer({ tracks: [{ ...VIDEO, frameDurationMs: Number.NaN }] })).toThrow(
+      'tracks[0].frameDurationMs must be a positive number, got NaN',
+    )
     expect(() =>
       createMuxer({ tracks: [{ codecId: 'V_SOMETHING_MUCH_LONGER_THAN_32_CHARS', trackType: 'video' }] }),
     ).toThrow(/tracks\[0\]\.codecId/)

@@ -1,6 +1,6 @@
 import type { KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
 import type { ClusterChunkerOptions } from '@kvs-streams/chunker'
-import { invalidOption } from '@kvs-streams/core'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import type { KvsSigner, KvsSignerOptions } from '@kvs-streams/signer'
 import type { FragmentTimecodeType } from '@kvs-streams/transport'
 import type { Dispatcher } from 'undici'
@@ -173,10 +173,10 @@ function number(
 ): number {
   if (value === undefined) return fallback
   const min = options.min ?? 0
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (options.positive && value === 0)) {
-    throw invalidOption(name, options.positive ? 'a number > 0' : `a number >= ${min}`, value)
-  }
-  return value
+  // Infinity passes (a limit turned off); `finite` refuses it where a time must be finite.
+  return options.positive
+    ? numberOption(name, value, 'a number > 0', { min, above: 0, infinity: true })
+    : numberOption(name, value, `a number >= ${min}`, { min, infinity: true })
 }
 
 function finite(name: string, value: unknown, fallback: number, positive = false): number {
@@ -249,10 +249,12 @@ export function resolveOptions(options: ProducerOptions): ResolvedProducerOption
   if (maxDelayMs < initialDelayMs) {
     throw invalidOption('retry.maxDelayMs', `at least retry.initialDelayMs (${initialDelayMs})`, maxDelayMs)
   }
-  const maxAttempts = number('retry.maxAttempts', retry.maxAttempts, DEFAULT_RETRY.maxAttempts, { min: 1 })
-  if (!Number.isInteger(maxAttempts) && maxAttempts !== Number.POSITIVE_INFINITY) {
-    throw invalidOption('retry.maxAttempts', 'an integer >= 1 or Infinity', maxAttempts)
-  }
+  const maxAttempts = numberOption(
+    'retry.maxAttempts',
+    number('retry.maxAttempts', retry.maxAttempts, DEFAULT_RETRY.maxAttempts, { min: 1 }),
+    'an integer >= 1 or Infinity',
+    { integer: true, min: 1, infinity: true },
+  )
   let reconcile: ResolvedProducerOptions['reconcile']
   const reconcileOption = options.reconcile ?? true
   if (reconcileOption === true) reconcile = { settleMs: DEFAULT_RECONCILE_SETTLE_MS, lister: undefined }

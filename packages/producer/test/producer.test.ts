@@ -517,6 +517,18 @@ describe('options', () => {
       'retry.maxAttempts must be a number >= 1, got 0',
     ],
     [
+      { streamName: 's', region: 'us-east-1', retry: { maxAttempts: 1.5 } },
+      'retry.maxAttempts must be an integer >= 1 or Infinity, got 1.5',
+    ],
+    [
+      { streamName: 's', region: 'us-east-1', replayBuffer: { maxBytes: Number.NaN } },
+      'replayBuffer.maxBytes must be a number > 0, got NaN',
+    ],
+    [
+      { streamName: 's', region: 'us-east-1', ackStalenessMs: Number.POSITIVE_INFINITY },
+      'ackStalenessMs must be a finite number of milliseconds, got Infinity',
+    ],
+    [
       { streamName: 's', region: 'us-east-1', retry: { initialDelayMs: 500, maxDelayMs: 100 } },
       'retry.maxDelayMs must be at least',
     ],

@@ -4,7 +4,7 @@ import {
   KinesisVideoClient,
   type KinesisVideoClientConfig,
 } from '@aws-sdk/client-kinesis-video'
-import { invalidOption } from '@kvs-streams/core'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import { type AwsSettings, type AwsSettingsOptions, resolveAwsSettings } from './aws-settings.ts'
 import { isEndpointError } from './retry.ts'
 
@@ -93,8 +93,8 @@ function checkApiName(apiName: unknown): DataEndpointApiName {
 export function createDataEndpointResolver(options: DataEndpointResolverOptions): DataEndpointResolver {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options)
   const { ttlMs = DEFAULT_ENDPOINT_TTL_MS, clock = Date.now } = options
-  if (typeof ttlMs !== 'number' || !(ttlMs >= 0))
-    throw invalidOption('ttlMs', 'a number of milliseconds >= 0', ttlMs)
+  // Infinity: never expires.
+  numberOption('ttlMs', ttlMs, 'a number of milliseconds >= 0', { min: 0, infinity: true })
   if (typeof clock !== 'function')
     throw invalidOption('clock', 'a function returning epoch milliseconds', clock)
   let client: GetDataEndpointClient

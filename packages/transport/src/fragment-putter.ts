@@ -1,5 +1,5 @@
 import type { ChunkerFragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
-import { invalidOption } from '@kvs-streams/core'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import { backoffDelay, sleep } from './backoff.ts'
 import { KvsAbortError, KvsErrorAckError } from './errors.ts'
 import {
@@ -97,10 +97,15 @@ export function createFragmentPutter(options: FragmentPutterOptions): FragmentPu
     options.minRequestIntervalMs,
     DEFAULT_MIN_REQUEST_INTERVAL_MS,
   )
-  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
-  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
-    throw invalidOption('maxAttempts', 'an integer >= 1', options.maxAttempts)
-  }
+  const maxAttempts = numberOption(
+    'maxAttempts',
+    options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    'an integer >= 1',
+    {
+      integer: true,
+      min: 1,
+    },
+  )
   const baseDelayMs = milliseconds('retryDelayMs', options.retryDelayMs, DEFAULT_RETRY_DELAY_MS)
   const { onRetry, clock = Date.now, random = Math.random } = options
   if (typeof random !== 'function') throw invalidOption('random', 'a function returning [0, 1)', random)

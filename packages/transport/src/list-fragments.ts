@@ -1,4 +1,4 @@
-import { invalidOption } from '@kvs-streams/core'
+import { invalidOption, isNumberWithin } from '@kvs-streams/core'
 import { KvsProtocolError } from './errors.ts'
 import { toEpochSeconds } from './get-media.ts'
 import { type DataPlaneOptions, resolveDataPlaneOptions, streamMember } from './options.ts'
@@ -54,7 +54,7 @@ export async function listFragments(options: ListFragmentsOptions): Promise<List
   const { maxResults, nextToken, fragmentSelector } = options
   const body: Record<string, unknown> = streamMember(options)
   if (maxResults !== undefined) {
-    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000) {
+    if (!isNumberWithin(maxResults, { integer: true, min: 1 }) || maxResults > 1000) {
       throw invalidOption('maxResults', 'an integer from 1 to 1000', maxResults)
     }
     body.MaxResults = maxResults

@@ -1,6 +1,6 @@
 import { type Ack, createAckDecoder, describeAckError } from '@kvs-streams/acks'
 import type { ChunkerFragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
-import { invalidOption } from '@kvs-streams/core'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import { formatProducerStartTimestamp, type KvsSigner } from '@kvs-streams/signer'
 import {
   KvsAbortError,
@@ -89,9 +89,7 @@ export function resolvePutFragmentOptions(options: PutFragmentOptions): Resolved
   if (fragmentTimecodeType !== 'RELATIVE' && fragmentTimecodeType !== 'ABSOLUTE') {
     throw invalidOption('fragmentTimecodeType', '"RELATIVE" or "ABSOLUTE"', fragmentTimecodeType)
   }
-  if (typeof producerStartTimestamp !== 'number' || !(producerStartTimestamp >= 0)) {
-    throw invalidOption('producerStartTimestamp', 'epoch milliseconds >= 0', producerStartTimestamp)
-  }
+  numberOption('producerStartTimestamp', producerStartTimestamp, 'epoch milliseconds >= 0', { min: 0 })
   if (waitFor !== 'PERSISTED' && waitFor !== 'RECEIVED') {
     throw invalidOption('waitFor', '"PERSISTED" or "RECEIVED"', waitFor)
   }

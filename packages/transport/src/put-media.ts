@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream'
 import type { ChunkerEvent } from '@kvs-streams/chunker'
-import { invalidOption } from '@kvs-streams/core'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import { formatProducerStartTimestamp } from '@kvs-streams/signer'
 import { BodyQueue } from './body-queue.ts'
 import { KvsAbortError, KvsConnectionError, KvsTimeoutError } from './errors.ts'
@@ -228,9 +228,7 @@ export function putMedia(options: PutMediaOptions): Duplex {
   if (fragmentTimecodeType !== 'RELATIVE' && fragmentTimecodeType !== 'ABSOLUTE') {
     throw invalidOption('fragmentTimecodeType', '"RELATIVE" or "ABSOLUTE"', fragmentTimecodeType)
   }
-  if (typeof producerStartTimestamp !== 'number' || !(producerStartTimestamp >= 0)) {
-    throw invalidOption('producerStartTimestamp', 'epoch milliseconds >= 0', producerStartTimestamp)
-  }
+  numberOption('producerStartTimestamp', producerStartTimestamp, 'epoch milliseconds >= 0', { min: 0 })
   const ackStalenessMs = milliseconds('ackStalenessMs', options.ackStalenessMs, DEFAULT_ACK_STALENESS_MS)
   const highWaterMark = nonNegative(
     'highWaterMark',

@@ -1,4 +1,4 @@
-import { invalidOption } from '@kvs-streams/core'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 
 // Option checks shared by the undici transport and the fetch-based one (`./web`): no Node or undici imports.
 
@@ -37,10 +37,7 @@ export function milliseconds(name: string, value: unknown, fallback: number): nu
 /** A finite number of `unit` >= 0, or the default when absent. */
 export function nonNegative(name: string, value: unknown, fallback: number, unit: string): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
-    throw invalidOption(name, `a finite number of ${unit} >= 0`, value)
-  }
-  return value
+  return numberOption(name, value, `a finite number of ${unit} >= 0`, { min: 0 })
 }
 
 /** Exactly one of `streamName` and `streamArn`, as the request header or JSON member it becomes. */

@@ -88,6 +88,16 @@ describe('createDataEndpointResolver', () => {
     expect(() => createDataEndpointResolver({ client: {} as never })).toThrow(
       'client must be a KinesisVideoClient, got an object',
     )
+    expect(() => createDataEndpointResolver({ client: fakeClient(), ttlMs: -1 })).toThrow(
+      'ttlMs must be a number of milliseconds >= 0, got -1',
+    )
+    expect(() => createDataEndpointResolver({ client: fakeClient(), ttlMs: Number.NaN })).toThrow(
+      'ttlMs must be a number of milliseconds >= 0, got NaN',
+    )
+    // Infinity: never looked up again.
+    expect(() =>
+      createDataEndpointResolver({ client: fakeClient(), ttlMs: Number.POSITIVE_INFINITY }),
+    ).not.toThrow()
     const resolver = createDataEndpointResolver({ client: fakeClient() })
     await expect(resolver.resolve('s', 'GET_CLIP' as never)).rejects.toThrow(
       'apiName must be PUT_MEDIA | GET_MEDIA | LIST_FRAGMENTS | GET_MEDIA_FOR_FRAGMENT_LIST, got "GET_CLIP"',
