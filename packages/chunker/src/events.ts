@@ -84,11 +84,11 @@ export interface FragmentStartEvent {
   timecode: number
 }
 
-/** An event of the chunker, discriminated by `type`. */
 /**
  * The former name of `ChunkerFragmentEvent` (renamed apart from `@kvs-streams/get-media`'s `MediaFragmentEvent`).
  * @deprecated Use `ChunkerFragmentEvent`.
  */
 export type FragmentEvent = ChunkerFragmentEvent
 
+/** An event of the chunker, discriminated by `type`. */
 export type ChunkerEvent = HeaderEvent | FragmentStartEvent | ChunkerFragmentEvent | ViolationEvent
