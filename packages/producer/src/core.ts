@@ -99,7 +99,14 @@ export type ProducerCommand =
   /** Start the PutMedia request of `sessionId` and write `header` at once; answer with the session inputs. */
   | { type: 'open-session'; sessionId: number; header: SessionHeader; endpoint: string }
   /** Write one fragment's bytes (in order, as one write); answer `written()` once the transport took it. */
-  | { type: 'write'; sessionId: number; parts: readonly Uint8Array[]; byteLength: number }
+  | {
+      type: 'write'
+      sessionId: number
+      /** The fragment written (for logs; the bytes are `parts`). */
+      fragment: FragmentRef
+      parts: readonly Uint8Array[]
+      byteLength: number
+    }
   /** End the request body after what was written; the response's end comes as `sessionEnded()`. */
   | { type: 'end-session'; sessionId: number }
   /** Destroy the session's request at once; the core already took it as closed. */
@@ -142,6 +149,8 @@ interface CoreSession {
   writing: boolean
   /** Fragments written in this session by FragmentTimecode. */
   readonly fragments: Map<number, BufferedFragment>
+  /** Bytes written to it (the header included). */
+  bytes: number
   /** Each fragment's progress through this session's acks (BUFFERING → RECEIVED → PERSISTED, never back). */
   readonly tracker: FragmentTracker
   /** Written fragments not yet RECEIVED, with when the transport took them (for the RECEIVED deadline). */
@@ -545,11 +554,21 @@ export class ProducerCore {
   openFailed(sessionId: number, error: unknown): ProducerCommand[] {
     const session = this.#session
     if (session === undefined || session.id !== sessionId || this.stopped) return this.#flush()
-    // Undo what opening counted: this session never existed.
+    // Undo what opening counted: this session never existed, and nothing was written to it.
     session.state = 'closed'
     this.#session = undefined
+    this.#lastWritten = undefined
     this.#sessions--
     if (session.reason === 'retry') this.#reconnects--
+    this.#bytesSent -= session.bytes
+    for (const fragment of session.fragments.values()) {
+      if (fragment.sessionId !== sessionId) continue
+      fragment.sends--
+      fragment.sessionId = 0
+      fragment.progress = 'pending'
+      if (fragment.sends === 0) this.#sentUnique--
+      else this.#resent--
+    }
     this.#reconciliation = undefined
     this.#cancelTimers('rotation', 'credentials', 'response', 'received')
     this.#prepareFailed(error)
@@ -811,10 +830,11 @@ export class ProducerCore {
     const parts = trailer === undefined ? next.bytes : [...next.bytes, trailer]
     const byteLength = next.ref.byteLength + (trailer?.byteLength ?? 0)
     session.fragments.set(next.ref.timecode, next)
+    session.bytes += byteLength
     session.writing = true
     this.#lastWritten = next
     this.#bytesSent += byteLength
-    this.#out.push({ type: 'write', sessionId: session.id, parts, byteLength })
+    this.#out.push({ type: 'write', sessionId: session.id, fragment: next.ref, parts, byteLength })
   }
 
   #prepare(): void {
@@ -876,6 +896,7 @@ export class ProducerCore {
       responded: false,
       writing: false,
       fragments: new Map(),
+      bytes: first.header.bytes.byteLength,
       tracker: createFragmentTracker({ clock: this.#now }),
       awaiting: [],
       awaitingHead: 0,
