@@ -1,4 +1,4 @@
-export { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './backoff.ts'
+export { DEFAULT_RETRY, type RetryPolicy } from './backoff.ts'
 export {
   createProducerCore,
   type DescribedStream,
