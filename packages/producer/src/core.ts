@@ -131,7 +131,9 @@ export type ProducerCommand =
 
 /** What DescribeStream said, passed with `prepared()` / `prepareFailed()` when the command asked for it. */
 export interface DescribedStream {
+  /** `DataRetentionInHours`: 0 means fragments are settled on RECEIVED (nothing is persisted). */
   retentionHours: number
+  /** `Status`: media is sent only to an `ACTIVE` (or `UPDATING`) stream. */
   status: string
 }
 
