@@ -391,7 +391,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
         const open = this.#connection
         if (open === undefined || open.id !== command.sessionId) return
         const { id } = open
-        open.connection.write(command.parts, command.byteLength, () => this.#run(this.#core.written(id)))
+        open.connection.write(command.parts, () => this.#run(this.#core.written(id)))
         return
       }
       case 'set-timer': {

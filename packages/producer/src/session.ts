@@ -54,9 +54,8 @@ export class SessionConnection {
    * and the socket does not wait between parts). `taken` runs once the transport has taken it; not on failure,
    * which ends the connection instead.
    */
-  write(parts: readonly Uint8Array[], byteLength: number, taken: () => void): void {
-    const fragment = { type: 'fragment', parts, byteLength }
-    this.#duplex.write(fragment, (error) => {
+  write(parts: readonly Uint8Array[], taken: () => void): void {
+    this.#duplex.write(parts, (error) => {
       if (!error && !this.#over) taken()
     })
   }
