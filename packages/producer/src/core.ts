@@ -29,6 +29,12 @@ import { LatencyRecorder, type ProducerStats } from './stats.ts'
 /** How many skipped fragments are kept for `close()`'s error (the count in `stats()` is exact). */
 const MAX_SKIPPED_KEPT = 1000
 
+/**
+ * Fragments a session's tracker follows at most: those in flight (PERSISTED ones are forgotten at once); past it
+ * the oldest are evicted, which only loses the progress of fragments settled on RECEIVED long ago.
+ */
+const TRACKED_FRAGMENTS = 1024
+
 /** The bound on the wait for a held session's answer (and on a ListFragments call) when staleness is off, ms. */
 const DEFAULT_STALE_BOUND_MS = 10_000
 
@@ -899,7 +905,7 @@ export class ProducerCore {
       writing: false,
       fragments: new Map(),
       bytes: first.header.bytes.byteLength,
-      tracker: createFragmentTracker({ clock: this.#now }),
+      tracker: createFragmentTracker({ clock: this.#now, maxFragments: TRACKED_FRAGMENTS }),
       awaiting: [],
       awaitingHead: 0,
       errorAck: undefined,
@@ -1066,7 +1072,9 @@ export class ProducerCore {
         this.#persisted++
         this.#persistedLatency.record(now - fragment.acceptedAt)
       }
+      // Nothing more comes for it in this session: the session's maps stay as small as what is in flight.
       session.tracker.forget(fragment.ref.timecode)
+      session.fragments.delete(fragment.ref.timecode)
       this.#acknowledge(fragment, 'PERSISTED')
     }
   }
