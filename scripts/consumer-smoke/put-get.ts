@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
 import { type AckDecoderEvent, isTerminalAck } from '@kvs-streams/acks'
 import { createAckDecoderTransform } from '@kvs-streams/acks/node'
-import { createClusterChunker } from '@kvs-streams/chunker'
+import { type ChunkerEvent, createClusterChunker } from '@kvs-streams/chunker'
 import { createClusterChunkerTransform } from '@kvs-streams/chunker/node'
 import { ExitCode } from '@kvs-streams/cli'
 import { concatBytes } from '@kvs-streams/core'
@@ -21,7 +21,23 @@ import { createGetMediaParserTransform } from '@kvs-streams/get-media/node'
 import { createGetMediaParser, type GetMediaEvent } from '@kvs-streams/get-media/parser'
 import { createProducer } from '@kvs-streams/producer'
 import { createKvsSigner, type KvsSigner } from '@kvs-streams/signer'
-import { createDataEndpointResolver, type DataEndpointResolver, putMedia } from '@kvs-streams/transport'
+import {
+  createDataEndpointResolver,
+  type DataEndpointResolver,
+  type PutMediaInput,
+  putMedia,
+} from '@kvs-streams/transport'
+
+/**
+ * The chunker's events as the bytes PutMedia takes: the header's bytes, then each fragment's views in one
+ * write (no copy); violations and fragment starts carry no bytes.
+ */
+async function* mkvBytes(events: AsyncIterable<ChunkerEvent>): AsyncGenerator<PutMediaInput> {
+  for await (const event of events) {
+    if (event.type === 'header') yield event.bytes
+    else if (event.type === 'fragment') yield event.parts
+  }
+}
 
 /** The Cluster elements of `bytes`, each exactly as written (as the demo compares them). */
 function clusterElements(bytes: Uint8Array): Uint8Array[] {
@@ -98,7 +114,7 @@ async function main(endpoint: string, file: string): Promise<void> {
       `${clusterEnds} clusters read, ${sent.length} chunked`,
     )
 
-    // 1. Put with the primitives: file → chunker → PutMedia → acks (the transport README's pipeline).
+    // 1. Put with the primitives: file → chunker → bytes → PutMedia → acks (the transport README's pipeline).
     const primitives = `smoke-primitives-${suffix}`
     await client.send(new CreateStreamCommand({ StreamName: primitives, DataRetentionInHours: 24 }))
     const putEndpoint = await resolver.resolve(primitives, 'PUT_MEDIA')
@@ -106,6 +122,7 @@ async function main(endpoint: string, file: string): Promise<void> {
     await pipeline(
       Readable.from([input]),
       createClusterChunkerTransform(),
+      mkvBytes,
       putMedia({ endpoint: putEndpoint, streamName: primitives, signer }),
       createAckDecoderTransform(),
       new Writable({

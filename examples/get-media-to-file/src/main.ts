@@ -17,11 +17,17 @@ import { parseArgs } from 'node:util'
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
 import type { AckDecoderEvent } from '@kvs-streams/acks'
 import { createAckDecoderTransform } from '@kvs-streams/acks/node'
+import type { ChunkerEvent } from '@kvs-streams/chunker'
 import { createClusterChunkerTransform } from '@kvs-streams/chunker/node'
 import { DEFAULT_CREDENTIALS, startEmulator } from '@kvs-streams/emulator'
 import { formatKvsTimestamp, ReadStreamError, readStream } from '@kvs-streams/get-media'
 import { createKvsSigner, type KvsSigner } from '@kvs-streams/signer'
-import { createDataEndpointResolver, type DataEndpointResolver, putMedia } from '@kvs-streams/transport'
+import {
+  createDataEndpointResolver,
+  type DataEndpointResolver,
+  type PutMediaInput,
+  putMedia,
+} from '@kvs-streams/transport'
 
 /** The file put into the emulator, found from this file's folder (src/ or dist/ alike). */
 export const defaultFile = fileURLToPath(
@@ -81,6 +87,17 @@ interface Source {
   close(): Promise<void>
 }
 
+/**
+ * The chunker's events as the bytes PutMedia takes: the header's bytes, then each fragment's views in one
+ * write (no copy); violations and fragment starts carry no bytes.
+ */
+async function* mkvBytes(events: AsyncIterable<ChunkerEvent>): AsyncGenerator<PutMediaInput> {
+  for await (const event of events) {
+    if (event.type === 'header') yield event.bytes
+    else if (event.type === 'fragment') yield event.parts
+  }
+}
+
 /** Starts the emulator, creates a stream and puts `file` into it (file → chunker → PutMedia → acks). */
 async function emulatedSource(file: string, print: (line: string) => void): Promise<Source> {
   const emulator = await startEmulator({ port: 0 })
@@ -100,6 +117,7 @@ async function emulatedSource(file: string, print: (line: string) => void): Prom
     await pipeline(
       createReadStream(file),
       createClusterChunkerTransform(),
+      mkvBytes,
       putMedia({ endpoint, streamName, signer }),
       createAckDecoderTransform(),
       new Writable({

@@ -1,5 +1,5 @@
 // Puts an MKV file into a local Kinesis Video Streams emulator and prints each ack as it arrives:
-//   file → cluster chunker → PutMedia (streaming HTTP/1.1 body, acks read concurrently) → ack decoder → print
+//   file → cluster chunker → its events as bytes → PutMedia (streaming HTTP/1.1 body, acks read concurrently) → ack decoder → print
 // Run: pnpm --filter @kvs-streams/example-put-file... build && \
 //   pnpm --filter @kvs-streams/example-put-file start [file.mkv]
 import { createReadStream } from 'node:fs'
@@ -8,15 +8,27 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
 import type { AckDecoderEvent } from '@kvs-streams/acks'
 import { createAckDecoderTransform } from '@kvs-streams/acks/node'
+import type { ChunkerEvent } from '@kvs-streams/chunker'
 import { createClusterChunkerTransform } from '@kvs-streams/chunker/node'
 import { DEFAULT_CREDENTIALS, startEmulator } from '@kvs-streams/emulator'
 import { createKvsSigner } from '@kvs-streams/signer'
-import { createDataEndpointResolver, putMedia } from '@kvs-streams/transport'
+import { createDataEndpointResolver, type PutMediaInput, putMedia } from '@kvs-streams/transport'
 
 /** The default input, found from this file's folder (src/ or dist/ alike). */
 export const defaultFile = fileURLToPath(
   new URL('../../../fixtures/kvs-getmedia/clusters.mkv', import.meta.url),
 )
+
+/**
+ * The chunker's events as the bytes PutMedia takes: the header's bytes, then each fragment's views in one
+ * write (no copy); violations and fragment starts carry no bytes.
+ */
+async function* mkvBytes(events: AsyncIterable<ChunkerEvent>): AsyncGenerator<PutMediaInput> {
+  for await (const event of events) {
+    if (event.type === 'header') yield event.bytes
+    else if (event.type === 'fragment') yield event.parts
+  }
+}
 
 /** Starts an emulator, creates a stream, puts `file` into it and hands each ack event to `print`. */
 export async function putFile(file: string, print: (line: string) => void = console.log): Promise<void> {
@@ -34,6 +46,7 @@ export async function putFile(file: string, print: (line: string) => void = cons
     await pipeline(
       createReadStream(file),
       createClusterChunkerTransform(),
+      mkvBytes,
       putMedia({ endpoint, streamName, signer }),
       createAckDecoderTransform(),
       async (events: AsyncIterable<AckDecoderEvent>) => {

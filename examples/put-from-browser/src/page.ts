@@ -3,7 +3,12 @@
 //   PutMedia per fragment, acks read from each response, paced to 5 calls/s, resent on failure) → the emulator
 // Credentials come from the page's own server (/credentials stands in for Cognito or a token endpoint): the
 // page holds short-lived keys only, never long-term ones.
-import { type ChunkerFragmentEvent, ClusterChunkerStream, type Violation } from '@kvs-streams/chunker'
+import {
+  type ChunkerFragmentEvent,
+  ClusterChunkerStream,
+  type Violation,
+  type ViolationEvent,
+} from '@kvs-streams/chunker'
 import { createKvsSigner } from '@kvs-streams/signer'
 import { PutFragmentStream, type PutFragmentStreamEvent } from '@kvs-streams/transport/web'
 import { fetchCredentials, getDataEndpoint } from './kvs-browser.ts'
@@ -93,7 +98,8 @@ async function record(config: PageConfig, streamName: string): Promise<PageResul
         }),
       )
       .pipeThrough(
-        new PutFragmentStream({
+        // The chunker's violations pass through: name their type to read them as such.
+        new PutFragmentStream<ViolationEvent>({
           endpoint,
           streamName,
           signer,
@@ -105,7 +111,7 @@ async function record(config: PageConfig, streamName: string): Promise<PageResul
         }),
       )
       .pipeTo(
-        new WritableStream<PutFragmentStreamEvent>({
+        new WritableStream<PutFragmentStreamEvent<ViolationEvent>>({
           write(event) {
             if (event.type === 'violation') {
               violations.push(event.violation)
@@ -140,7 +146,9 @@ async function record(config: PageConfig, streamName: string): Promise<PageResul
   }
 }
 
-function summary(event: PutFragmentStreamEvent & { type: 'fragment-acknowledged' }): PutSummary {
+function summary(
+  event: PutFragmentStreamEvent<ViolationEvent> & { type: 'fragment-acknowledged' },
+): PutSummary {
   return {
     index: event.index,
     fragmentTimecode: event.fragmentTimecode,

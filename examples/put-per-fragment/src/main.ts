@@ -13,12 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video'
 import { type Ack, createAckDecoder, describeAckError } from '@kvs-streams/acks'
-import {
-  type ChunkerEvent,
-  type ChunkerFragmentEvent,
-  chunkClusters,
-  type HeaderEvent,
-} from '@kvs-streams/chunker'
+import { type ChunkerFragmentEvent, chunkClusters, type HeaderEvent } from '@kvs-streams/chunker'
 import { DEFAULT_CREDENTIALS, type FaultsOption, startEmulator } from '@kvs-streams/emulator'
 import { createKvsSigner, type KvsSigner } from '@kvs-streams/signer'
 import {
@@ -26,6 +21,7 @@ import {
   isTransportError,
   KvsHttpError,
   listAllFragments,
+  type PutMediaInput,
   putMedia,
 } from '@kvs-streams/transport'
 
@@ -166,8 +162,9 @@ async function putOneFragment(
   let persisted: Ack | undefined
   try {
     const sending = (async () => {
-      for (const part of [header, fragment] satisfies ChunkerEvent[]) {
-        if (!request.write(part)) await once(request, 'drain')
+      // The header's bytes, then the fragment's views in one write (no copy).
+      for (const bytes of [header.bytes, fragment.parts] satisfies PutMediaInput[]) {
+        if (!request.write(bytes)) await once(request, 'drain')
       }
       request.end()
     })()

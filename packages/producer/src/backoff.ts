@@ -14,12 +14,3 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
   maxDelayMs: 10_000,
   maxAttempts: Number.POSITIVE_INFINITY,
 })
-
-/**
- * The wait before retry number `attempt`: the transport's `backoffDelay` (full jitter, a random point in
- * `[0, min(maxDelayMs, initialDelayMs × 2^(attempt−1))]`), the one backoff of kvs-streams. Kept here so that
- * imports from the producer keep working; the producer itself calls the transport's.
- *
- * @deprecated Import `backoffDelay` from `@kvs-streams/transport`.
- */
-export { backoffDelay } from '@kvs-streams/transport'

@@ -1,10 +1,11 @@
-import type { ChunkerFragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
 import { invalidOption, numberOption } from '@kvs-streams/core'
 import { backoffDelay, sleep } from './backoff.ts'
 import { KvsAbortError, KvsErrorAckError } from './errors.ts'
 import {
+  type PutFragmentInput,
   type PutFragmentOptions,
   type PutFragmentResult,
+  type PutHeaderInput,
   resolvePutFragmentOptions,
   sendFragment,
 } from './put-fragment.ts'
@@ -23,7 +24,7 @@ const MAX_RETRY_DELAY_MS = 10_000
 
 /** A failed request that will be sent again, as told to `onRetry`. */
 export interface FragmentRetry {
-  /** The fragment's index from the chunker. */
+  /** The fragment's `index`, as given to `put()`. */
   index: number
   /** The attempt that failed (1 = the first request). */
   attempt: number
@@ -54,7 +55,7 @@ export type FragmentPutterOptions = PutFragmentOptions & {
 
 /** A fragment the service acknowledged. */
 export interface PutFragmentOutcome extends PutFragmentResult {
-  /** The fragment's index from the chunker. */
+  /** The fragment's `index`, as given to `put()`. */
   index: number
   /** Requests it took (1 when the first succeeded). */
   attempts: number
@@ -68,7 +69,7 @@ export interface FragmentPutter {
    * (`KvsHttpError`), a retriable ERROR ack or a service error in the body; other errors, and the last one
    * after `maxAttempts` requests, reject. A resent fragment may be stored twice when only its ack was lost.
    */
-  put(header: HeaderEvent, fragment: ChunkerFragmentEvent): Promise<PutFragmentOutcome>
+  put(header: PutHeaderInput, fragment: PutFragmentInput): Promise<PutFragmentOutcome>
 }
 
 /**
@@ -118,7 +119,7 @@ export function createFragmentPutter(options: FragmentPutterOptions): FragmentPu
   /** The previous `put()`: requests go one at a time, in call order. */
   let queue: Promise<unknown> = Promise.resolve()
 
-  async function send(header: HeaderEvent, fragment: ChunkerFragmentEvent): Promise<PutFragmentOutcome> {
+  async function send(header: PutHeaderInput, fragment: PutFragmentInput): Promise<PutFragmentOutcome> {
     for (let attempt = 1; ; attempt++) {
       await pause(pacer.delayMs(clock()), resolved.signal)
       pacer.started(clock())

@@ -55,6 +55,7 @@ export {
   DEFAULT_ACK_STALENESS_MS,
   DEFAULT_PUT_MEDIA_HIGH_WATER_MARK,
   type FragmentTimecodeType,
+  type LegacyChunkerEventInput,
   type PutMediaInput,
   type PutMediaOptions,
   type PutMediaResponse,

@@ -1,5 +1,4 @@
 import { type Ack, createAckDecoder, describeAckError } from '@kvs-streams/acks'
-import type { ChunkerFragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
 import { invalidOption, numberOption } from '@kvs-streams/core'
 import { formatProducerStartTimestamp, type KvsSigner } from '@kvs-streams/signer'
 import {
@@ -48,6 +47,28 @@ interface PutFragmentOwnOptions {
   fetch?: typeof fetch
   /** Aborts the request: it fails with `KvsAbortError` (`ERR_KVS_ABORTED`). */
   signal?: AbortSignal
+}
+
+/**
+ * The MKV header every fragment's request starts with (EBML header, unknown-size Segment start, Info, Tracks,
+ * …). Declared by shape: the chunker's `HeaderEvent` is one, as is any object with the header's `bytes`.
+ */
+export interface PutHeaderInput {
+  /** The header's bytes, sent before the fragment's. */
+  readonly bytes: Uint8Array
+}
+
+/**
+ * One fragment (one Cluster, with the Tags after it) to put in a request of its own. Declared by shape: the
+ * chunker's `ChunkerFragmentEvent` is one, as is any object with these fields.
+ */
+export interface PutFragmentInput {
+  /** The fragment's position in the stream, reported back (`PutFragmentOutcome.index`, `FragmentRetry.index`). */
+  readonly index: number
+  /** The Cluster Timecode as written (TimecodeScale units): the request waits for the ack of this timecode. */
+  readonly timecode: number
+  /** The fragment's bytes, in order (views, sent as they are). */
+  readonly parts: readonly Uint8Array[]
 }
 
 /** Options of `putFragment`: the data endpoint, the stream (by name or ARN), a signer. */
@@ -136,34 +157,43 @@ export function resolvePutFragmentOptions(options: PutFragmentOptions): Resolved
  */
 export function putFragment(
   options: PutFragmentOptions,
-  header: HeaderEvent,
-  fragment: ChunkerFragmentEvent,
+  header: PutHeaderInput,
+  fragment: PutFragmentInput,
 ): Promise<PutFragmentResult> {
   return sendFragment(resolvePutFragmentOptions(options), header, fragment)
 }
 
 /**
  * `putFragment` with options already checked by `resolvePutFragmentOptions` (the putter's path).
- * @throws {TypeError} when `header` or `fragment` is not the chunker's event
+ * @throws {TypeError} when `header` has no `bytes` or `fragment` no `parts` and `timecode`
  */
 export function sendFragment(
   resolved: ResolvedPutFragmentOptions,
-  header: HeaderEvent,
-  fragment: ChunkerFragmentEvent,
+  header: PutHeaderInput,
+  fragment: PutFragmentInput,
 ): Promise<PutFragmentResult> {
-  if (header?.type !== 'header' || !(header.bytes instanceof Uint8Array)) {
-    throw invalidOption('header', "the chunker's header event", header)
+  if (typeof header !== 'object' || header === null || !(header.bytes instanceof Uint8Array)) {
+    throw invalidOption('header', "an object with the header's bytes (as the chunker's header event)", header)
   }
-  if (fragment?.type !== 'fragment' || !Array.isArray(fragment.parts)) {
-    throw invalidOption('fragment', "a chunker's fragment event", fragment)
+  if (
+    typeof fragment !== 'object' ||
+    fragment === null ||
+    !Array.isArray(fragment.parts) ||
+    typeof fragment.timecode !== 'number'
+  ) {
+    throw invalidOption(
+      'fragment',
+      "an object with the fragment's parts and timecode (as the chunker's fragment event)",
+      fragment,
+    )
   }
   return exchange(resolved, header, fragment)
 }
 
 async function exchange(
   resolved: ResolvedPutFragmentOptions,
-  header: HeaderEvent,
-  fragment: ChunkerFragmentEvent,
+  header: PutHeaderInput,
+  fragment: PutFragmentInput,
 ): Promise<PutFragmentResult> {
   const { signal, ackTimeoutMs } = resolved
   if (signal?.aborted) throw new KvsAbortError(undefined, { cause: signal.reason })

@@ -4,7 +4,10 @@ import { type PutMediaInput, type PutMediaOptions, putMedia } from './put-media.
 
 /** A PutMedia session as a WHATWG stream pair. */
 export interface PutMediaWebStreams {
-  /** MKV bytes or chunker events; a write resolves once the socket has taken the bytes (see `highWaterMark`). */
+  /**
+   * MKV bytes: a `Uint8Array`, or an array of views written in order as one write (the chunker's events are
+   * still taken, deprecated); a write resolves once the socket has taken the bytes (see `highWaterMark`).
+   */
   writable: WritableStream<PutMediaInput>
   /** The raw acknowledgement body; pipe it through `AckDecoderStream` from `@kvs-streams/acks`. */
   readable: ReadableStream<Uint8Array>
@@ -16,8 +19,7 @@ export interface PutMediaWebStreams {
  * aborts the request.
  *
  * ```ts
- * await file.pipeThrough(new ClusterChunkerStream()).pipeThrough(putMediaWeb(options))
- *   .pipeThrough(new AckDecoderStream()).pipeTo(sink)
+ * await mkvBytes.pipeThrough(putMediaWeb(options)).pipeThrough(new AckDecoderStream()).pipeTo(sink)
  * ```
  *
  * @throws {TypeError} on a bad option

@@ -1,5 +1,4 @@
 import { Duplex } from 'node:stream'
-import type { ChunkerEvent } from '@kvs-streams/chunker'
 import { invalidOption, numberOption } from '@kvs-streams/core'
 import { formatProducerStartTimestamp } from '@kvs-streams/signer'
 import { BodyQueue } from './body-queue.ts'
@@ -48,8 +47,25 @@ interface PutMediaOwnOptions extends DataPlaneOptions {
 /** Options of `putMedia`: the data endpoint, the stream (by name or ARN), a signer, and transport knobs. */
 export type PutMediaOptions = PutMediaOwnOptions & ({ streamName: string } | { streamArn: string })
 
-/** What the writable side of a PutMedia stream takes: MKV bytes, or the chunker's events. */
-export type PutMediaInput = Uint8Array | ChunkerEvent
+/**
+ * What the writable side of a PutMedia stream used to take besides bytes: the chunker's events, written as
+ * they came (a `header`'s `bytes`, a `fragment`'s `parts`; other events ignored). Declared here by shape
+ * only, so the transport does not depend on the chunker.
+ *
+ * @deprecated Write bytes instead: a header's `bytes` as a `Uint8Array`, a fragment's `parts` as one
+ * `readonly Uint8Array[]` write; drop the other events. Still accepted, with the same effect.
+ */
+export type LegacyChunkerEventInput =
+  | { readonly type: 'header'; readonly bytes: Uint8Array }
+  | { readonly type: 'fragment'; readonly parts: readonly Uint8Array[] }
+  | { readonly type: string }
+
+/**
+ * What the writable side of a PutMedia stream takes: MKV bytes, either one `Uint8Array` or several views
+ * written in order as one write (a whole fragment at once, without copying it together). The chunker's events
+ * (`LegacyChunkerEventInput`) are still accepted but deprecated.
+ */
+export type PutMediaInput = Uint8Array | readonly Uint8Array[] | LegacyChunkerEventInput
 
 /** Status and headers of the PutMedia response, emitted as the stream's `response` event. */
 export interface PutMediaResponse {
@@ -59,19 +75,30 @@ export interface PutMediaResponse {
   requestId: string | undefined
 }
 
-/** The `TypeError` that fails a write that is neither bytes nor a chunker event. */
+/** The `TypeError` that fails a write that is neither bytes nor an array of them (nor a legacy event). */
 function invalidInput(chunk: unknown): TypeError {
-  return invalidOption('chunk', 'a Uint8Array of MKV bytes or a chunker event', chunk)
+  return invalidOption('chunk', 'a Uint8Array of MKV bytes or an array of Uint8Arrays', chunk)
 }
 
 const noBytes: Uint8Array[] = []
 
-/** The bytes a write carries: the chunk itself, a header's bytes, a fragment's parts; none for other events. */
+/** Whether every item of `views` is a `Uint8Array`. */
+function allViews(views: readonly unknown[]): views is readonly Uint8Array[] {
+  for (const view of views) if (!(view instanceof Uint8Array)) return false
+  return true
+}
+
+/**
+ * The bytes a write carries: the chunk itself, the views of an array in order; for the deprecated events, a
+ * header's bytes, a fragment's parts, none for other events.
+ */
 function bytesOf(chunk: unknown): readonly Uint8Array[] | TypeError {
   if (chunk instanceof Uint8Array) return [chunk]
+  if (Array.isArray(chunk)) return allViews(chunk) ? chunk : invalidInput(chunk)
   if (typeof chunk === 'object' && chunk !== null && typeof (chunk as { type?: unknown }).type === 'string') {
-    const event = chunk as ChunkerEvent
-    if (event.type === 'fragment') return Array.isArray(event.parts) ? event.parts : invalidInput(chunk)
+    const event = chunk as { type: string; bytes?: unknown; parts?: unknown }
+    if (event.type === 'fragment')
+      return Array.isArray(event.parts) && allViews(event.parts) ? event.parts : invalidInput(chunk)
     if (event.type === 'header')
       return event.bytes instanceof Uint8Array ? [event.bytes] : invalidInput(chunk)
     return noBytes
@@ -96,7 +123,7 @@ class PutMediaDuplex extends Duplex {
     ackStalenessMs: number,
     connection: SessionConnection | undefined,
   ) {
-    // Object mode (events are accepted) with a high-water mark of 2 writes: a write returns true unless an
+    // Object mode (arrays of views, and the deprecated events, are accepted) with a high-water mark of 2 writes: a write returns true unless an
     // earlier one is still waiting for the socket. Bytes are bounded by the BodyQueue's highWaterMark.
     super({ writableObjectMode: true, writableHighWaterMark: 2, decodeStrings: false, allowHalfOpen: true })
     this.#staleness = new StalenessTimer(ackStalenessMs, () => {
@@ -198,13 +225,18 @@ class PutMediaDuplex extends Duplex {
 }
 
 /**
- * Starts a PutMedia session and returns it as a Node `Duplex`: write MKV bytes or chunker events, read the
- * raw acknowledgement body. Use it as a `pipeline()` stage:
+ * Starts a PutMedia session and returns it as a Node `Duplex`: write MKV bytes, read the raw acknowledgement
+ * body. Use it as a `pipeline()` stage:
  *
  * ```ts
- * await pipeline(createReadStream(file), createClusterChunkerTransform(), putMedia(options),
+ * await pipeline(createReadStream(file), putMedia(options),
  *   createAckDecoderTransform(), async (events) => { for await (const event of events) console.log(event) })
  * ```
+ *
+ * A write is a `Uint8Array`, or an array of views sent in order as one write (a fragment's parts: no copy, and
+ * one write callback for the whole fragment). Anything else fails the stream with a `TypeError`, except the
+ * chunker's events (`LegacyChunkerEventInput`), still accepted but deprecated: a header's `bytes` and a
+ * fragment's `parts` are sent, other events ignored.
  *
  * The request (`POST {endpoint}/putMedia`, chunked) is signed with `signer.signPutMedia` and sent at once;
  * its headers go out with the first body bytes. The `Duplex` emits `response` (`PutMediaResponse`) on the 200.

@@ -30,8 +30,10 @@ export {
 export {
   DEFAULT_ACK_TIMEOUT_MS,
   type FragmentAckType,
+  type PutFragmentInput,
   type PutFragmentOptions,
   type PutFragmentResult,
+  type PutHeaderInput,
   type PutMediaSigner,
   putFragment,
 } from './put-fragment.ts'
@@ -39,6 +41,8 @@ export {
   type FragmentAcknowledgedEvent,
   PutFragmentStream,
   type PutFragmentStreamEvent,
+  type PutFragmentStreamInput,
+  type ViolationLikeEvent,
 } from './put-fragment-stream.ts'
 export { DEFAULT_MIN_REQUEST_INTERVAL_MS } from './request-pacer.ts'
 export {

@@ -6,6 +6,7 @@ import type { Ack, AckDecoderEvent } from '@kvs-streams/acks'
 import { createAckDecoder } from '@kvs-streams/acks'
 import { createAckDecoderTransform } from '@kvs-streams/acks/node'
 import {
+  type ChunkerEvent,
   type ChunkerFragmentEvent,
   type ClusterChunkerOptions,
   createClusterChunker,
@@ -18,11 +19,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createDataEndpointResolver,
   KvsHttpError,
+  type PutMediaInput,
   type PutMediaResponse,
   putMedia,
   withEndpoint,
 } from '../src/index.ts'
 import { startServer } from './helpers.ts'
+
+/** The chunker's events as the bytes putMedia takes (as the producer does): the header, each fragment's views. */
+async function* mkvBytes(events: AsyncIterable<ChunkerEvent>): AsyncGenerator<PutMediaInput> {
+  for await (const event of events) {
+    if (event.type === 'header') yield event.bytes
+    else if (event.type === 'fragment') yield event.parts
+  }
+}
+
+/** The deprecated input: the chunker's events written to putMedia as they come. */
+async function* chunkerEvents(events: AsyncIterable<ChunkerEvent>): AsyncGenerator<PutMediaInput> {
+  yield* events
+}
 
 let emulator: Emulator
 let client: KinesisVideoClient
@@ -70,12 +85,18 @@ function fragmentsOf(path: string, options: ClusterChunkerOptions): ChunkerFragm
 }
 
 describe('putMedia against the emulator', () => {
-  const files: [string, ClusterChunkerOptions][] = [
-    ['clusters.mkv', {}],
-    ['vogels_330.mkv', { onViolation: 'emit', requireKeyframe: false }],
+  const files: [
+    string,
+    ClusterChunkerOptions,
+    string,
+    (events: AsyncIterable<ChunkerEvent>) => AsyncGenerator<PutMediaInput>,
+  ][] = [
+    ['clusters.mkv', {}, 'arrays of views', mkvBytes],
+    ['vogels_330.mkv', { onViolation: 'emit', requireKeyframe: false }, 'arrays of views', mkvBytes],
+    ['clusters.mkv', {}, 'chunker events (deprecated)', chunkerEvents],
   ]
-  for (const [file, chunkerOptions] of files) {
-    it(`puts ${file} through createReadStream → chunker → putMedia → ack decoder and gets BUFFERING, RECEIVED and PERSISTED for every fragment`, async () => {
+  for (const [file, chunkerOptions, input, adapt] of files) {
+    it(`puts ${file} through createReadStream → chunker → putMedia (${input}) → ack decoder and gets BUFFERING, RECEIVED and PERSISTED for every fragment`, async () => {
       const streamName = await createStream()
       const resolver = createDataEndpointResolver({ client })
       const endpoint = await resolver.resolve(streamName, 'PUT_MEDIA')
@@ -88,6 +109,7 @@ describe('putMedia against the emulator', () => {
       await pipeline(
         createReadStream(fixturePath('kvs-getmedia', file), { highWaterMark: 16 * 1024 }),
         createClusterChunkerTransform(chunkerOptions),
+        adapt,
         duplex,
         createAckDecoderTransform(),
         eventSink(events),
@@ -139,7 +161,7 @@ describe('putMedia against the emulator', () => {
     const header = events.find((event) => event.type === 'header')!
     const fragments = events.filter((event) => event.type === 'fragment')
     const span = fragments.at(-1)!.timecode + 2000
-    const write = (chunk: Uint8Array) =>
+    const write = (chunk: PutMediaInput) =>
       new Promise<void>((resolve, reject) =>
         duplex.write(chunk, (error) => (error ? reject(error) : resolve())),
       )
@@ -151,7 +173,8 @@ describe('putMedia against the emulator', () => {
         if (written >= 2) {
           while (received.length < written - 1) await new Promise((resolve) => setTimeout(resolve, 2))
         }
-        for (const part of withTimecode(fragment, fragment.timecode + round * span)) await write(part)
+        // The fragment's views in one write, as the producer hands a fragment over.
+        await write(withTimecode(fragment, fragment.timecode + round * span))
         written++
       }
     }
@@ -292,6 +315,7 @@ describe('putMedia against the emulator', () => {
         await pipeline(
           createReadStream(fixturePath('kvs-getmedia', 'clusters.mkv')),
           createClusterChunkerTransform(),
+          mkvBytes,
           putMedia({ endpoint, streamName, signer }),
           createAckDecoderTransform(),
           eventSink(events),

@@ -19,8 +19,10 @@ import {
   KvsConnectionError,
   KvsErrorAckError,
   KvsHttpError,
+  type PutFragmentInput,
   PutFragmentStream,
   type PutFragmentStreamEvent,
+  type PutHeaderInput,
   putFragment,
 } from '../src/web.ts'
 
@@ -114,6 +116,20 @@ describe('putFragment (fetch)', () => {
     expect(result.requestId).toMatch(/^[0-9a-f-]{36}$/)
   })
 
+  it("takes any header and fragment of the right shape, not only the chunker's events", async () => {
+    const { options } = await target()
+    const { header, fragments } = chunked()
+    const fragment = fragments[0]!
+    const plainHeader: PutHeaderInput = { bytes: header.bytes.slice() }
+    const plainFragment: PutFragmentInput = {
+      index: 0,
+      timecode: fragment.timecode,
+      parts: [Buffer.concat(fragment.parts)],
+    }
+    const result = await putFragment(options, plainHeader, plainFragment)
+    expect(result.acks.map((ack) => ack.eventType)).toEqual(['BUFFERING', 'RECEIVED', 'PERSISTED'])
+  })
+
   it('rejects with the typed HTTP error when the stream does not exist', async () => {
     const { options } = await target()
     const { header, fragments } = chunked()
@@ -137,12 +153,19 @@ describe('putFragment (fetch)', () => {
     })
   })
 
-  it('refuses what is not a chunker event, and bad options, with TypeError', async () => {
+  it('refuses a header or fragment of the wrong shape, and bad options, with TypeError', async () => {
     const { options } = await target()
-    const { header } = chunked()
+    const { header, fragments } = chunked()
     expect(() => putFragment(options, header, new Uint8Array(4) as never)).toThrow(
-      /fragment must be a chunker's fragment event/,
+      /^fragment must be an object with the fragment's parts and timecode \(as the chunker's fragment event\), got an object$/,
     )
+    expect(() => putFragment(options, header, { index: 0, parts: [] } as never)).toThrow(
+      /^fragment must be an object with the fragment's parts and timecode/,
+    )
+    expect(() => putFragment(options, fragments[0]! as never, fragments[0]!)).toThrow(
+      /^header must be an object with the header's bytes \(as the chunker's header event\), got an object$/,
+    )
+    expect(() => putFragment(options, null as never, fragments[0]!)).toThrow(/^header must be .*, got null$/)
     expect(() => createFragmentPutter({ ...options, maxAttempts: 0 })).toThrow(
       /maxAttempts must be an integer >= 1, got 0/,
     )

@@ -1,6 +1,6 @@
 import { AckDecoderStream, encodeAck } from '@kvs-streams/acks'
 import { afterEach, describe, expect, it } from 'vitest'
-import { putMediaWeb } from '../src/index.ts'
+import { type PutMediaInput, putMediaWeb } from '../src/index.ts'
 import { startServer, type TestServer, testSigner, until } from './helpers.ts'
 
 const servers: TestServer[] = []
@@ -43,6 +43,29 @@ describe('putMediaWeb', () => {
     expect(Buffer.concat(received).length).toBe(5000)
     expect(events.length).toBeGreaterThan(0)
     expect(new Set(events)).toEqual(new Set(['RECEIVED']))
+  })
+
+  it('takes arrays of views, each written in order as one write', async () => {
+    const received: Buffer[] = []
+    const server = await startServer((request, response) => {
+      response.writeHead(200)
+      request.on('data', (chunk: Buffer) => received.push(chunk))
+      request.on('end', () => response.end())
+    })
+    servers.push(server)
+    const backing = Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7)
+    const source = new ReadableStream<PutMediaInput>({
+      start(controller) {
+        controller.enqueue(Uint8Array.of(9, 9))
+        controller.enqueue([backing.subarray(4), backing.subarray(0, 2), Uint8Array.of()])
+        controller.enqueue([backing.subarray(7)])
+        controller.close()
+      },
+    })
+    await source
+      .pipeThrough(putMediaWeb({ endpoint: server.url, streamName: 's', signer: testSigner() }))
+      .pipeTo(new WritableStream())
+    expect([...Buffer.concat(received)]).toEqual([9, 9, 4, 5, 6, 7, 0, 1, 7])
   })
 
   it('errors both sides with the typed HTTP error', async () => {

@@ -11,6 +11,8 @@ import {
   KvsConnectionError,
   KvsHttpError,
   KvsTimeoutError,
+  type LegacyChunkerEventInput,
+  type PutMediaInput,
   type PutMediaResponse,
   putMedia,
 } from '../src/index.ts'
@@ -148,10 +150,37 @@ describe('putMedia', () => {
     expect(state.headers['x-amzn-stream-name']).toBeUndefined()
   })
 
-  it('sends a header event as its bytes and a fragment event as its parts in order, ignoring other events', async () => {
+  it('sends an array of views as one write, in order, skipping empty views, without copying them', async () => {
     const { server, state } = await ackingServer(1 << 20)
     const duplex = putMedia({ endpoint: server.url, streamName: 's', signer: testSigner() })
     const acks = collect(duplex)
+    const backing = Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+    const header: PutMediaInput = Uint8Array.of(10, 11)
+    const fragment: PutMediaInput = [
+      backing.subarray(2, 5),
+      Uint8Array.of(),
+      backing.subarray(7),
+      backing.subarray(0, 1),
+    ]
+    await writeAsync(duplex, header)
+    await writeAsync(duplex, fragment)
+    await writeAsync(duplex, [])
+    await writeAsync(duplex, [Uint8Array.of(12), Buffer.from([13, 14])])
+    duplex.end()
+    await acks
+    expect([...Buffer.concat(state.body)]).toEqual([10, 11, 2, 3, 4, 7, 8, 9, 0, 12, 13, 14])
+  })
+
+  it('still takes the deprecated chunker events: a header event as its bytes, a fragment event as its parts in order, other events ignored', async () => {
+    const { server, state } = await ackingServer(1 << 20)
+    const duplex = putMedia({ endpoint: server.url, streamName: 's', signer: testSigner() })
+    const acks = collect(duplex)
+    const legacy: LegacyChunkerEventInput[] = [
+      { type: 'header', bytes: Uint8Array.of(1, 2, 3) },
+      { type: 'fragment-start' },
+      { type: 'fragment', parts: [Uint8Array.of(4, 5), Uint8Array.of(), Uint8Array.of(6)] },
+      { type: 'violation' },
+    ]
     await pipeline(
       Readable.from([
         { type: 'header', bytes: Uint8Array.of(1, 2, 3), timecodeScale: 1_000_000, tracks: [] },
@@ -159,24 +188,38 @@ describe('putMedia', () => {
         { type: 'fragment', parts: [Uint8Array.of(4, 5), Uint8Array.of(), Uint8Array.of(6)], timecode: 0 },
         { type: 'violation', violation: {} },
         Uint8Array.of(7, 8),
+        ...legacy,
       ]),
       duplex,
     ).catch(() => {})
     await acks
-    expect([...Buffer.concat(state.body)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    expect([...Buffer.concat(state.body)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6])
   })
 
-  it('fails a write that is neither bytes nor a chunker event with a TypeError', async () => {
-    const { server } = await ackingServer(1000)
+  it.each([
+    ['a string', 'a string', '"a string"'],
+    ['a number', 42, '42'],
+    ['an array holding a number', [Uint8Array.of(1), 2], 'an array'],
+    ['an array holding a string', ['bytes'], 'an array'],
+    ['an object without a type', { bytes: Uint8Array.of(1) }, 'an object'],
+    ['a header event without bytes', { type: 'header', bytes: [1, 2] }, 'an object'],
+    [
+      'a fragment event whose parts hold a number',
+      { type: 'fragment', parts: [Uint8Array.of(1), 3] },
+      'an object',
+    ],
+  ])('fails a write of %s with a TypeError, sending nothing', async (_name, chunk, described) => {
+    const { server, state } = await ackingServer(1000)
     const duplex = putMedia({ endpoint: server.url, streamName: 's', signer: testSigner() })
     duplex.resume()
     const error = once(duplex, 'error')
-    duplex.write('a string')
+    duplex.write(chunk)
     const [caught] = await error
     expect(caught).toBeInstanceOf(TypeError)
-    expect((caught as Error).message).toMatch(
-      /^chunk must be a Uint8Array of MKV bytes or a chunker event, got "a string"$/,
+    expect((caught as Error).message).toBe(
+      `chunk must be a Uint8Array of MKV bytes or an array of Uint8Arrays, got ${described}`,
     )
+    expect(state.received).toBe(0)
   })
 
   it('reads acks while the body is still uploading: each fragment waits for the ack of the one two before it', async () => {
