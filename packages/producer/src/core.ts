@@ -5,7 +5,7 @@ import {
   type FragmentState,
   type FragmentTracker,
 } from '@kvs-streams/acks'
-import type { ChunkerEvent, FragmentEvent, Violation } from '@kvs-streams/chunker'
+import type { ChunkerEvent, ChunkerFragmentEvent, Violation } from '@kvs-streams/chunker'
 import { backoffDelay, KvsTimeoutError } from '@kvs-streams/transport'
 import type { RetryPolicy } from './backoff.ts'
 import { classifyFailure, classifyReconcileFailure, decideErrorAck } from './classify.ts'
@@ -305,6 +305,7 @@ export class ProducerCore {
     return this.#timers
   }
 
+  /** A snapshot of the counters (`producer.stats()`). */
   stats(): ProducerStats {
     return {
       state: this.#state,
@@ -448,7 +449,7 @@ export class ProducerCore {
     return undefined
   }
 
-  #accept(event: FragmentEvent): void {
+  #accept(event: ChunkerFragmentEvent): void {
     const header = this.#header
     if (header === undefined) {
       this.#inputFailed(new Error('a fragment before the MKV header'))

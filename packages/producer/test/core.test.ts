@@ -1,5 +1,5 @@
 import type { Ack } from '@kvs-streams/acks'
-import type { FragmentEvent, HeaderEvent, ViolationEvent } from '@kvs-streams/chunker'
+import type { ChunkerFragmentEvent, HeaderEvent, ViolationEvent } from '@kvs-streams/chunker'
 import { KvsHttpError, KvsTimeoutError } from '@kvs-streams/transport'
 import { describe, expect, it } from 'vitest'
 import {
@@ -24,7 +24,7 @@ function header(bytes = HEADER): HeaderEvent {
   return { type: 'header', bytes, timecodeScale: 1_000_000, tracks: [] }
 }
 
-function fragment(index: number, byteLength = 100): FragmentEvent {
+function fragment(index: number, byteLength = 100): ChunkerFragmentEvent {
   const startMs = index * 1000
   return {
     type: 'fragment',
