@@ -1,4 +1,4 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/core'
+import { CoreStream, iterateCore } from '@kvs-streams/core'
 import { type AdtsParser, createAdtsParser } from './adts-parser.ts'
 import { type AnnexBMuxerOptions, createAnnexBMuxer } from './annexb-muxer.ts'
 import { type AnnexBParserOptions, createAnnexBParser } from './annexb-parser.ts'
@@ -6,10 +6,10 @@ import { MuxerError } from './errors.ts'
 import type { AdtsEvent, AnnexBEvent, MuxerEvent } from './events.ts'
 import { createMuxer, type MuxerFrame, type MuxerOptions } from './muxer.ts'
 
-/** A WHATWG `TransformStream`: Annex-B bytes in, `config` and `frame` events out. */
-export class AnnexBParserStream extends TransformStream<Uint8Array, AnnexBEvent> {
+/** A `CoreStream` (WHATWG pair): Annex-B bytes in, `config` and `frame` events out. */
+export class AnnexBParserStream extends CoreStream<Uint8Array, AnnexBEvent> {
   constructor(options?: AnnexBParserOptions) {
-    super(coreTransformer(createAnnexBParser(options)))
+    super(createAnnexBParser(options))
   }
 }
 
@@ -21,10 +21,10 @@ export function parseAnnexB(
   return iterateCore(createAnnexBParser(options), source)
 }
 
-/** A WHATWG `TransformStream`: ADTS bytes in, `config` and `frame` events out. */
-export class AdtsParserStream extends TransformStream<Uint8Array, AdtsEvent> {
+/** A `CoreStream` (WHATWG pair): ADTS bytes in, `config` and `frame` events out. */
+export class AdtsParserStream extends CoreStream<Uint8Array, AdtsEvent> {
   constructor() {
-    super(coreTransformer<Uint8Array, AdtsEvent>(createAdtsParser()))
+    super(createAdtsParser())
   }
 }
 
@@ -33,10 +33,10 @@ export function parseAdts(source: AsyncIterable<Uint8Array>): AsyncGenerator<Adt
   return iterateCore<Uint8Array, AdtsEvent>(createAdtsParser() as AdtsParser, source)
 }
 
-/** A WHATWG `TransformStream`: frames in, the `header` and `fragment` events of KVS-ready MKV out. */
-export class MuxerStream extends TransformStream<MuxerFrame, MuxerEvent> {
+/** A `CoreStream` (WHATWG pair): frames in, the `header` and `fragment` events of KVS-ready MKV out. */
+export class MuxerStream extends CoreStream<MuxerFrame, MuxerEvent> {
   constructor(options: MuxerOptions) {
-    super(coreTransformer(createMuxer(options)))
+    super(createMuxer(options))
   }
 }
 
@@ -48,10 +48,10 @@ export function muxFrames(
   return iterateCore(createMuxer(options), source)
 }
 
-/** A WHATWG `TransformStream`: raw H.264/H.265 (Annex-B) bytes in, KVS-ready MKV events out (video only). */
-export class AnnexBMuxerStream extends TransformStream<Uint8Array, MuxerEvent> {
+/** A `CoreStream` (WHATWG pair): raw H.264/H.265 (Annex-B) bytes in, KVS-ready MKV events out (video only). */
+export class AnnexBMuxerStream extends CoreStream<Uint8Array, MuxerEvent> {
   constructor(options?: Omit<AnnexBMuxerOptions, 'audio'>) {
-    super(coreTransformer(videoOnly(options)))
+    super(videoOnly(options))
   }
 }
 
