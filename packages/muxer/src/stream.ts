@@ -2,7 +2,6 @@ import { CoreStream, iterateCore } from '@kvs-streams/core'
 import { type AdtsParser, createAdtsParser } from './adts-parser.ts'
 import { type AnnexBMuxerOptions, createAnnexBMuxer } from './annexb-muxer.ts'
 import { type AnnexBParserOptions, createAnnexBParser } from './annexb-parser.ts'
-import { MuxerError } from './errors.ts'
 import type { AdtsEvent, AnnexBEvent, MuxerEvent } from './events.ts'
 import { createMuxer, type MuxerFrame, type MuxerOptions } from './muxer.ts'
 
@@ -86,34 +85,25 @@ export async function* muxAnnexB(
   try {
     while (!videoDone || !audioDone) {
       let events: MuxerEvent[]
-      try {
-        if (!audioDone && (videoDone || core.nextInput === 'audio')) {
-          const next = await audio.next()
-          if (next.done) {
-            audioDone = true
-            events = core.endAudio()
-          } else events = core.pushAudio(next.value)
-        } else {
-          const next = await video.next()
-          if (next.done) {
-            videoDone = true
-            events = []
-          } else events = core.push(next.value)
-        }
-      } catch (error) {
-        if (MuxerError.is(error)) yield* error.events as MuxerEvent[]
-        throw error
+      if (!audioDone && (videoDone || core.nextInput === 'audio')) {
+        const next = await audio.next()
+        if (next.done) {
+          audioDone = true
+          events = core.endAudio()
+        } else events = core.pushAudio(next.value)
+      } else {
+        const next = await video.next()
+        if (next.done) {
+          videoDone = true
+          events = []
+        } else events = core.push(next.value)
       }
       for (let i = 0; i < events.length; i++) yield events[i]!
     }
-    let events: MuxerEvent[]
-    try {
-      events = core.end()
-    } catch (error) {
-      if (MuxerError.is(error)) yield* error.events as MuxerEvent[]
-      throw error
-    }
+    // A failure after some events is thrown by the core's next call: `end()` again when it returned events.
+    const events = core.end()
     for (let i = 0; i < events.length; i++) yield events[i]!
+    if (events.length > 0) yield* core.end()
   } finally {
     if (!videoDone) await video.return?.()
     if (!audioDone) await audio.return?.()
