@@ -386,11 +386,13 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   #write(chunk: Uint8Array, callback: (error?: Error | null) => void): void {
     if (this.#refusesWrite(callback)) return
     const data = this.#options.copyInput ? Buffer.from(chunk) : chunk
-    let events: ChunkerEvent[]
+    let events: ChunkerEvent[] = []
     try {
       events = this.#chunker.push(data)
+      // A failure after some events is thrown by the chunker's next call: surface it with this write.
+      if (events.length > 0) this.#chunker.push(new Uint8Array(0))
     } catch (error) {
-      this.#handleChunkerEvents((error as { events?: ChunkerEvent[] }).events ?? [])
+      this.#handleChunkerEvents(events)
       this.#inputFailed(error)
       callback(this.#inputError)
       this.#pump()
@@ -428,9 +430,11 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     }
     if (!this.#inputEnded) {
       try {
-        this.#handleChunkerEvents(this.#chunker.end())
+        const events = this.#chunker.end()
+        this.#handleChunkerEvents(events)
+        // An end() that returned events throws an error it found after them on the next call.
+        if (events.length > 0) this.#chunker.end()
       } catch (error) {
-        this.#handleChunkerEvents((error as { events?: ChunkerEvent[] }).events ?? [])
         this.#inputFailed(error)
       }
       this.#inputEnded = true
