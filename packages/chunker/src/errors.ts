@@ -35,10 +35,7 @@ export class ChunkerError extends Error {
   readonly violation: Violation | undefined
 
   constructor(code: ChunkerErrorCode, message: string, options: ChunkerErrorOptions) {
-    super(
-      `${message} (at byte ${options.offset})`,
-      family.superOptions(options),
-    )
+    super(`${message} (at byte ${options.offset})`, family.superOptions(options))
     this.code = code
     this.offset = options.offset
     this.errorId = options.errorId ?? options.violation?.errorId

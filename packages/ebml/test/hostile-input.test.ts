@@ -21,7 +21,10 @@ const fromHex = (text: string) => new Uint8Array(Buffer.from(text.replaceAll(' '
  * Pushes `input` in one chunk and returns the error it fails with, and the events the push returned before
  * it (the error then comes from the next call, and every later one).
  */
-function pushError(input: Uint8Array, options?: EbmlReaderOptions): { error: EbmlError; events: EbmlEvent[] } {
+function pushError(
+  input: Uint8Array,
+  options?: EbmlReaderOptions,
+): { error: EbmlError; events: EbmlEvent[] } {
   const reader = createEbmlReader(options)
   let events: EbmlEvent[] = []
   let error: unknown
@@ -131,11 +134,7 @@ describe('nesting', () => {
     expect(error).toMatchObject({ code: 'ERR_KVS_EBML_TOO_DEEP', elementId: SimpleTag })
     // Each SimpleTag header is 3 bytes (67c8 + a 1-byte size): the fourth starts at byte 9.
     expect(error.offset).toBe(9)
-    expect(events.map((event) => event.type)).toEqual([
-      'element-start',
-      'element-start',
-      'element-start',
-    ])
+    expect(events.map((event) => event.type)).toEqual(['element-start', 'element-start', 'element-start'])
   })
 
   it('fails 33 nested masters with the default maxDepth of 32', () => {

@@ -1,4 +1,5 @@
 import { defineErrorFamily } from '@kvs-streams/core'
+
 const parseErrorBrand = Symbol.for('kvs-streams.get-media-parse-error')
 const parseFamily = defineErrorFamily<GetMediaParseErrorCode>(parseErrorBrand)
 const serviceErrorBrand = Symbol.for('kvs-streams.get-media-service-error')
@@ -35,10 +36,7 @@ export class GetMediaParseError extends Error {
   readonly elementId: number | undefined
 
   constructor(code: GetMediaParseErrorCode, message: string, options: GetMediaParseErrorOptions) {
-    super(
-      `${message} (at byte ${options.offset})`,
-      parseFamily.superOptions(options),
-    )
+    super(`${message} (at byte ${options.offset})`, parseFamily.superOptions(options))
     this.code = code
     this.offset = options.offset
     this.elementId = options.elementId

@@ -1,4 +1,5 @@
 import { defineErrorFamily } from '@kvs-streams/core'
+
 const brand = Symbol.for('kvs-streams.muxer-error')
 const family = defineErrorFamily<MuxerErrorCode>(brand)
 
@@ -57,10 +58,7 @@ export class MuxerError extends Error {
 
   constructor(code: MuxerErrorCode, message: string, options: MuxerErrorOptions = {}) {
     const offset = options.offset ?? -1
-    super(
-      offset >= 0 ? `${message} (at byte ${offset})` : message,
-      family.superOptions(options),
-    )
+    super(offset >= 0 ? `${message} (at byte ${offset})` : message, family.superOptions(options))
     this.code = code
     this.offset = offset
     this.track = options.track

@@ -37,10 +37,7 @@ export class RepackagerError extends Error {
   readonly violation: RepackagerViolation | undefined
 
   constructor(code: RepackagerErrorCode, message: string, options: RepackagerErrorOptions) {
-    super(
-      `${message} (at byte ${options.offset})`,
-      family.superOptions(options),
-    )
+    super(`${message} (at byte ${options.offset})`, family.superOptions(options))
     this.code = code
     this.offset = options.offset
     this.errorId = options.errorId ?? options.violation?.errorId

@@ -22,7 +22,8 @@ export interface TransportErrorOptions {
   cause?: unknown
 }
 
-const superOptions = (options: TransportErrorOptions | undefined): ErrorOptions => family.superOptions(options)
+const superOptions = (options: TransportErrorOptions | undefined): ErrorOptions =>
+  family.superOptions(options)
 
 /** What a `KvsHttpError` is constructed with. */
 export interface KvsHttpErrorOptions extends TransportErrorOptions {
