@@ -29,10 +29,10 @@ import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'
 
 const brand = Symbol.for('kvs-streams.get-media-read-stream-error')
 
-/** Stable error codes of `readStream`. */
 /** An empty chunk, pushed to the parser to surface an error it holds back. */
 const noBytes = new Uint8Array(0)
 
+/** Stable error codes of `readStream`. */
 export type ReadStreamErrorCode =
   /**
    * Connections kept failing without delivering anything for `retryForMs` (or `maxFailures` times in a row,
