@@ -57,7 +57,7 @@ export function coreStreamPair<I, O>(
   let writableController!: WritableStreamDefaultController
   /** `desiredSize` of the readable side with an empty queue (its high-water mark). */
   let emptyDesiredSize = 0
-  /** The core's error, or the consumer's cancel reason: raised by the readable side once its queue is empty. */
+  /** The core's error, or the writable side's abort reason: raised by the readable side once it is drained. */
   let failure: { error: unknown } | undefined
   /** The readable side's consumer cancelled it: writes fail with the reason. */
   let cancelled: { reason: unknown } | undefined

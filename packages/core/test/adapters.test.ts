@@ -179,6 +179,15 @@ describe('coreStreamPair / CoreStream', () => {
     expect(await writer.write('a;').catch((error: unknown) => error)).toBe(reason)
   })
 
+  it('delivers the events queued before an abort of its writable side, then the abort reason', async () => {
+    const pair = new CoreStream(splitter(), { readableStrategy: { highWaterMark: 8 } })
+    const writer = pair.writable.getWriter()
+    await writer.write('a;b;')
+    const reason = new Error('upstream')
+    await writer.abort(reason)
+    expect(await readWeb(pair.readable)).toEqual({ events: ['a', 'b'], error: reason })
+  })
+
   it('errors its readable side with the reason its writable side is aborted with', async () => {
     const pair = new CoreStream(splitter())
     const reason = new Error('upstream')
