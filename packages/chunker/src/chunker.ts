@@ -60,11 +60,15 @@ export interface ClusterChunkerOptions {
 export interface ClusterChunker {
   /**
    * Consumes a chunk. The chunk is kept (not copied) until the fragments it belongs to are emitted, so the
-   * caller must not reuse its memory. Throws `ChunkerError`/`EbmlError`; their `events` hold the events
-   * completed before the error in this call. After an error every call throws that error again.
+   * caller must not reuse its memory. Fails with `ChunkerError`/`EbmlError`: when the chunk completed events
+   * before the problem, they are returned and the error is thrown by the next call (`push()` or `end()`);
+   * otherwise it is thrown at once. After an error every call throws that error again.
    */
   push(chunk: Uint8Array): ChunkerEvent[]
-  /** Ends the input: emits the last fragment, or throws when the input stops inside an element. */
+  /**
+   * Ends the input: emits the last fragment, or fails when the input stops inside an element (after
+   * returning the last complete fragment, if any: the error then comes from the next call).
+   */
   end(): ChunkerEvent[]
   /** Bytes held for the fragment being assembled. */
   readonly bufferedBytes: number
@@ -222,18 +226,26 @@ class Chunker implements ClusterChunker {
   }
 
   push(chunk: Uint8Array): ChunkerEvent[] {
-    if (this.#hasFailed) throw this.#rethrow()
+    if (this.#hasFailed) throw this.#failed
     const out: ChunkerEvent[] = []
     this.#chunkStart = this.#store.end
     this.#chunk = chunk
     this.#store.append(chunk)
     try {
-      let events: EbmlEvent[]
+      let events: EbmlEvent[] = []
+      let readerFailure: { error: unknown } | undefined
       try {
         events = this.#reader.push(chunk)
+        // The reader returns the events completed before a failure and throws it on its next call: an empty
+        // push surfaces it now, while this chunk is the one that held the broken bytes.
+        if (events.length > 0) this.#reader.push(NO_CHUNK)
       } catch (error) {
+        readerFailure = { error }
+      }
+      if (readerFailure !== undefined) {
+        const error = readerFailure.error
+        for (const event of events) this.#handle(event, out)
         if (EbmlError.is(error)) {
-          for (const event of error.events as readonly EbmlEvent[]) this.#handle(event, out)
           // A memory bound crossed before the broken bytes is the first problem in the stream, however the
           // input was chunked.
           this.#checkBounds()
@@ -245,8 +257,7 @@ class Chunker implements ClusterChunker {
       for (const event of events) this.#handle(event, out)
       this.#release()
     } catch (error) {
-      this.#fail(error, out)
-      throw error
+      return this.#fail(error, out)
     } finally {
       this.#chunk = NO_CHUNK
     }
@@ -254,7 +265,7 @@ class Chunker implements ClusterChunker {
   }
 
   end(): ChunkerEvent[] {
-    if (this.#hasFailed) throw this.#rethrow()
+    if (this.#hasFailed) throw this.#failed
     const out: ChunkerEvent[] = []
     try {
       let events: EbmlEvent[]
@@ -269,23 +280,20 @@ class Chunker implements ClusterChunker {
       if (this.#phase === Phase.AfterCluster) this.#finishFragment(out)
       if (this.#segments > 0 && !this.#headerEmitted) this.#emitHeader(out, this.#reader.offset)
     } catch (error) {
-      this.#fail(error, out)
-      throw error
+      return this.#fail(error, out)
     }
     return out
   }
 
-  #fail(error: unknown, out: ChunkerEvent[]): void {
+  /**
+   * Records the first error (every later call throws it) and returns the events completed before it, for
+   * the failing call to return; with none, throws it at once.
+   */
+  #fail(error: unknown, out: ChunkerEvent[]): ChunkerEvent[] {
     this.#hasFailed = true
     this.#failed = error
-    if (EbmlError.is(error) || ChunkerError.is(error)) error.events = out
-  }
-
-  /** The first error again, with no events: the call that threw it delivered them. */
-  #rethrow(): unknown {
-    const error = this.#failed
-    if (EbmlError.is(error) || ChunkerError.is(error)) error.events = []
-    return error
+    if (out.length === 0) throw error
+    return out
   }
 
   #handle(event: EbmlEvent, out: ChunkerEvent[]): void {

@@ -1,6 +1,9 @@
-import type { ChunkerEvent, Violation } from './events.ts'
+import { defineErrorFamily } from '@kvs-streams/core'
+import type { Violation } from './events.ts'
 
+/** Brand of `ChunkerError`, valued with its code, so `ChunkerError.is()` works across duplicate installs. */
 const brand = Symbol.for('kvs-streams.chunker-error')
+const family = defineErrorFamily<ChunkerErrorCode>(brand)
 
 /** The `code` of a `ChunkerError`; the README's error table says when each is raised. */
 export type ChunkerErrorCode =
@@ -30,26 +33,21 @@ export class ChunkerError extends Error {
   readonly offset: number
   readonly errorId: number | undefined
   readonly violation: Violation | undefined
-  /** Events completed in the failing `push()` call before the error (deliver them first). */
-  events: readonly ChunkerEvent[] = []
 
   constructor(code: ChunkerErrorCode, message: string, options: ChunkerErrorOptions) {
-    super(
-      `${message} (at byte ${options.offset})`,
-      options.cause === undefined ? {} : { cause: options.cause },
-    )
+    super(`${message} (at byte ${options.offset})`, family.superOptions(options))
     this.code = code
     this.offset = options.offset
     this.errorId = options.errorId ?? options.violation?.errorId
     this.violation = options.violation
   }
 
-  get [brand](): true {
-    return true
+  get [brand](): ChunkerErrorCode {
+    return this.code
   }
 
   /** True for any `ChunkerError`, also across duplicate installs of this package. */
   static is(value: unknown): value is ChunkerError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+    return family.is(value)
   }
 }

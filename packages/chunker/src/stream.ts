@@ -1,11 +1,11 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/core'
+import { CoreStream, iterateCore } from '@kvs-streams/core'
 import { type ClusterChunkerOptions, createClusterChunker } from './chunker.ts'
 import type { ChunkerEvent } from './events.ts'
 
-/** A WHATWG `TransformStream`: MKV bytes in, `header`, `fragment` and `violation` events out. */
-export class ClusterChunkerStream extends TransformStream<Uint8Array, ChunkerEvent> {
+/** A `CoreStream` (WHATWG pair): MKV bytes in, `header`, `fragment` and `violation` events out. */
+export class ClusterChunkerStream extends CoreStream<Uint8Array, ChunkerEvent> {
   constructor(options?: ClusterChunkerOptions) {
-    super(coreTransformer(createClusterChunker(options)))
+    super(createClusterChunker(options))
   }
 }
 

@@ -559,7 +559,7 @@ describe('errors', () => {
       thrown = error
     }
     expect(EbmlError.is(thrown)).toBe(true)
-    expect(thrown).toMatchObject({ code: 'ERR_KVS_EBML_TRUNCATED', events: [] })
+    expect(thrown).toMatchObject({ code: 'ERR_KVS_EBML_TRUNCATED' })
   })
 
   it('delivers the complete fragment before the error when the input breaks right after a Cluster', () => {
@@ -574,24 +574,51 @@ describe('errors', () => {
     }
   })
 
-  it('carries the events completed before the error in error.events of the failing call', () => {
+  it('returns the events completed before the error, then throws it from the next call, and every later one', () => {
     const { bytes, clusters } = twoKnown
     const broken = new Uint8Array(clusters[1]!.start + 1)
     broken.set(bytes.subarray(0, clusters[1]!.start))
     const chunker = createClusterChunker()
+    expect(chunker.push(broken).map((event) => event.type)).toEqual(['header', 'fragment'])
     let thrown: unknown
     try {
-      chunker.push(broken)
+      chunker.push(Uint8Array.of(0x80))
     } catch (error) {
       thrown = error
     }
-    expect(((thrown as EbmlError).events as ChunkerEvent[]).map((event) => event.type)).toEqual([
-      'header',
-      'fragment',
-    ])
+    expect(thrown).toMatchObject({ code: 'ERR_KVS_EBML_INVALID_VINT' })
+    expect(thrown).not.toHaveProperty('events')
+    expect(() => chunker.push(bytes)).toThrow(thrown as Error)
+    expect(() => chunker.end()).toThrow(thrown as Error)
   })
 
-  it('throws the same error again, with no events, on every call after a failure', () => {
+  it('throws the held error from end() after a push that returned events', () => {
+    const { bytes, clusters } = twoKnown
+    const broken = new Uint8Array(clusters[1]!.start + 1)
+    broken.set(bytes.subarray(0, clusters[1]!.start))
+    const chunker = createClusterChunker()
+    expect(chunker.push(broken)).toHaveLength(2)
+    expect(() => chunker.end()).toThrow(expect.objectContaining({ code: 'ERR_KVS_EBML_INVALID_VINT' }))
+  })
+
+  it('returns the last fragment from an end() that finds the input cut short, then throws on the next call', () => {
+    const { bytes, clusters } = twoKnown
+    const chunker = createClusterChunker()
+    const pushed = chunker.push(bytes.subarray(0, clusters[1]!.start + 3))
+    const ended = chunker.end()
+    expect([...pushed, ...ended].map((event) => event.type)).toEqual(['header', 'fragment'])
+    expect(ended.length).toBeGreaterThan(0)
+    let thrown: unknown
+    try {
+      chunker.end()
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toMatchObject({ code: 'ERR_KVS_EBML_TRUNCATED' })
+    expect(() => chunker.push(bytes)).toThrow(thrown as Error)
+  })
+
+  it('throws at once when the failing call completed no event, and the same error on every later call', () => {
     const chunker = createClusterChunker()
     const first = (() => {
       try {
@@ -603,7 +630,13 @@ describe('errors', () => {
     expect(first).toMatchObject({ code: 'ERR_KVS_EBML_INVALID_VINT' })
     expect(() => chunker.push(twoKnown.bytes)).toThrow(first as Error)
     expect(() => chunker.end()).toThrow(first as Error)
-    expect((first as EbmlError).events).toEqual([])
+  })
+
+  it('returns no event from a second end() after a clean end', () => {
+    const chunker = createClusterChunker()
+    const events = [...chunker.push(twoKnown.bytes), ...chunker.end()]
+    expect(events.map((event) => event.type)).toEqual(['header', 'fragment', 'fragment'])
+    expect(chunker.end()).toEqual([])
   })
 })
 

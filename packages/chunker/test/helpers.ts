@@ -14,21 +14,25 @@ import {
 } from '@kvs-streams/ebml'
 import { type ChunkerEvent, type ClusterChunkerOptions, createClusterChunker } from '../src/index.ts'
 
-/** What a whole run of the chunker gave: every event delivered (also those carried by the error), and the error. */
+/** What a whole run of the chunker gave: every event delivered, and the error. */
 export interface Run {
   events: ChunkerEvent[]
   error: unknown
 }
 
-/** Pushes `chunks` in order, then ends; stops at the first error, keeping the events it carried. */
+/**
+ * Pushes `chunks` in order, then ends (calling `end()` again when it returned events, as the adapters do, to
+ * get an error it held back); stops at the first error.
+ */
 export function chunkAll(chunks: Iterable<Uint8Array>, options: ClusterChunkerOptions = {}): Run {
   const chunker = createClusterChunker(options)
   const events: ChunkerEvent[] = []
   try {
     for (const chunk of chunks) events.push(...chunker.push(chunk))
-    events.push(...chunker.end())
+    const trailing = chunker.end()
+    events.push(...trailing)
+    if (trailing.length > 0) events.push(...chunker.end())
   } catch (error) {
-    events.push(...((error as { events?: ChunkerEvent[] }).events ?? []))
     return { events, error }
   }
   return { events, error: undefined }

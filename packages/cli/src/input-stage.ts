@@ -38,8 +38,9 @@ export interface InputStageReport {
  * Turns what `kvs put` reads into KVS-ready fragments for the producer (`producer.fragments`): raw
  * H.264/H.265/AAC muxed into Matroska, MKV repackaged (clusters cut at key frames, frames moved to the
  * fragment they belong to). `push` and `end` return the chunker's `header`, `fragment` and `violation`
- * events (fragment bytes are views of the input where possible); on an error, the events completed before
- * it are on the error (`eventsBeforeError`).
+ * events (fragment bytes are views of the input where possible). Errors follow the contract of the
+ * kvs-streams cores: a call that fails after completing fragments returns them and the error is thrown by
+ * the next call (`end()` again after an `end()` that returned events); every later call throws it too.
  */
 export interface InputStage {
   push(chunk: Uint8Array): ChunkerEvent[]
@@ -79,29 +80,33 @@ function chunkerEvents(events: readonly StageEvent[]): ChunkerEvent[] {
   )
 }
 
-/** Runs `step`; on an error that carries the events completed before it, those are kept on the error. */
-function guarded(step: () => readonly StageEvent[], onEvents: (events: readonly StageEvent[]) => void) {
-  try {
-    const events = step()
-    onEvents(events)
-    return chunkerEvents(events)
-  } catch (error) {
-    const events = (error as { events?: unknown }).events
-    if (Array.isArray(events)) {
-      onEvents(events as StageEvent[])
-      ;(error as { stageEvents?: ChunkerEvent[] }).stageEvents = chunkerEvents(events as StageEvent[])
+/**
+ * Runs a stage's steps under the error contract of the cores: a step writes its events to `out`; when it
+ * fails after some, they are returned and the error is thrown by the next step (at once when none of them
+ * is a chunker event). Every step after a failure throws the same error.
+ */
+function guard(onEvents: (events: readonly StageEvent[]) => void) {
+  let failure: { error: unknown } | undefined
+  return (step: (out: StageEvent[]) => void): ChunkerEvent[] => {
+    if (failure !== undefined) throw failure.error
+    const out: StageEvent[] = []
+    try {
+      step(out)
+    } catch (error) {
+      failure = { error }
     }
-    throw error
+    onEvents(out)
+    const events = chunkerEvents(out)
+    if (failure !== undefined && events.length === 0) throw failure.error
+    return events
   }
 }
 
-/**
- * The events completed before `error` (an input stage error): the fragments the stage completed in the
- * call that failed. They are sent; the error then says what was not.
- */
-export function eventsBeforeError(error: unknown): ChunkerEvent[] {
-  const events = (error as { stageEvents?: unknown } | undefined)?.stageEvents
-  return Array.isArray(events) ? (events as ChunkerEvent[]) : []
+/** Pushes the events of ending `core` to `out`, calling `end()` again to raise an error it held back. */
+function endInto(core: { end(): StageEvent[] }, out: StageEvent[]): void {
+  const events = core.end()
+  out.push(...events)
+  if (events.length > 0) out.push(...core.end())
 }
 
 /** An input stage for `format`, or undefined when the bytes go to the producer as they are. */
@@ -141,9 +146,10 @@ function repackagingStage(options: InputStageOptions): InputStage {
       return
     }
   }
+  const guarded = guard(watch)
   return {
-    push: (chunk) => guarded(() => repackager.push(chunk), watch),
-    end: () => guarded(() => repackager.end(), watch),
+    push: (chunk) => guarded((out) => out.push(...repackager.push(chunk))),
+    end: () => guarded((out) => endInto(repackager, out)),
     report: () => ({ firstChange, summary: describeChanges(repackager.stats), stats: repackager.stats }),
   }
 }
@@ -167,17 +173,10 @@ function describeFragment(fragment: RepackagedFragmentEvent): string | undefined
 
 function annexBStage(codec: 'h264' | 'h265', options: InputStageOptions): InputStage {
   const muxer = createAnnexBMuxer({ codec, ...(options.fps === undefined ? {} : { fps: options.fps }) })
+  const guarded = guard(() => {})
   return {
-    push: (chunk) =>
-      guarded(
-        () => muxer.push(chunk),
-        () => {},
-      ),
-    end: () =>
-      guarded(
-        () => muxer.end(),
-        () => {},
-      ),
+    push: (chunk) => guarded((out) => out.push(...muxer.push(chunk))),
+    end: () => guarded((out) => endInto(muxer, out)),
     report: () => ({ summary: undefined }),
   }
 }
@@ -185,8 +184,7 @@ function annexBStage(codec: 'h264' | 'h265', options: InputStageOptions): InputS
 function adtsStage(): InputStage {
   const parser = createAdtsParser()
   let muxer: Muxer | undefined
-  const take = (events: readonly (AudioConfigEvent | FrameEvent)[]): StageEvent[] => {
-    const out: StageEvent[] = []
+  const take = (events: readonly (AudioConfigEvent | FrameEvent)[], out: StageEvent[]): void => {
     for (const event of events) {
       if (event.type === 'config') {
         if (muxer !== undefined) continue
@@ -204,23 +202,18 @@ function adtsStage(): InputStage {
         })
       } else if (muxer !== undefined) out.push(...muxer.push({ ...event, track: 1 }))
     }
-    return out
   }
+  const guarded = guard(() => {})
   return {
-    push: (chunk) =>
-      guarded(
-        () => take(parser.push(chunk)),
-        () => {},
-      ),
+    push: (chunk) => guarded((out) => take(parser.push(chunk), out)),
     end: () =>
-      guarded(
-        () => {
-          const events = take(parser.end())
-          if (muxer !== undefined) events.push(...muxer.end())
-          return events
-        },
-        () => {},
-      ),
+      guarded((out) => {
+        const events = parser.end()
+        take(events, out)
+        // The parser returns its last frames before an error it then throws on the next call.
+        if (events.length > 0) take(parser.end(), out)
+        if (muxer !== undefined) endInto(muxer, out)
+      }),
     report: () => ({ summary: undefined }),
   }
 }

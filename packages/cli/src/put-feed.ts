@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream'
 import { detectFormat } from '@kvs-streams/muxer'
 import { detectForeignFormat, type ForeignFormat } from './input-format.ts'
-import { bytesOf, DETECT_BYTES, eventsBeforeError, type InputFormat, type InputStage } from './input-stage.ts'
+import { bytesOf, DETECT_BYTES, type InputFormat, type InputStage } from './input-stage.ts'
 
 // How `kvs put` moves its input into a producer: format detection, the input stage, backpressure, Ctrl-C.
 
@@ -80,10 +80,10 @@ export async function feed(
     if (state.stage === undefined) return send([chunk])
     let events: readonly unknown[]
     try {
+      // A stage that fails after completing fragments returns them; the error comes from its next call.
       events = state.stage.push(chunk)
     } catch (error) {
       state.stageError = error
-      await send(eventsBeforeError(error))
       return false
     }
     return send(events)
@@ -108,16 +108,23 @@ export async function feed(
   const flush = async (): Promise<void> => {
     const writable = target()
     if (state.stage === undefined || state.stageError !== undefined || writable.destroyed) return
-    let events: readonly unknown[]
+    let events: readonly unknown[] = []
     try {
       events = state.stage.end()
     } catch (error) {
       if (!signal.aborted) state.stageError = error
-      events = eventsBeforeError(error)
     }
     for (const event of events) {
       if (writable.destroyed) return
       if (!writable.write(event) && !signal.aborted) await drained(writable, signal)
+    }
+    // An end() that returned fragments throws an error it found after them on the next call.
+    if (events.length > 0) {
+      try {
+        state.stage.end()
+      } catch (error) {
+        if (!signal.aborted) state.stageError = error
+      }
     }
   }
   /** The input ended by itself unless sending stopped (Ctrl-C, or the producer failed). */

@@ -1,6 +1,15 @@
 /**
  * The shape every kvs-streams core has: a synchronous, incremental transformer from input chunks to events.
  * The adapters below hold no parsing logic; backpressure comes from the stream that hosts the core.
+ *
+ * Errors: a core never loses an event it completed. When a `push()` or `end()` call fails after completing
+ * some events, it returns those events and throws the error on the next call; when it completed none, it
+ * throws at once. The failure is sticky: every later call (`push()` or `end()`) throws the same error.
+ * Callers therefore handle the events a call returns before making the next call.
+ *
+ * `end()` may be called again once it has returned: a core that ended cleanly returns no event (or, if it can
+ * read another input, treats it as an empty one), and a core whose `end()` failed after completing events
+ * throws the error it held. The adapters make that second call whenever `end()` returned events.
  */
 export interface IncrementalCore<I, O> {
   /** Takes the next chunk; returns the events it completed (maybe none). */
@@ -9,73 +18,167 @@ export interface IncrementalCore<I, O> {
   end(): O[]
 }
 
-/** Errors thrown by a core may carry the events completed before them; deliver those first. */
-export function completedBefore<O>(error: unknown): readonly O[] {
-  const events = (error as { events?: unknown } | null)?.events
-  return Array.isArray(events) ? (events as O[]) : []
+/**
+ * Ends a core, handing its trailing events to `deliver`; when `end()` returned events, calls it once more so
+ * that an error held back by the contract of `IncrementalCore` is thrown (after the events were delivered).
+ * Internal to the adapters (not exported from the package).
+ */
+export function endCore<O>(core: IncrementalCore<unknown, O>, deliver: (events: O[]) => void): void {
+  const events = core.end()
+  deliver(events)
+  if (events.length > 0) deliver(core.end())
+}
+
+/** Queuing strategies of the two sides of a `coreStreamPair` (as `TransformStream` takes them). */
+export interface CoreStreamStrategies<I, O> {
+  /** Of the writable side: input chunks buffered before `write()` waits. Default: high-water mark 1. */
+  writableStrategy?: QueuingStrategy<I> | undefined
+  /** Of the readable side: events buffered before writes wait. Default: high-water mark 0. */
+  readableStrategy?: QueuingStrategy<O> | undefined
 }
 
 /**
- * Resolves once the readable side has handed out every queued chunk, or has closed or errored. Erroring a
- * WHATWG stream discards its queue, and a transformer is not told when chunks are read, so this polls
- * (1 ms, doubling up to 64 ms). Only a failed stream whose last chunks are still unread waits here.
+ * Hosts a core in a WHATWG `{ readable, writable }` pair (for `pipeThrough()`), behaving as a
+ * `TransformStream` would: a write runs `push()` once the readable side has room, closing the writable side
+ * runs `end()`, cancelling the readable side errors the writable side, aborting the writable side errors the
+ * readable side.
+ *
+ * When the core fails, the writable side errors at once (so a `pipeTo()` into it cancels its source), but
+ * the readable side raises the error only once every event queued before it has been read: erroring a WHATWG
+ * stream discards its queue, so the error is held until the consumer asks for more with an empty queue
+ * (the readable's `pull()`), and a `pipeTo()` from it writes every event before aborting its sink. An abort
+ * of the writable side (an upstream failure) reaches the readable side the same way. No timers are involved.
  */
-function drained(
-  controller: TransformStreamDefaultController<unknown>,
-  emptyDesiredSize: number,
-): Promise<void> {
-  return new Promise((resolve) => {
-    let delay = 1
-    const check = () => {
-      const desiredSize = controller.desiredSize
-      if (desiredSize === null || desiredSize >= emptyDesiredSize) return resolve()
-      setTimeout(check, delay)
-      delay = Math.min(delay * 2, 64)
-    }
-    check()
-  })
-}
-
-/**
- * Builds the `Transformer` of a WHATWG `TransformStream` around a core. When `push()` fails, the events it
- * completed are enqueued and the error is raised only once they have been read (on the next write, which
- * the stream delays until its queue is empty, or in `flush` after the queue drains), since erroring a
- * stream discards the chunks still queued in it.
- */
-export function coreTransformer<I, O>(core: IncrementalCore<I, O>): Transformer<I, O> {
-  /** The error of a failed step whose completed events are still queued; raised by the next call. */
-  let failure: { error: unknown } | undefined
-  /** `desiredSize` of the readable side with an empty queue (its high-water mark), measured in `start`. */
+export function coreStreamPair<I, O>(
+  core: IncrementalCore<I, O>,
+  strategies: CoreStreamStrategies<I, O> = {},
+): ReadableWritablePair<O, I> {
+  let readableController!: ReadableStreamDefaultController<O>
+  let writableController!: WritableStreamDefaultController
+  /** `desiredSize` of the readable side with an empty queue (its high-water mark). */
   let emptyDesiredSize = 0
-  /** Runs a step and enqueues its events. On failure enqueues the events it completed and holds the error. */
-  const run = (step: () => O[], controller: TransformStreamDefaultController<O>): void => {
+  /** The core's error, or the writable side's abort reason: raised by the readable side once it is drained. */
+  let failure: { error: unknown } | undefined
+  /** The readable side's consumer cancelled it: writes fail with the reason. */
+  let cancelled: { reason: unknown } | undefined
+  /** The readable side is closed or errored: nothing more is enqueued. */
+  let done = false
+  /** True while the readable side has no outstanding demand: writes wait for its next `pull()`. */
+  let backpressure = true
+  /** Wakes a write waiting for demand (or for a cancel). */
+  let wake: (() => void) | undefined
+
+  const errorReadable = (error: unknown): void => {
+    if (done) return
+    done = true
+    readableController.error(error)
+  }
+  /** Holds the core's error for the readable side: raised now when its queue is already empty. */
+  const fail = (error: unknown): void => {
+    failure = { error }
+    if (readableController.desiredSize !== null && readableController.desiredSize >= emptyDesiredSize)
+      errorReadable(error)
+  }
+  const enqueue = (events: O[]): void => {
+    if (events.length === 0 || done) return
+    // Set before enqueueing: an enqueue that leaves demand behind calls `pull()`, which clears it.
+    backpressure = true
+    for (let i = 0; i < events.length; i++) readableController.enqueue(events[i]!)
+  }
+  /** Runs a core call; on failure holds the error for the readable side and rethrows it (erroring the writable). */
+  const run = (step: () => O[]): void => {
     let events: O[]
     try {
       events = step()
     } catch (error) {
-      const before = completedBefore<O>(error)
-      if (before.length === 0) throw error
-      for (const event of before) controller.enqueue(event)
-      failure = { error }
-      return
+      fail(error)
+      throw error
     }
-    for (const event of events) controller.enqueue(event)
+    enqueue(events)
   }
-  return {
-    start(controller) {
-      emptyDesiredSize = controller.desiredSize ?? 0
+
+  const readable = new ReadableStream<O>(
+    {
+      start(controller) {
+        readableController = controller
+        emptyDesiredSize = controller.desiredSize ?? 0
+      },
+      pull(controller) {
+        if (failure !== undefined) {
+          // Only a read that found the queue empty leads here with a high-water mark of 0; with a bigger one,
+          // `pull()` also runs while events are still queued, so check.
+          if ((controller.desiredSize ?? 0) >= emptyDesiredSize) errorReadable(failure.error)
+          return
+        }
+        backpressure = false
+        const resume = wake
+        wake = undefined
+        resume?.()
+      },
+      cancel(reason) {
+        done = true
+        cancelled = { reason }
+        writableController.error(reason)
+        const resume = wake
+        wake = undefined
+        resume?.()
+      },
     },
-    transform(chunk, controller) {
-      if (failure) throw failure.error
-      run(() => core.push(chunk), controller)
+    strategies.readableStrategy ?? { highWaterMark: 0 },
+  )
+
+  const writable = new WritableStream<I>(
+    {
+      start(controller) {
+        writableController = controller
+      },
+      async write(chunk) {
+        while (backpressure && cancelled === undefined && failure === undefined)
+          await new Promise<void>((resolve) => {
+            wake = resolve
+          })
+        if (cancelled !== undefined) throw cancelled.reason
+        if (failure !== undefined) throw failure.error
+        run(() => core.push(chunk))
+      },
+      close() {
+        if (failure !== undefined) throw failure.error
+        try {
+          endCore(core, enqueue)
+        } catch (error) {
+          fail(error)
+          throw error
+        }
+        if (failure === undefined && !done) {
+          done = true
+          readableController.close()
+        }
+      },
+      abort(reason) {
+        // An upstream failure: like the core's own errors, raised once the events queued before it are read.
+        fail(reason)
+      },
     },
-    async flush(controller) {
-      if (!failure) run(() => core.end(), controller)
-      if (failure) {
-        await drained(controller, emptyDesiredSize)
-        throw failure.error
-      }
-    },
+    strategies.writableStrategy ?? { highWaterMark: 1 },
+  )
+
+  return { readable, writable }
+}
+
+/**
+ * Base of the WHATWG stream classes of kvs-streams: a core hosted by `coreStreamPair()`, exposing `readable`
+ * and `writable` like a `TransformStream` (so `source.pipeThrough(new SomeStream())` works), without being one.
+ */
+export class CoreStream<I, O> implements ReadableWritablePair<O, I> {
+  /** The events, and the core's error once every event before it was read. */
+  readonly readable: ReadableStream<O>
+  /** The input; its writes resolve as the readable side's consumer keeps up. */
+  readonly writable: WritableStream<I>
+
+  constructor(core: IncrementalCore<I, O>, strategies?: CoreStreamStrategies<I, O>) {
+    const pair = coreStreamPair(core, strategies)
+    this.readable = pair.readable
+    this.writable = pair.writable
   }
 }
 
@@ -87,7 +190,7 @@ export interface IterateCoreOptions {
 
 /**
  * Runs a core over an async (or sync) iterable, yielding its events (valid as a `stream.pipeline()` stage).
- * When the core fails, the events it completed before the failure are yielded, then the error is thrown.
+ * When the core fails, the events its calls returned have been yielded; the error comes from the next call.
  */
 export async function* iterateCore<I, O>(
   core: IncrementalCore<I, O>,
@@ -99,21 +202,10 @@ export async function* iterateCore<I, O>(
   // wraps it in an async iterator and costs a promise round trip per chunk even when there is no event.
   for await (const chunk of source) {
     signal?.throwIfAborted()
-    let events: O[]
-    try {
-      events = core.push(chunk)
-    } catch (error) {
-      yield* completedBefore<O>(error)
-      throw error
-    }
+    const events = core.push(chunk)
     for (let i = 0; i < events.length; i++) yield events[i]!
   }
-  let events: O[]
-  try {
-    events = core.end()
-  } catch (error) {
-    yield* completedBefore<O>(error)
-    throw error
-  }
+  const events = core.end()
   for (let i = 0; i < events.length; i++) yield events[i]!
+  if (events.length > 0) yield* core.end()
 }

@@ -1,4 +1,11 @@
-export { coreTransformer, type IncrementalCore, type IterateCoreOptions, iterateCore } from './adapters.ts'
+export {
+  CoreStream,
+  type CoreStreamStrategies,
+  coreStreamPair,
+  type IncrementalCore,
+  type IterateCoreOptions,
+  iterateCore,
+} from './adapters.ts'
 export { ChunkStore, concatBytes } from './chunk-store.ts'
 export { defineErrorFamily, type ErrorFamily, type FamilyErrorOptions } from './errors.ts'
 export {

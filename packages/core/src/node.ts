@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream'
-import { completedBefore, type IncrementalCore } from './adapters.ts'
+import { endCore, type IncrementalCore } from './adapters.ts'
 
 /** Buffer sizes of a `coreNodeTransform`, and whether its writable side takes objects. */
 export type CoreTransformOptions = Pick<
@@ -10,8 +10,9 @@ export type CoreTransformOptions = Pick<
 }
 
 /**
- * A Node `Transform` around a core. When the core fails, the events it completed are pushed and the error is
- * passed on only once they have been read, since destroying a stream discards its buffered chunks.
+ * A Node `Transform` around a core. The events a call returns are pushed; when a later call fails, the error
+ * is passed on only once every pushed event has been read, since destroying a stream discards its buffered
+ * chunks.
  */
 class CoreTransform<I, O> extends Transform {
   readonly #core: IncrementalCore<I, O>
@@ -26,11 +27,19 @@ class CoreTransform<I, O> extends Transform {
   }
 
   override _transform(chunk: I, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#run(() => this.#core.push(chunk), callback)
+    this.#run(() => {
+      for (const event of this.#core.push(chunk)) this.push(event)
+    }, callback)
   }
 
   override _flush(callback: TransformCallback): void {
-    this.#run(() => this.#core.end(), callback)
+    this.#run(
+      () =>
+        endCore(this.#core, (events) => {
+          for (const event of events) this.push(event)
+        }),
+      callback,
+    )
   }
 
   override read(size?: number): unknown {
@@ -43,23 +52,21 @@ class CoreTransform<I, O> extends Transform {
     return chunk
   }
 
-  #run(step: () => O[], callback: TransformCallback): void {
+  /** Runs a step that pushes the core's events; on failure, fails the callback once the buffer is read. */
+  #run(step: () => void, callback: TransformCallback): void {
     if (this.#failure) {
       callback(this.#failure)
       return
     }
-    let events: O[]
     try {
-      events = step()
+      step()
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error), { cause: error })
       this.#failure = failure
-      for (const event of completedBefore<O>(error)) this.push(event)
       if (this.readableLength === 0) callback(failure)
       else this.#onDrained = () => callback(failure)
       return
     }
-    for (const event of events) this.push(event)
     callback()
   }
 }

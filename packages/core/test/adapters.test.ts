@@ -1,7 +1,7 @@
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
-import { coreTransformer, iterateCore } from '../src/index.ts'
+import { CoreStream, coreStreamPair, iterateCore } from '../src/index.ts'
 import { coreNodeTransform } from '../src/node.ts'
 import { SplitterError, settle, splitter } from './helpers.ts'
 
@@ -38,30 +38,109 @@ async function readWeb(stream: ReadableStream<string>): Promise<{ events: string
   }
 }
 
-describe('coreTransformer', () => {
+/** A WritableStream recording what it receives, yielding to the event loop on each chunk when `slow`. */
+function webSink(events: string[], slow = false, highWaterMark = 1) {
+  return new WritableStream<string>(
+    {
+      async write(event) {
+        if (slow) await settle(2)
+        events.push(event)
+      },
+    },
+    { highWaterMark },
+  )
+}
+
+describe('coreStreamPair / CoreStream', () => {
   it('turns chunks into the core events, ending with end()', async () => {
     const { stream } = webSource(['a;b', 'c;', 'd;'])
-    const result = await readWeb(stream.pipeThrough(new TransformStream(coreTransformer(splitter()))))
+    const result = await readWeb(stream.pipeThrough(new CoreStream(splitter())))
     expect(result).toEqual({ events: ['a', 'bc', 'd'] })
   })
 
-  it('delivers the events completed before a failure, then the failure', async () => {
-    const { stream } = webSource(['a;', 'b;c;!', 'never;'])
-    const result = await readWeb(stream.pipeThrough(new TransformStream(coreTransformer(splitter()))))
-    expect(result.events).toEqual(['a', 'b', 'c'])
-    expect(result.error).toBeInstanceOf(SplitterError)
+  it('is a { readable, writable } pair, not a TransformStream', () => {
+    const pair = new CoreStream(splitter())
+    expect(pair).not.toBeInstanceOf(TransformStream)
+    expect(pair.readable).toBeInstanceOf(ReadableStream)
+    expect(pair.writable).toBeInstanceOf(WritableStream)
+    const plain = coreStreamPair(splitter())
+    expect(Object.keys(plain).sort()).toEqual(['readable', 'writable'])
   })
 
-  it('fails with the error end() throws', async () => {
+  it('delivers the events of a push that fails mid-stream, then the failure, and cancels the source', async () => {
+    const state = { cancelled: undefined as unknown }
+    const chunks = ['a;', 'b;c;!', 'never;', 'never;']
+    const source = new ReadableStream<string>(
+      {
+        pull(controller) {
+          const chunk = chunks.shift()
+          if (chunk === undefined) controller.close()
+          else controller.enqueue(chunk)
+        },
+        cancel(reason) {
+          state.cancelled = reason
+        },
+      },
+      { highWaterMark: 0 },
+    )
+    const events: string[] = []
+    const error = await source
+      .pipeThrough(new CoreStream(splitter()))
+      .pipeTo(webSink(events, true))
+      .catch((error: unknown) => error)
+    expect(events).toEqual(['a', 'b', 'c'])
+    expect(error).toBeInstanceOf(SplitterError)
+    expect(state.cancelled).toBe(error)
+  })
+
+  it.each([false, true])(
+    'delivers every event of a failing end() to the sink before the error (slow sink: %s)',
+    async (slow) => {
+      const { stream } = webSource(['a;b;', 'c;d;e+'])
+      const events: string[] = []
+      const error = await stream
+        .pipeThrough(new CoreStream(splitter()))
+        .pipeTo(webSink(events, slow))
+        .catch((error: unknown) => error)
+      expect(events).toEqual(['a', 'b', 'c', 'd', 'e+'])
+      expect(error).toEqual(new SplitterError('input ended after "e+"'))
+    },
+  )
+
+  it('holds the error until the events queued before it are read, with a bigger readable buffer', async () => {
+    const pair = new CoreStream(splitter(), { readableStrategy: { highWaterMark: 8 } })
+    const writer = pair.writable.getWriter()
+    await writer.write('a;b;c;!')
+    const closed = writer.close().catch((error: unknown) => error)
+    expect(await closed).toBeInstanceOf(SplitterError)
+    await settle()
+    const result = await readWeb(pair.readable)
+    expect(result.events).toEqual(['a', 'b', 'c'])
+    expect(result.error).toBe(await closed)
+  })
+
+  it('fails with the error end() throws at once', async () => {
     const { stream } = webSource(['a;', 'open'])
-    const result = await readWeb(stream.pipeThrough(new TransformStream(coreTransformer(splitter()))))
+    const result = await readWeb(stream.pipeThrough(new CoreStream(splitter())))
     expect(result.events).toEqual(['a'])
     expect(result.error).toEqual(new SplitterError('input ended inside "open"'))
   })
 
+  it('fails every write after a failure with the same error', async () => {
+    const pair = new CoreStream(splitter())
+    const reading = readWeb(pair.readable)
+    const writer = pair.writable.getWriter()
+    await writer.write('a;!')
+    const second = await writer.write('b;').catch((error: unknown) => error)
+    expect(second).toBeInstanceOf(SplitterError)
+    expect(await writer.write('c;').catch((error: unknown) => error)).toBe(second)
+    expect(await writer.closed.catch((error: unknown) => error)).toBe(second)
+    expect(await reading).toEqual({ events: ['a'], error: second })
+  })
+
   it('pulls from its source only as fast as its events are read', async () => {
     const { stream, state } = webSource(['x;'], true)
-    const reader = stream.pipeThrough(new TransformStream(coreTransformer(splitter()))).getReader()
+    const reader = stream.pipeThrough(new CoreStream(splitter())).getReader()
     await settle()
     const idle = state.pulls
     expect(idle).toBeLessThan(5)
@@ -69,6 +148,51 @@ describe('coreTransformer', () => {
     await settle()
     expect(state.pulls).toBeLessThan(idle + 15)
     await reader.cancel()
+  })
+
+  it('resolves writes only as a slow reader makes room', async () => {
+    const pair = new CoreStream(splitter())
+    const writer = pair.writable.getWriter()
+    let written = 0
+    for (let i = 0; i < 100; i++)
+      writer.write('x;y;').then(
+        () => written++,
+        () => {},
+      )
+    await settle()
+    expect(written).toBeLessThanOrEqual(1)
+    const reader = pair.readable.getReader()
+    for (let i = 0; i < 10; i++) {
+      expect((await reader.read()).value).toBe(i % 2 === 0 ? 'x' : 'y')
+      await settle(2)
+    }
+    expect(written).toBeGreaterThanOrEqual(4)
+    expect(written).toBeLessThanOrEqual(7)
+    await reader.cancel(new Error('done'))
+  })
+
+  it('errors its writable side with the reason its readable side is cancelled with', async () => {
+    const pair = new CoreStream(splitter())
+    const writer = pair.writable.getWriter()
+    const reason = new Error('stop')
+    await pair.readable.cancel(reason)
+    expect(await writer.write('a;').catch((error: unknown) => error)).toBe(reason)
+  })
+
+  it('delivers the events queued before an abort of its writable side, then the abort reason', async () => {
+    const pair = new CoreStream(splitter(), { readableStrategy: { highWaterMark: 8 } })
+    const writer = pair.writable.getWriter()
+    await writer.write('a;b;')
+    const reason = new Error('upstream')
+    await writer.abort(reason)
+    expect(await readWeb(pair.readable)).toEqual({ events: ['a', 'b'], error: reason })
+  })
+
+  it('errors its readable side with the reason its writable side is aborted with', async () => {
+    const pair = new CoreStream(splitter())
+    const reason = new Error('upstream')
+    await pair.writable.abort(reason)
+    expect(await readWeb(pair.readable)).toEqual({ events: [], error: reason })
   })
 })
 
@@ -87,6 +211,24 @@ describe('iterateCore', () => {
     }
     await expect(run()).rejects.toThrow(SplitterError)
     expect(events).toEqual(['a', 'b'])
+  })
+
+  it('yields the events of a failing end(), then throws its error', async () => {
+    const events: string[] = []
+    const run = async () => {
+      for await (const event of iterateCore(splitter(), ['a;', 'b+'])) events.push(event)
+    }
+    await expect(run()).rejects.toEqual(new SplitterError('input ended after "b+"'))
+    expect(events).toEqual(['a', 'b+'])
+  })
+
+  it('throws at once when the failing call completed no event', async () => {
+    const events: string[] = []
+    const run = async () => {
+      for await (const event of iterateCore(splitter(), ['a;', '!', 'b;'])) events.push(event)
+    }
+    await expect(run()).rejects.toEqual(new SplitterError('bad input after 0 words'))
+    expect(events).toEqual(['a'])
   })
 
   it('stops with the abort reason once its signal is aborted', async () => {
@@ -114,6 +256,23 @@ describe('coreNodeTransform', () => {
       SplitterError,
     )
     expect(events).toEqual(['a', 'b', 'c'])
+  })
+
+  it('delivers the events of a failing end() to a slow sink, then rejects', async () => {
+    const events: string[] = []
+    const sink = new Writable({
+      objectMode: true,
+      highWaterMark: 1,
+      write(event: string, _encoding, callback) {
+        events.push(event)
+        setImmediate(callback)
+      },
+    })
+    const transform = coreNodeTransform(splitter(), { writableObjectMode: true })
+    await expect(pipeline(Readable.from(['a;b;', 'c;d+']), transform, sink)).rejects.toEqual(
+      new SplitterError('input ended after "d+"'),
+    )
+    expect(events).toEqual(['a', 'b', 'c', 'd+'])
   })
 
   it('fails every write after a failure with the same error', async () => {

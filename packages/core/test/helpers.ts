@@ -5,27 +5,31 @@ export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
 
-/** The error a `splitter()` core fails with: `events` holds what the failing call completed first. */
+/** The error a `splitter()` core fails with. */
 export class SplitterError extends Error {
   override name = 'SplitterError'
-  events: readonly string[] = []
 }
 
 /**
- * A small core for the adapter tests: text chunks in, one event per `;`-terminated word out. A `!` in the
- * input fails the call that meets it, after the words completed before it (carried as the error's
- * `events`); `end()` fails when a word is left open.
+ * A small core for the adapter tests, following the error contract of `IncrementalCore`: text chunks in, one
+ * event per `;`-terminated word out. A `!` in the input fails the call that meets it: the words completed
+ * before it in that call are returned and the error is thrown by the next call (at once when there are none).
+ * `end()` fails at once when a word is left open, except a word ending in `+`: `end()` returns it, then
+ * fails on the next call. Every call after a failure throws the same error.
  */
 export function splitter(): IncrementalCore<string, string> {
   let open = ''
+  let failure: SplitterError | undefined
+  let ended = false
   return {
     push(chunk) {
+      if (failure) throw failure
       const events: string[] = []
       for (const char of chunk) {
         if (char === '!') {
-          const error = new SplitterError(`bad input after ${events.length} words`)
-          error.events = events
-          throw error
+          failure = new SplitterError(`bad input after ${events.length} words`)
+          if (events.length === 0) throw failure
+          return events
         }
         if (char === ';') {
           events.push(open)
@@ -35,7 +39,14 @@ export function splitter(): IncrementalCore<string, string> {
       return events
     },
     end() {
-      if (open !== '') throw new SplitterError(`input ended inside "${open}"`)
+      if (failure) throw failure
+      if (ended) return []
+      ended = true
+      if (open.endsWith('+')) {
+        failure = new SplitterError(`input ended after "${open}"`)
+        return [open]
+      }
+      if (open !== '') throw (failure = new SplitterError(`input ended inside "${open}"`))
       return []
     },
   }

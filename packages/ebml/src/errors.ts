@@ -28,20 +28,14 @@ export interface EbmlErrorOptions {
 
 /**
  * Raised for corrupt, truncated or oversized EBML input. Carries the absolute byte `offset` and, when known,
- * the `elementId`. When thrown from `push()`, `events` holds the events completed by that call before the
- * problem was found, so nothing already accepted is lost.
+ * the `elementId`. A reader call that finds the problem after completing events returns them; the error is
+ * thrown by the next call (see `EbmlReader`).
  */
 export class EbmlError extends Error {
   override name = 'EbmlError'
   readonly code: EbmlErrorCode
   readonly offset: number
   readonly elementId: number | undefined
-  /**
-   * Events completed in the failing `push()` call before the error (deliver them first): the reader's
-   * `EbmlEvent`s, or, when a core built on the reader (chunker, GetMedia parser) passes the error on, that
-   * core's own events.
-   */
-  events: readonly unknown[] = []
 
   constructor(code: EbmlErrorCode, message: string, options: EbmlErrorOptions) {
     super(

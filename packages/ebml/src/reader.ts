@@ -33,9 +33,10 @@ export interface EbmlReaderOptions {
 /** An incremental EBML reader: push bytes, get the element events they complete. */
 export interface EbmlReader {
   /**
-   * Consumes a chunk and returns the events it completed. Throws an `EbmlError` on corrupt or oversized
-   * input; the error's `events` holds the events completed before it in this call. After an error every
-   * call throws it again.
+   * Consumes a chunk and returns the events it completed. On corrupt or oversized input it fails with an
+   * `EbmlError`: when the chunk completed events before the problem, they are returned and the error is
+   * thrown by the next call (`push()` or `end()`); otherwise it is thrown at once. After an error every call
+   * throws it again.
    */
   push(chunk: Uint8Array): EbmlEvent[]
   /**
@@ -164,11 +165,11 @@ class Reader implements EbmlReader {
     try {
       this.#run(chunk, events)
     } catch (error) {
-      if (EbmlError.is(error)) error.events = events
       // Whatever stopped the read (corrupt input, or a dataMode callback that threw or answered nonsense)
-      // left it mid-element: every later call throws the same error.
-      if (error instanceof Error) this.#failed = error
-      throw error
+      // left it mid-element: every later call throws the same error. The events completed before it are
+      // returned, the error then comes from the next call.
+      this.#failed = error instanceof Error ? error : new Error(String(error), { cause: error })
+      if (events.length === 0) throw this.#failed
     }
     return events
   }

@@ -1,11 +1,11 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/core'
+import { CoreStream, iterateCore } from '@kvs-streams/core'
 import type { EbmlEvent } from './events.ts'
 import { createEbmlReader, type EbmlReaderOptions } from './reader.ts'
 
-/** A WHATWG `TransformStream` that reads EBML: bytes in, `EbmlEvent`s out. */
-export class EbmlReaderStream extends TransformStream<Uint8Array, EbmlEvent> {
+/** A `CoreStream` (WHATWG pair) that reads EBML: bytes in, `EbmlEvent`s out. */
+export class EbmlReaderStream extends CoreStream<Uint8Array, EbmlEvent> {
   constructor(options?: EbmlReaderOptions) {
-    super(coreTransformer(createEbmlReader(options)))
+    super(createEbmlReader(options))
   }
 }
 

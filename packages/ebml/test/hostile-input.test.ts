@@ -17,11 +17,26 @@ const { Segment, Cluster, Void, SimpleTag } = ElementId
 const fromHex = (text: string) => new Uint8Array(Buffer.from(text.replaceAll(' ', ''), 'hex'))
 
 /** Pushes `input` in one chunk and returns the EbmlError it raised (failing when there is none). */
-function pushError(input: Uint8Array, options?: EbmlReaderOptions): EbmlError {
+/**
+ * Pushes `input` in one chunk and returns the error it fails with, and the events the push returned before
+ * it (the error then comes from the next call, and every later one).
+ */
+function pushError(
+  input: Uint8Array,
+  options?: EbmlReaderOptions,
+): { error: EbmlError; events: EbmlEvent[] } {
   const reader = createEbmlReader(options)
-  const error = thrown(() => reader.push(input))
+  let events: EbmlEvent[] = []
+  let error: unknown
+  try {
+    events = reader.push(input)
+  } catch (thrownError) {
+    error = thrownError
+  }
+  if (events.length > 0) error = thrown(() => reader.end())
   expect(EbmlError.is(error), String(error)).toBe(true)
-  return error as EbmlError
+  expect(thrown(() => reader.push(Uint8Array.of(0xec, 0x80)))).toBe(error)
+  return { error: error as EbmlError, events }
 }
 
 /** Asserts that every partition of `input` fails with `code` at `offset`, from push() or end(). */
@@ -44,14 +59,14 @@ function expectFailure(
 
 describe('huge declared sizes', () => {
   it('fails a leaf declaring 2^50 bytes with ERR_KVS_EBML_ELEMENT_TOO_LARGE before reading its payload', () => {
-    const error = pushError(concat(fromHex('ec 01 04 00 00 00 00 00 00'), new Uint8Array(100)))
+    const { error } = pushError(concat(fromHex('ec 01 04 00 00 00 00 00 00'), new Uint8Array(100)))
     expect(error).toMatchObject({ code: 'ERR_KVS_EBML_ELEMENT_TOO_LARGE', offset: 0, elementId: Void })
   })
 
   it('does not allocate a buffer for a leaf larger than maxElementBytes', () => {
     const before = process.memoryUsage().arrayBuffers
     // 64 MiB declared, maxElementBytes 32 MiB by default: the header alone is enough to fail.
-    const error = pushError(concat(fromHex('ec 01 00 00 00 04 00 00 00'), new Uint8Array(10)))
+    const { error } = pushError(concat(fromHex('ec 01 00 00 00 04 00 00 00'), new Uint8Array(10)))
     expect(error.code).toBe('ERR_KVS_EBML_ELEMENT_TOO_LARGE')
     expect(error.message).toMatch(/67108864 bytes exceeds maxElementBytes 33554432/)
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024)
@@ -115,21 +130,17 @@ describe('nesting', () => {
     expect(ok.push(nested(3)).filter((event) => event.type === 'element-start')).toHaveLength(3)
     expect(ok.end()).toEqual([])
 
-    const error = pushError(nested(4), { maxDepth: 3 })
+    const { error, events } = pushError(nested(4), { maxDepth: 3 })
     expect(error).toMatchObject({ code: 'ERR_KVS_EBML_TOO_DEEP', elementId: SimpleTag })
     // Each SimpleTag header is 3 bytes (67c8 + a 1-byte size): the fourth starts at byte 9.
     expect(error.offset).toBe(9)
-    expect((error.events as EbmlEvent[]).map((event) => event.type)).toEqual([
-      'element-start',
-      'element-start',
-      'element-start',
-    ])
+    expect(events.map((event) => event.type)).toEqual(['element-start', 'element-start', 'element-start'])
   })
 
   it('fails 33 nested masters with the default maxDepth of 32', () => {
-    const error = pushError(nested(40))
+    const { error, events } = pushError(nested(40))
     expect(error.code).toBe('ERR_KVS_EBML_TOO_DEEP')
-    const starts = (error.events as EbmlEvent[]).filter((event) => event.type === 'element-start')
+    const starts = events.filter((event) => event.type === 'element-start')
     expect(starts).toHaveLength(32)
     const last = starts.at(-1)!
     expect(error.offset).toBe(last.offset + last.headerSize)
@@ -151,7 +162,7 @@ describe('invalid variable-size integers', () => {
   })
 
   it('fail an id wider than maxIdLength 8 allows (a zero first byte)', () => {
-    const error = pushError(fromHex('00 01 02 03 04 05 06 07 08 81 00'), { maxIdLength: 8 })
+    const { error } = pushError(fromHex('00 01 02 03 04 05 06 07 08 81 00'), { maxIdLength: 8 })
     expect(error.code).toBe('ERR_KVS_EBML_INVALID_VINT')
   })
 })
@@ -223,16 +234,24 @@ describe('random input', () => {
 })
 
 describe('after an error', () => {
-  it('carries the events completed before it in that push, and loses nothing accepted earlier', () => {
+  it('returns the events completed before it in that push, then throws it from the next call', () => {
     const reader = createEbmlReader()
     const first: EbmlEvent[] = reader.push(fromHex('18538067 ff ec 81 00'))
     expect(comparable(first)).toEqual([start(Segment, 0, 5, undefined, 0), leaf(Void, 5, 2, '00', 1)])
-    const error = thrown(() => reader.push(fromHex('1f43b675 ff ec 80 00 ec 80'))) as EbmlError
+    const second = reader.push(fromHex('1f43b675 ff ec 80 00 ec 80'))
+    expect(comparable(second)).toEqual([start(Cluster, 8, 5, undefined, 1), leaf(Void, 13, 2, '', 2)])
+    const error = thrown(() => reader.push(fromHex('ec 80'))) as EbmlError
     expect(error).toMatchObject({ code: 'ERR_KVS_EBML_INVALID_VINT', offset: 15 })
-    expect(comparable(error.events as EbmlEvent[])).toEqual([
-      start(Cluster, 8, 5, undefined, 1),
-      leaf(Void, 13, 2, '', 2),
-    ])
+    expect(thrown(() => reader.push(fromHex('ec 80')))).toBe(error)
+    expect(thrown(() => reader.end())).toBe(error)
+  })
+
+  it('throws the held error from end() after a push that returned events', () => {
+    const reader = createEbmlReader()
+    expect(reader.push(fromHex('ec 80 00'))).toHaveLength(1)
+    const error = thrown(() => reader.end())
+    expect(error).toMatchObject({ code: 'ERR_KVS_EBML_INVALID_VINT', offset: 2 })
+    expect(thrown(() => reader.end())).toBe(error)
   })
 
   it('throws the same error from every later push() and end()', () => {

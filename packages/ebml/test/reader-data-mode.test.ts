@@ -191,7 +191,8 @@ describe('the dataMode callback', () => {
     const expected = new TypeError(
       `dataMode must be a function returning 'data', 'head' or 'skip', got "all"`,
     )
-    expect(() => reader.push(input)).toThrow(expected)
+    // The events completed before the failure come back; the error comes from the next call.
+    expect(reader.push(input).length).toBeGreaterThan(0)
     // A master next, which needs no dataMode answer: the reader must not read on from mid-element.
     expect(() => reader.push(writeUnknownSizeStart(Segment))).toThrow(expected)
     expect(() => reader.end()).toThrow(expected)
@@ -204,7 +205,8 @@ describe('the dataMode callback', () => {
         throw failure
       },
     })
-    expect(() => reader.push(input)).toThrow(failure)
+    // The events completed before the failure come back; the error comes from the next call.
+    expect(reader.push(input).length).toBeGreaterThan(0)
     expect(() => reader.push(writeUnknownSizeStart(Segment))).toThrow(failure)
     expect(() => reader.end()).toThrow(failure)
   })

@@ -1,6 +1,7 @@
-import type { Fmp4Event } from './events.ts'
+import { defineErrorFamily } from '@kvs-streams/core'
 
 const brand = Symbol.for('kvs-streams.fmp4-error')
+const family = defineErrorFamily<Fmp4ErrorCode>(brand)
 
 /** The `code` of an `Fmp4Error`; the README's error table says when each is raised. */
 export type Fmp4ErrorCode =
@@ -46,22 +47,20 @@ export class Fmp4Error extends Error {
   readonly trackNumber: number | undefined
   /** The track's CodecID, when one is concerned. */
   readonly codecId: string | undefined
-  /** Events completed in the failing `push()` call before the error (deliver them first). */
-  events: readonly Fmp4Event[] = []
 
   constructor(code: Fmp4ErrorCode, message: string, options: Fmp4ErrorOptions = {}) {
-    super(message, options.cause === undefined ? {} : { cause: options.cause })
+    super(message, family.superOptions(options))
     this.code = code
     this.trackNumber = options.trackNumber
     this.codecId = options.codecId
   }
 
-  get [brand](): true {
-    return true
+  get [brand](): Fmp4ErrorCode {
+    return this.code
   }
 
   /** True for any `Fmp4Error`, also across duplicate installs of this package. */
   static is(value: unknown): value is Fmp4Error {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+    return family.is(value)
   }
 }

@@ -3,7 +3,6 @@ import {
   type BlockHeaderFields,
   createEbmlReader,
   type DataMode,
-  EbmlError,
   type EbmlEvent,
   type EbmlReader,
   ElementId,
@@ -149,27 +148,16 @@ export class MkvReader {
     this.#chunkStart = this.#received
     this.#received += chunk.length
     const out: MkvReaderEvent[] = []
-    let events: EbmlEvent[]
-    try {
-      events = this.#reader.push(chunk)
-    } catch (error) {
-      if (EbmlError.is(error)) this.#handleAll(error.events as EbmlEvent[], out)
-      throw Object.assign(error as Error, { readerEvents: out })
-    }
-    this.#handleAll(events, out)
+    // The EBML reader returns the events completed before a failure and throws it on its next call, as
+    // this reader does (the segmenter holds the failure).
+    this.#handleAll(this.#reader.push(chunk), out)
     this.#store.release(this.#pendingBlockStart())
     return out
   }
 
   end(): MkvReaderEvent[] {
     const out: MkvReaderEvent[] = []
-    let events: EbmlEvent[]
-    try {
-      events = this.#reader.end()
-    } catch (error) {
-      throw Object.assign(error as Error, { readerEvents: out })
-    }
-    this.#handleAll(events, out)
+    this.#handleAll(this.#reader.end(), out)
     if (this.#inCluster) this.#closeCluster(out)
     return out
   }

@@ -46,6 +46,9 @@ export interface Fmp4Segmenter {
    * Takes the next chunk of Matroska bytes (a GetMedia body, a KVS fragment's header and Cluster, or any
    * MKV whose Clusters start at key frames) and returns the segments it completed. Frame data in
    * `media-segment` parts are views of the pushed chunks: do not reuse their memory while in use.
+   * Fails with `Fmp4Error`/`EbmlError`: when the call completed segments before the problem, they are
+   * returned and the error is thrown by the next call (`push()` or `end()`); otherwise it is thrown at once.
+   * After an error every call throws it again.
    */
   push(chunk: Uint8Array): Fmp4Event[]
   /** Ends the input: completes the last fragment. Throws the parser's truncation error when cut short. */
@@ -138,20 +141,12 @@ class Segmenter implements Fmp4Segmenter {
     if (this.#failed !== undefined) throw this.#failed
     const out: Fmp4Event[] = []
     try {
-      let events: MkvReaderEvent[]
-      try {
-        events = step()
-      } catch (error) {
-        // The reader's error carries the events it completed first: handle them, then fail.
-        const before = (error as { readerEvents?: MkvReaderEvent[] }).readerEvents ?? []
-        for (const event of before) this.#handle(event, out)
-        throw error
-      }
-      for (const event of events) this.#handle(event, out)
+      for (const event of step()) this.#handle(event, out)
     } catch (error) {
+      // Every later call throws the first error; the events completed before it are returned by this call
+      // (the error comes from the next one), or, with none, it is thrown at once.
       this.#failed = error
-      if (typeof error === 'object' && error !== null) (error as { events?: unknown }).events = out
-      throw error
+      if (out.length === 0) throw error
     }
     return out
   }

@@ -1,15 +1,15 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/core'
+import { CoreStream, iterateCore } from '@kvs-streams/core'
 import type { Fmp4Event } from './events.ts'
 import { createFmp4Segmenter, type Fmp4SegmenterOptions } from './segmenter.ts'
 
 /**
- * A WHATWG `TransformStream`: Matroska bytes (a GetMedia body, an MKV file) in, `init-segment` and
+ * A `CoreStream` (WHATWG pair): Matroska bytes (a GetMedia body, an MKV file) in, `init-segment` and
  * `media-segment` events out.
  * @example response.body.pipeThrough(new Fmp4SegmenterStream())
  */
-export class Fmp4SegmenterStream extends TransformStream<Uint8Array, Fmp4Event> {
+export class Fmp4SegmenterStream extends CoreStream<Uint8Array, Fmp4Event> {
   constructor(options?: Fmp4SegmenterOptions) {
-    super(coreTransformer(createFmp4Segmenter(options)))
+    super(createFmp4Segmenter(options))
   }
 }
 

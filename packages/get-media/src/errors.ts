@@ -1,7 +1,9 @@
-import type { GetMediaEvent } from './events.ts'
+import { defineErrorFamily } from '@kvs-streams/core'
 
 const parseErrorBrand = Symbol.for('kvs-streams.get-media-parse-error')
+const parseFamily = defineErrorFamily<GetMediaParseErrorCode>(parseErrorBrand)
 const serviceErrorBrand = Symbol.for('kvs-streams.get-media-service-error')
+const serviceFamily = defineErrorFamily<'ERR_KVS_GETMEDIA_SERVICE_ERROR'>(serviceErrorBrand)
 
 /** Stable error codes of the GetMedia parser. */
 export type GetMediaParseErrorCode =
@@ -32,30 +34,21 @@ export class GetMediaParseError extends Error {
   readonly code: GetMediaParseErrorCode
   readonly offset: number
   readonly elementId: number | undefined
-  /** Events completed in the failing `push()`/`end()` call before the error (deliver them first). */
-  events: readonly GetMediaEvent[] = []
 
   constructor(code: GetMediaParseErrorCode, message: string, options: GetMediaParseErrorOptions) {
-    super(
-      `${message} (at byte ${options.offset})`,
-      options.cause === undefined ? {} : { cause: options.cause },
-    )
+    super(`${message} (at byte ${options.offset})`, parseFamily.superOptions(options))
     this.code = code
     this.offset = options.offset
     this.elementId = options.elementId
   }
 
-  get [parseErrorBrand](): true {
-    return true
+  get [parseErrorBrand](): GetMediaParseErrorCode {
+    return this.code
   }
 
   /** True for any `GetMediaParseError`, also across duplicate installs of this package. */
   static is(value: unknown): value is GetMediaParseError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[parseErrorBrand] === true
-    )
+    return parseFamily.is(value)
   }
 }
 
@@ -97,7 +90,7 @@ export class GetMediaServiceError extends Error {
     const about = options.fragmentNumber === undefined ? '' : ` for fragment ${options.fragmentNumber}`
     super(
       `GetMedia error chunk${about}: ${what.join(' ')} (at byte ${options.offset})`,
-      options.cause === undefined ? {} : { cause: options.cause },
+      serviceFamily.superOptions(options),
     )
     this.errorId = options.errorId
     this.errorCode = options.errorCode
@@ -106,21 +99,18 @@ export class GetMediaServiceError extends Error {
     this.offset = options.offset
   }
 
-  get [serviceErrorBrand](): true {
-    return true
+  get [serviceErrorBrand](): 'ERR_KVS_GETMEDIA_SERVICE_ERROR' {
+    return this.code
   }
 
   /** True for any `GetMediaServiceError`, also across duplicate installs of this package. */
   static is(value: unknown): value is GetMediaServiceError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[serviceErrorBrand] === true
-    )
+    return serviceFamily.is(value)
   }
 }
 
 const mergeErrorBrand = Symbol.for('kvs-streams.fragment-merge-error')
+const mergeFamily = defineErrorFamily<FragmentMergeErrorCode>(mergeErrorBrand)
 
 /** Stable error codes of the fragment merger. */
 export type FragmentMergeErrorCode =
@@ -147,22 +137,18 @@ export class FragmentMergeError extends Error {
   constructor(code: FragmentMergeErrorCode, message: string, options: FragmentMergeErrorOptions = {}) {
     super(
       options.fragmentNumber === undefined ? message : `${message} (fragment ${options.fragmentNumber})`,
-      options.cause === undefined ? {} : { cause: options.cause },
+      mergeFamily.superOptions(options),
     )
     this.code = code
     this.fragmentNumber = options.fragmentNumber
   }
 
-  get [mergeErrorBrand](): true {
-    return true
+  get [mergeErrorBrand](): FragmentMergeErrorCode {
+    return this.code
   }
 
   /** True for any `FragmentMergeError`, also across duplicate installs of this package. */
   static is(value: unknown): value is FragmentMergeError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[mergeErrorBrand] === true
-    )
+    return mergeFamily.is(value)
   }
 }

@@ -65,14 +65,15 @@ export interface GetMediaParser {
   /**
    * Consumes a chunk of the GetMedia body and returns the events it completed. Frame `data` views point
    * into `chunk` (raw mode keeps the chunk until its fragment is emitted), so do not reuse its memory while
-   * they are in use. Throws `GetMediaParseError` or `EbmlError`; their `events` hold the events completed
-   * before the error in this call. After an error every call throws it again.
+   * they are in use. Fails with `GetMediaParseError` or `EbmlError`: when the chunk completed events before
+   * the problem, they are returned and the error is thrown by the next call (`push()` or `end()`); otherwise
+   * it is thrown at once. After an error every call throws it again.
    */
   push(chunk: Uint8Array): GetMediaEvent[]
   /**
    * Ends the input: completes the last fragment (`complete: false` unless its continuation token was read).
-   * When the input stops inside an element, it throws `EbmlError` `ERR_KVS_EBML_TRUNCATED` whose `events`
-   * still deliver the last, incomplete fragment.
+   * When the input stops inside an element, it fails with `EbmlError` `ERR_KVS_EBML_TRUNCATED` after
+   * returning the last, incomplete fragment: the error is then thrown by the next call (`end()` again).
    */
   end(): GetMediaEvent[]
   /** Bytes pushed so far. */
@@ -275,17 +276,24 @@ class Parser implements GetMediaParser {
       this.#chunk = chunk
       this.#chunkStart = this.#received
       this.#received += chunk.length
-      let events: EbmlEvent[]
+      let events: EbmlEvent[] = []
+      let readerFailure: { error: unknown } | undefined
       try {
         events = this.#reader.push(chunk)
+        // The reader returns the events completed before a failure and throws it on its next call: an empty
+        // push surfaces it now, while this chunk is the one that held the broken bytes.
+        if (events.length > 0) this.#reader.push(EMPTY)
       } catch (error) {
-        if (EbmlError.is(error)) this.#handleAll(error.events as EbmlEvent[], out)
-        throw this.#translate(error)
+        readerFailure = { error }
+      }
+      if (readerFailure !== undefined) {
+        this.#handleAll(events, out)
+        throw this.#translate(readerFailure.error)
       }
       this.#handleAll(events, out)
       this.#retain()
     } catch (error) {
-      throw this.#failWith(error, out)
+      return this.#failWith(error, out)
     }
     return out
   }
@@ -307,18 +315,19 @@ class Parser implements GetMediaParser {
       this.#handleAll(events, out)
       this.#finishDocument(this.#received, out)
     } catch (error) {
-      throw this.#failWith(error, out)
+      return this.#failWith(error, out)
     }
     return out
   }
 
-  /** Records the first error, with the events completed before it, for the adapters to deliver first. */
-  #failWith(error: unknown, out: GetMediaEvent[]): unknown {
-    if (EbmlError.is(error) || GetMediaParseError.is(error)) {
-      ;(error as { events: unknown }).events = out
-      this.#failed = error
-    }
-    return error
+  /**
+   * Records the first error (every later call throws it) and returns the events completed before it, for the
+   * failing call to return; with none, throws it at once.
+   */
+  #failWith(error: unknown, out: GetMediaEvent[]): GetMediaEvent[] {
+    this.#failed = error instanceof Error ? error : new Error(String(error), { cause: error })
+    if (out.length === 0) throw this.#failed
+    return out
   }
 
   /** Reports the reader's size limit on tags with this package's code; other EBML errors pass through. */

@@ -25,6 +25,9 @@ import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'
 
 const brand = Symbol.for('kvs-streams.get-media-read-stream-error')
 
+/** An empty chunk, pushed to the parser to surface an error it holds back. */
+const noBytes = new Uint8Array(0)
+
 /** Stable error codes of `readStream`. */
 export type ReadStreamErrorCode =
   /**
@@ -731,12 +734,14 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
       for await (const chunk of body) {
         // The clock measures the service's silence, not the time the caller spends on the events.
         clearTimeout(idle)
-        let events: readonly GetMediaEvent[]
+        let events: readonly GetMediaEvent[] = []
         let failure: unknown
         try {
           events = parser.push(chunk as Uint8Array)
+          // A failure after some events is thrown by the parser's next call: an empty push surfaces it with
+          // this chunk rather than the next one (which may never come).
+          if (events.length > 0) parser.push(noBytes)
         } catch (error) {
-          events = (error as { events?: readonly GetMediaEvent[] }).events ?? []
           failure = error
         }
         for (const event of events) {

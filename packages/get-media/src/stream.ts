@@ -1,15 +1,15 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/core'
+import { CoreStream, iterateCore } from '@kvs-streams/core'
 import type { GetMediaEvent, MediaFragmentEvent } from './events.ts'
 import { createFragmentMerger, type FragmentMergerOptions, type MergeEvent } from './merger.ts'
 import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'
 
 /**
- * A WHATWG `TransformStream`: GetMedia body bytes in, `GetMediaEvent`s out.
+ * A `CoreStream` (WHATWG pair): GetMedia body bytes in, `GetMediaEvent`s out.
  * @example response.body.pipeThrough(new GetMediaParserStream())
  */
-export class GetMediaParserStream extends TransformStream<Uint8Array, GetMediaEvent> {
+export class GetMediaParserStream extends CoreStream<Uint8Array, GetMediaEvent> {
   constructor(options?: GetMediaParserOptions) {
-    super(coreTransformer(createGetMediaParser(options)))
+    super(createGetMediaParser(options))
   }
 }
 
@@ -25,12 +25,12 @@ export function parseGetMedia(
 }
 
 /**
- * A WHATWG `TransformStream`: raw GetMedia `fragment` events in, the merged file's `MergeEvent`s out.
+ * A `CoreStream` (WHATWG pair): raw GetMedia `fragment` events in, the merged file's `MergeEvent`s out.
  * @example body.pipeThrough(new GetMediaParserStream({ mode: 'raw' })).pipeThrough(new FragmentMergerStream())
  */
-export class FragmentMergerStream extends TransformStream<MediaFragmentEvent, MergeEvent> {
+export class FragmentMergerStream extends CoreStream<MediaFragmentEvent, MergeEvent> {
   constructor(options?: FragmentMergerOptions) {
-    super(coreTransformer(createFragmentMerger(options)))
+    super(createFragmentMerger(options))
   }
 }
 

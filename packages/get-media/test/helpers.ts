@@ -1,13 +1,10 @@
-import { EbmlError } from '@kvs-streams/ebml'
-import {
-  createGetMediaParser,
-  type GetMediaEvent,
-  GetMediaParseError,
-  type GetMediaParserOptions,
-} from '../src/index.ts'
+import { createGetMediaParser, type GetMediaEvent, type GetMediaParserOptions } from '../src/index.ts'
 import type { ExpectedFragment } from './expected-captures.ts'
 
-/** Every event a parser gives for `chunks`, including those delivered with an error; the error, if any. */
+/**
+ * Every event a parser gives for `chunks` (calling `end()` again when it returned events, as the adapters do,
+ * to get an error it held back); the error, if any.
+ */
 export function parseAll(
   chunks: readonly Uint8Array[],
   options?: GetMediaParserOptions,
@@ -16,9 +13,10 @@ export function parseAll(
   const events: GetMediaEvent[] = []
   try {
     for (const chunk of chunks) events.push(...parser.push(chunk))
-    events.push(...parser.end())
+    const trailing = parser.end()
+    events.push(...trailing)
+    if (trailing.length > 0) events.push(...parser.end())
   } catch (error) {
-    if (EbmlError.is(error) || GetMediaParseError.is(error)) events.push(...(error.events as GetMediaEvent[]))
     return { events, error }
   }
   return { events, error: undefined }

@@ -260,9 +260,11 @@ describe('limits and bad input', () => {
   test('a frame declaring 2 GB fails at its header with ERR_KVS_GETMEDIA_FRAME_TOO_LARGE, holding nothing', () => {
     const parser = createGetMediaParser()
     const input = join([clusterStart, elementHeader(ElementId.SimpleBlock, 2 ** 31), new Uint8Array(1000)])
+    // The push returns the events completed before the failure; the error comes from the next call.
+    expect(parser.push(input)).toMatchObject([{ type: 'fragment-start' }])
     let error: unknown
     try {
-      parser.push(input)
+      parser.push(new Uint8Array(1))
     } catch (caught) {
       error = caught
     }
@@ -272,7 +274,7 @@ describe('limits and bad input', () => {
       offset: clusterStart.length,
       elementId: ElementId.SimpleBlock,
     })
-    expect((error as GetMediaParseError).events).toMatchObject([{ type: 'fragment-start' }])
+    expect(error).not.toHaveProperty('events')
     // Sticky: later calls throw the same error.
     expect(() => parser.push(new Uint8Array(1))).toThrow(error as Error)
     expect(() => parser.end()).toThrow(error as Error)

@@ -9,8 +9,8 @@ import type { AdtsEvent, AudioConfigEvent, FrameEvent } from './events.ts'
 export interface AdtsParser {
   /**
    * Consumes a chunk. Frames hold views of the chunk (no copy): the caller must not reuse its memory. Throws
-   * `MuxerError`; its `events` hold the events completed before the error in this call. After an error every
-   * call throws that error again.
+   * `MuxerError`: the events completed before the error are returned and the error is thrown by the next
+   * call (at once when there are none). After an error every call throws that error again.
    */
   push(chunk: Uint8Array): AdtsEvent[]
   /** Ends the input; throws `ERR_KVS_ADTS_TRUNCATED` when it stops inside a frame. */
@@ -65,22 +65,23 @@ class Adts implements AdtsParser {
   }
 
   push(chunk: Uint8Array): AdtsEvent[] {
-    if (this.#hasFailed) throw this.#rethrow()
+    if (this.#hasFailed) throw this.#failed
     const out: AdtsEvent[] = []
     try {
       this.#read(chunk, out)
     } catch (error) {
+      // Sticky; the frames completed before the error are returned, the error comes from the next call.
       this.#hasFailed = true
       this.#failed = error
-      ;(error as MuxerError).events = out
-      throw error
+      if (out.length === 0) throw error
+      return out
     }
     this.#offset += chunk.length
     return out
   }
 
   end(): AdtsEvent[] {
-    if (this.#hasFailed) throw this.#rethrow()
+    if (this.#hasFailed) throw this.#failed
     if (this.#headerLength > 0 || this.#payloadLeft >= 0) {
       const error = new MuxerError('ERR_KVS_ADTS_TRUNCATED', 'the stream ends inside an ADTS frame', {
         offset: this.#frameOffset,
@@ -90,11 +91,6 @@ class Adts implements AdtsParser {
       throw error
     }
     return []
-  }
-
-  #rethrow(): unknown {
-    ;(this.#failed as MuxerError).events = []
-    return this.#failed
   }
 
   #read(chunk: Uint8Array, out: AdtsEvent[]): void {

@@ -161,7 +161,7 @@ class AnnexBToMkv implements AnnexBMuxer {
     return this.#run((out) => {
       if (!this.#videoEnded) {
         this.#videoEnded = true
-        this.#take(VIDEO_TRACK, () => this.#video.end(), out)
+        this.#takeEnd(VIDEO_TRACK, this.#video, out)
       }
       this.#endAudio(out)
       if (this.#muxer === undefined && this.#videoConfig !== undefined) this.#start(out)
@@ -173,7 +173,7 @@ class AnnexBToMkv implements AnnexBMuxer {
     const audio = this.#audio
     if (audio === undefined || this.#audioEnded) return
     this.#audioEnded = true
-    this.#take(AUDIO_TRACK, () => audio.end(), out)
+    this.#takeEnd(AUDIO_TRACK, audio, out)
     if (this.#muxer !== undefined) {
       if (this.#audioTrack) for (const event of this.#muxer.endTrack(AUDIO_TRACK)) out.push(event)
     } else if (this.#videoConfig !== undefined) {
@@ -182,40 +182,45 @@ class AnnexBToMkv implements AnnexBMuxer {
   }
 
   #run(step: (out: MuxerEvent[]) => void): MuxerEvent[] {
-    if (this.#hasFailed) {
-      if (MuxerError.is(this.#failed)) this.#failed.events = []
-      throw this.#failed
-    }
+    if (this.#hasFailed) throw this.#failed
     const out: MuxerEvent[] = []
     try {
       step(out)
     } catch (error) {
       if (error instanceof TypeError && out.length === 0) throw error
+      // Sticky; the events completed before the error are returned, the error comes from the next call.
       this.#hasFailed = true
       this.#failed = error
-      if (MuxerError.is(error)) error.events = out
-      throw error
+      if (out.length === 0) throw error
+      return out
     }
     return out
   }
 
-  /** Runs a parser step and passes its events on, also those it completed before failing. */
+  /**
+   * Runs a parser step and passes its events on. A parser returns the events completed before a failure
+   * and throws it on its next call, which is this muxer's next call too.
+   */
   #take(
     track: number,
     step: () => (VideoConfigEvent | AudioConfigEvent | FrameEvent)[],
     out: MuxerEvent[],
   ): void {
-    let events: (VideoConfigEvent | AudioConfigEvent | FrameEvent)[]
-    try {
-      events = step()
-    } catch (error) {
-      const completed = (error as { events?: unknown }).events
-      if (Array.isArray(completed)) {
-        for (const event of completed) this.#event(track, event as FrameEvent, out)
-      }
-      throw error
-    }
+    for (const event of step()) this.#event(track, event, out)
+  }
+
+  /**
+   * Ends a parser and passes its events on; when `end()` returned events, calls it once more so that an
+   * error it held back (input cut short after them) is thrown now: nothing would call the parser again.
+   */
+  #takeEnd(
+    track: number,
+    parser: { end(): (VideoConfigEvent | AudioConfigEvent | FrameEvent)[] },
+    out: MuxerEvent[],
+  ): void {
+    const events = parser.end()
     for (const event of events) this.#event(track, event, out)
+    if (events.length > 0) for (const event of parser.end()) this.#event(track, event, out)
   }
 
   #event(track: number, event: VideoConfigEvent | AudioConfigEvent | FrameEvent, out: MuxerEvent[]): void {

@@ -31,8 +31,8 @@ export interface AnnexBParserOptions {
 export interface AnnexBParser {
   /**
    * Consumes a chunk of the byte stream. Frames hold views of the chunk (no copy): the caller must not reuse
-   * its memory. Throws `MuxerError`; its `events` hold the events completed before the error in this call.
-   * After an error every call throws that error again.
+   * its memory. Throws `MuxerError`: the events completed before the error are returned and the error is
+   * thrown by the next call (at once when there are none). After an error every call throws it again.
    */
   push(chunk: Uint8Array): AnnexBEvent[]
   /** Ends the input: the last access unit, and the frames still held for reordering. */
@@ -128,19 +128,19 @@ class AnnexB implements AnnexBParser {
   }
 
   push(chunk: Uint8Array): AnnexBEvent[] {
-    if (this.#hasFailed) throw this.#rethrow()
+    if (this.#hasFailed) throw this.#failed
     const out: AnnexBEvent[] = []
     try {
       this.#scan(chunk, out)
     } catch (error) {
-      throw this.#fail(error, out)
+      return this.#fail(error, out)
     }
     this.#offset += chunk.length
     return out
   }
 
   end(): AnnexBEvent[] {
-    if (this.#hasFailed) throw this.#rethrow()
+    if (this.#hasFailed) throw this.#failed
     const out: AnnexBEvent[] = []
     try {
       if (!this.#started) {
@@ -166,12 +166,16 @@ class AnnexB implements AnnexBParser {
         }
       }
     } catch (error) {
-      throw this.#fail(error, out)
+      return this.#fail(error, out)
     }
     return out
   }
 
-  #fail(error: unknown, out: AnnexBEvent[]): unknown {
+  /**
+   * Records the first error (every later call throws it) and returns the events completed before it, for
+   * the failing call to return (the error then comes from the next call); with none, throws it at once.
+   */
+  #fail(error: unknown, out: AnnexBEvent[]): AnnexBEvent[] {
     let failure = error
     if (!MuxerError.is(error)) {
       failure = new MuxerError('ERR_KVS_ANNEXB_INVALID_NAL_UNIT', messageOf(error), {
@@ -183,13 +187,8 @@ class AnnexB implements AnnexBParser {
     }
     this.#hasFailed = true
     this.#failed = failure
-    ;(failure as MuxerError).events = out
-    return failure
-  }
-
-  #rethrow(): unknown {
-    ;(this.#failed as MuxerError).events = []
-    return this.#failed
+    if (out.length === 0) throw failure
+    return out
   }
 
   /**

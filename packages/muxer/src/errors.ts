@@ -1,4 +1,7 @@
+import { defineErrorFamily } from '@kvs-streams/core'
+
 const brand = Symbol.for('kvs-streams.muxer-error')
+const family = defineErrorFamily<MuxerErrorCode>(brand)
 
 /** The `code` of a `MuxerError`; the README's error table says when each is raised. */
 export type MuxerErrorCode =
@@ -42,8 +45,8 @@ export interface MuxerErrorOptions {
 /**
  * Raised by the Annex-B and ADTS parsers (`ERR_KVS_ANNEXB_…`, `ERR_KVS_ADTS_…`: input that is not a valid
  * byte stream, or over a size limit) and by the muxer (`ERR_KVS_MUXER_…`: frames it cannot place in
- * KVS-ready fragments). When thrown from `push()`, `events` holds the events that call completed before the
- * problem; deliver them first. After an error every call throws it again.
+ * KVS-ready fragments). A call that finds the problem after completing events returns them, and the error
+ * is thrown by the next call. After an error every call throws it again.
  */
 export class MuxerError extends Error {
   override name = 'MuxerError'
@@ -52,28 +55,23 @@ export class MuxerError extends Error {
   readonly offset: number
   readonly track: number | undefined
   readonly errorId: number | undefined
-  /** Events completed in the failing `push()` call before the error (deliver them first). */
-  events: readonly unknown[] = []
 
   constructor(code: MuxerErrorCode, message: string, options: MuxerErrorOptions = {}) {
     const offset = options.offset ?? -1
-    super(
-      offset >= 0 ? `${message} (at byte ${offset})` : message,
-      options.cause === undefined ? {} : { cause: options.cause },
-    )
+    super(offset >= 0 ? `${message} (at byte ${offset})` : message, family.superOptions(options))
     this.code = code
     this.offset = offset
     this.track = options.track
     this.errorId = options.errorId
   }
 
-  get [brand](): true {
-    return true
+  get [brand](): MuxerErrorCode {
+    return this.code
   }
 
   /** True for any `MuxerError`, also across duplicate installs of this package. */
   static is(value: unknown): value is MuxerError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+    return family.is(value)
   }
 }
 

@@ -63,8 +63,9 @@ export interface MuxerFrame {
 export interface Muxer {
   /**
    * Takes a frame; returns the events it completed. The frame's bytes are kept (not copied) until its
-   * fragment is emitted. Throws `MuxerError` (its `events` hold the events completed before the error) or
-   * `TypeError` for a malformed frame; after an error every call throws that error again.
+   * fragment is emitted. Throws `MuxerError` (after events completed in the same call, they are returned
+   * and the error is thrown by the next call) or `TypeError` for a malformed frame; after an error every
+   * call throws that error again.
    */
   push(frame: MuxerFrame): MuxerEvent[]
   /** Declares that a track sends no more frames, so fragments stop waiting for it. */
@@ -202,13 +203,13 @@ class FrameMuxer implements Muxer {
   }
 
   push(frame: MuxerFrame): MuxerEvent[] {
-    if (this.#hasFailed) throw this.#rethrow()
+    if (this.#hasFailed) throw this.#failed
     const entry = this.#entry(frame)
     return this.#run((out) => this.#add(entry, out))
   }
 
   endTrack(track: number): MuxerEvent[] {
-    if (this.#hasFailed) throw this.#rethrow()
+    if (this.#hasFailed) throw this.#failed
     if (!this.#byNumber.has(track)) {
       throw new MuxerError('ERR_KVS_MUXER_UNKNOWN_TRACK', `track ${track} is not declared`, { track })
     }
@@ -227,13 +228,8 @@ class FrameMuxer implements Muxer {
     })
   }
 
-  #rethrow(): unknown {
-    if (MuxerError.is(this.#failed)) this.#failed.events = []
-    return this.#failed
-  }
-
   #run(step: (out: MuxerEvent[]) => void): MuxerEvent[] {
-    if (this.#hasFailed) throw this.#rethrow()
+    if (this.#hasFailed) throw this.#failed
     const out: MuxerEvent[] = []
     if (!this.#headerEmitted) {
       this.#headerEmitted = true
@@ -248,10 +244,11 @@ class FrameMuxer implements Muxer {
     try {
       step(out)
     } catch (error) {
+      // Sticky; the events completed before the error are returned, the error comes from the next call.
       this.#hasFailed = true
       this.#failed = error
-      if (MuxerError.is(error)) error.events = out
-      throw error
+      if (out.length === 0) throw error
+      return out
     }
     return out
   }

@@ -1,15 +1,14 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/core'
+import { CoreStream, iterateCore } from '@kvs-streams/core'
 import { type AdtsParser, createAdtsParser } from './adts-parser.ts'
 import { type AnnexBMuxerOptions, createAnnexBMuxer } from './annexb-muxer.ts'
 import { type AnnexBParserOptions, createAnnexBParser } from './annexb-parser.ts'
-import { MuxerError } from './errors.ts'
 import type { AdtsEvent, AnnexBEvent, MuxerEvent } from './events.ts'
 import { createMuxer, type MuxerFrame, type MuxerOptions } from './muxer.ts'
 
-/** A WHATWG `TransformStream`: Annex-B bytes in, `config` and `frame` events out. */
-export class AnnexBParserStream extends TransformStream<Uint8Array, AnnexBEvent> {
+/** A `CoreStream` (WHATWG pair): Annex-B bytes in, `config` and `frame` events out. */
+export class AnnexBParserStream extends CoreStream<Uint8Array, AnnexBEvent> {
   constructor(options?: AnnexBParserOptions) {
-    super(coreTransformer(createAnnexBParser(options)))
+    super(createAnnexBParser(options))
   }
 }
 
@@ -21,10 +20,10 @@ export function parseAnnexB(
   return iterateCore(createAnnexBParser(options), source)
 }
 
-/** A WHATWG `TransformStream`: ADTS bytes in, `config` and `frame` events out. */
-export class AdtsParserStream extends TransformStream<Uint8Array, AdtsEvent> {
+/** A `CoreStream` (WHATWG pair): ADTS bytes in, `config` and `frame` events out. */
+export class AdtsParserStream extends CoreStream<Uint8Array, AdtsEvent> {
   constructor() {
-    super(coreTransformer<Uint8Array, AdtsEvent>(createAdtsParser()))
+    super(createAdtsParser())
   }
 }
 
@@ -33,10 +32,10 @@ export function parseAdts(source: AsyncIterable<Uint8Array>): AsyncGenerator<Adt
   return iterateCore<Uint8Array, AdtsEvent>(createAdtsParser() as AdtsParser, source)
 }
 
-/** A WHATWG `TransformStream`: frames in, the `header` and `fragment` events of KVS-ready MKV out. */
-export class MuxerStream extends TransformStream<MuxerFrame, MuxerEvent> {
+/** A `CoreStream` (WHATWG pair): frames in, the `header` and `fragment` events of KVS-ready MKV out. */
+export class MuxerStream extends CoreStream<MuxerFrame, MuxerEvent> {
   constructor(options: MuxerOptions) {
-    super(coreTransformer(createMuxer(options)))
+    super(createMuxer(options))
   }
 }
 
@@ -48,10 +47,10 @@ export function muxFrames(
   return iterateCore(createMuxer(options), source)
 }
 
-/** A WHATWG `TransformStream`: raw H.264/H.265 (Annex-B) bytes in, KVS-ready MKV events out (video only). */
-export class AnnexBMuxerStream extends TransformStream<Uint8Array, MuxerEvent> {
+/** A `CoreStream` (WHATWG pair): raw H.264/H.265 (Annex-B) bytes in, KVS-ready MKV events out (video only). */
+export class AnnexBMuxerStream extends CoreStream<Uint8Array, MuxerEvent> {
   constructor(options?: Omit<AnnexBMuxerOptions, 'audio'>) {
-    super(coreTransformer(videoOnly(options)))
+    super(videoOnly(options))
   }
 }
 
@@ -86,34 +85,25 @@ export async function* muxAnnexB(
   try {
     while (!videoDone || !audioDone) {
       let events: MuxerEvent[]
-      try {
-        if (!audioDone && (videoDone || core.nextInput === 'audio')) {
-          const next = await audio.next()
-          if (next.done) {
-            audioDone = true
-            events = core.endAudio()
-          } else events = core.pushAudio(next.value)
-        } else {
-          const next = await video.next()
-          if (next.done) {
-            videoDone = true
-            events = []
-          } else events = core.push(next.value)
-        }
-      } catch (error) {
-        if (MuxerError.is(error)) yield* error.events as MuxerEvent[]
-        throw error
+      if (!audioDone && (videoDone || core.nextInput === 'audio')) {
+        const next = await audio.next()
+        if (next.done) {
+          audioDone = true
+          events = core.endAudio()
+        } else events = core.pushAudio(next.value)
+      } else {
+        const next = await video.next()
+        if (next.done) {
+          videoDone = true
+          events = []
+        } else events = core.push(next.value)
       }
       for (let i = 0; i < events.length; i++) yield events[i]!
     }
-    let events: MuxerEvent[]
-    try {
-      events = core.end()
-    } catch (error) {
-      if (MuxerError.is(error)) yield* error.events as MuxerEvent[]
-      throw error
-    }
+    // A failure after some events is thrown by the core's next call: `end()` again when it returned events.
+    const events = core.end()
     for (let i = 0; i < events.length; i++) yield events[i]!
+    if (events.length > 0) yield* core.end()
   } finally {
     if (!videoDone) await video.return?.()
     if (!audioDone) await audio.return?.()

@@ -61,14 +61,18 @@ interface Core<E> {
   end(): E[]
 }
 
-/** Pushes `chunks` in order, then ends; stops at the first error, keeping the events it carried. */
+/**
+ * Pushes `chunks` in order, then ends (calling `end()` again when it returned events, as the adapters do, to
+ * get an error it held back); stops at the first error, with every event returned before it.
+ */
 export function runCore<E>(core: Core<E>, chunks: Iterable<Uint8Array>): Run<E> {
   const events: E[] = []
   try {
     for (const chunk of chunks) events.push(...core.push(chunk))
-    events.push(...core.end())
+    const trailing = core.end()
+    events.push(...trailing)
+    if (trailing.length > 0) events.push(...core.end())
   } catch (error) {
-    events.push(...((error as { events?: E[] }).events ?? []))
     return { events, error }
   }
   return { events, error: undefined }

@@ -76,10 +76,11 @@ function muxFrames(frames: Iterable<MuxerFrame>, options: Partial<MuxerOptions> 
   let error: unknown
   try {
     for (const frame of frames) events.push(...muxer.push(frame))
-    events.push(...muxer.end())
+    const trailing = muxer.end()
+    events.push(...trailing)
+    if (trailing.length > 0) events.push(...muxer.end())
   } catch (caught) {
     error = caught
-    events.push(...((caught as { events?: MuxerEvent[] }).events ?? []))
   }
   return { events, error, muxer }
 }

@@ -1,3 +1,4 @@
+import { defineErrorFamily } from '@kvs-streams/core'
 import type { SkippedFragment } from './events.ts'
 
 /**
@@ -5,6 +6,7 @@ import type { SkippedFragment } from './events.ts'
  * works across duplicate installs of the package (where `instanceof` does not).
  */
 const brand = Symbol.for('kvs-streams.producer-error')
+const family = defineErrorFamily<ProducerErrorCode>(brand)
 
 /** Stable error codes of `@kvs-streams/producer`. */
 export type ProducerErrorCode =
@@ -72,7 +74,7 @@ export class ProducerError extends Error {
   readonly skipped: readonly SkippedFragment[]
 
   constructor(code: ProducerErrorCode, message: string, options: ProducerErrorOptions = {}) {
-    super(message, options.cause === undefined ? {} : { cause: options.cause })
+    super(message, family.superOptions(options))
     this.code = code
     this.errorId = options.errorId
     this.status = options.status
@@ -87,15 +89,12 @@ export class ProducerError extends Error {
 
   /** True for any `ProducerError`, also across duplicate installs of this package. */
   static is(value: unknown): value is ProducerError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      typeof (value as Record<symbol, unknown>)[brand] === 'string'
-    )
+    return family.is(value)
   }
 }
 
 const metadataBrand = Symbol.for('kvs-streams.producer-metadata-error')
+const metadataFamily = defineErrorFamily<FragmentMetadataErrorCode>(metadataBrand)
 
 /** Stable error codes of `FragmentMetadataError`: why `producer.putMetadata()` refused a tag. */
 export type FragmentMetadataErrorCode =
@@ -144,7 +143,7 @@ export class FragmentMetadataError extends Error {
   readonly actual: number | undefined
 
   constructor(code: FragmentMetadataErrorCode, message: string, options: FragmentMetadataErrorOptions) {
-    super(message, options.cause === undefined ? {} : { cause: options.cause })
+    super(message, metadataFamily.superOptions(options))
     this.code = code
     this.tagName = options.tagName
     this.errorId = options.errorId
@@ -158,11 +157,7 @@ export class FragmentMetadataError extends Error {
 
   /** True for any `FragmentMetadataError`, also across duplicate installs of this package. */
   static is(value: unknown): value is FragmentMetadataError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      typeof (value as Record<symbol, unknown>)[metadataBrand] === 'string'
-    )
+    return metadataFamily.is(value)
   }
 }
 

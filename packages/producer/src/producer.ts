@@ -301,11 +301,13 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   #write(chunk: Uint8Array, callback: (error?: Error | null) => void): void {
     if (this.#refusesWrite(callback)) return
     const data = this.#options.copyInput ? Buffer.from(chunk) : chunk
-    let events: ChunkerEvent[]
+    let events: ChunkerEvent[] = []
     try {
       events = this.#chunker.push(data)
+      // A failure after some events is thrown by the chunker's next call: surface it with this write.
+      if (events.length > 0) this.#chunker.push(new Uint8Array(0))
     } catch (error) {
-      this.#run(this.#core.endInput(error, (error as { events?: ChunkerEvent[] }).events ?? []))
+      this.#run(this.#core.endInput(error, events))
       callback(this.#core.inputError)
       return
     }
@@ -341,11 +343,15 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     }
     this.#finalCallback = callback
     if (this.#core.inputEnded) return
-    let trailing: ChunkerEvent[]
+    let trailing: ChunkerEvent[] = []
     try {
-      trailing = this.#eventInput ? [] : this.#chunker.end()
+      if (!this.#eventInput) {
+        trailing = this.#chunker.end()
+        // An end() that returned events throws an error it found after them on the next call.
+        if (trailing.length > 0) this.#chunker.end()
+      }
     } catch (error) {
-      this.#run(this.#core.endInput(error, (error as { events?: ChunkerEvent[] }).events ?? []))
+      this.#run(this.#core.endInput(error, trailing))
       return
     }
     this.#run(this.#core.endInput(undefined, trailing))

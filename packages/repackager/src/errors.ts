@@ -1,6 +1,8 @@
-import type { RepackagerEvent, RepackagerViolation } from './events.ts'
+import { defineErrorFamily } from '@kvs-streams/core'
+import type { RepackagerViolation } from './events.ts'
 
 const brand = Symbol.for('kvs-streams.repackager-error')
+const family = defineErrorFamily<RepackagerErrorCode>(brand)
 
 /** The `code` of a `RepackagerError`; the README's error table says when each is raised. */
 export type RepackagerErrorCode =
@@ -33,26 +35,21 @@ export class RepackagerError extends Error {
   readonly offset: number
   readonly errorId: number | undefined
   readonly violation: RepackagerViolation | undefined
-  /** Events completed in the failing `push()` or `end()` call before the error (deliver them first). */
-  events: readonly RepackagerEvent[] = []
 
   constructor(code: RepackagerErrorCode, message: string, options: RepackagerErrorOptions) {
-    super(
-      `${message} (at byte ${options.offset})`,
-      options.cause === undefined ? {} : { cause: options.cause },
-    )
+    super(`${message} (at byte ${options.offset})`, family.superOptions(options))
     this.code = code
     this.offset = options.offset
     this.errorId = options.errorId ?? options.violation?.errorId
     this.violation = options.violation
   }
 
-  get [brand](): true {
-    return true
+  get [brand](): RepackagerErrorCode {
+    return this.code
   }
 
   /** True for any `RepackagerError`, also across duplicate installs of this package. */
   static is(value: unknown): value is RepackagerError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+    return family.is(value)
   }
 }

@@ -36,13 +36,14 @@ import { ViewStore } from './view-store.ts'
 export interface Repackager {
   /**
    * Consumes a chunk. The chunk is kept (not copied) until the fragments its frames belong to are emitted,
-   * so the caller must not reuse its memory. Throws `RepackagerError`/`EbmlError`; their `events` hold the
-   * events completed before the error in this call. After an error every call throws that error again.
+   * so the caller must not reuse its memory. Fails with `RepackagerError`/`EbmlError`: when the chunk
+   * completed events before the problem, they are returned and the error is thrown by the next call
+   * (`push()` or `end()`); otherwise it is thrown at once. After an error every call throws it again.
    */
   push(chunk: Uint8Array): RepackagerEvent[]
   /**
    * Ends the input: emits the fragments still held. When the input stops inside an element, the complete
-   * frames read before are still emitted (in the error's `events`) and the EBML truncation error is thrown.
+   * frames read before are still returned and the EBML truncation error is thrown by the next call.
    */
   end(): RepackagerEvent[]
   /** Bytes of input held for fragments not yet emitted. */
@@ -357,19 +358,27 @@ class Core implements Repackager {
   }
 
   push(chunk: Uint8Array): RepackagerEvent[] {
-    if (this.#hasFailed) throw this.#rethrow()
+    if (this.#hasFailed) throw this.#failed
     const out: RepackagerEvent[] = []
     this.#out = out
     this.#chunkStart = this.#store.end
     this.#chunk = chunk
     this.#store.append(chunk)
     try {
-      let events: EbmlEvent[]
+      let events: EbmlEvent[] = []
+      let readerFailure: { error: unknown } | undefined
       try {
         events = this.#reader.push(chunk)
+        // The reader returns the events completed before a failure and throws it on its next call: an empty
+        // push surfaces it now, while this chunk is the one that held the broken bytes.
+        if (events.length > 0) this.#reader.push(NO_CHUNK)
       } catch (error) {
+        readerFailure = { error }
+      }
+      if (readerFailure !== undefined) {
+        const error = readerFailure.error
+        for (const event of events) this.#handle(event)
         if (EbmlError.is(error)) {
-          for (const event of error.events as readonly EbmlEvent[]) this.#handle(event)
           this.#checkBounds()
           // The input broke: the complete frames read before still go out.
           this.#flush(Number.POSITIVE_INFINITY)
@@ -379,8 +388,7 @@ class Core implements Repackager {
       for (const event of events) this.#handle(event)
       this.#store.release(this.#checkBounds())
     } catch (error) {
-      this.#fail(error, out)
-      throw error
+      return this.#fail(error, out)
     } finally {
       this.#chunk = NO_CHUNK
     }
@@ -388,7 +396,7 @@ class Core implements Repackager {
   }
 
   end(): RepackagerEvent[] {
-    if (this.#hasFailed) throw this.#rethrow()
+    if (this.#hasFailed) throw this.#failed
     const out: RepackagerEvent[] = []
     this.#out = out
     try {
@@ -403,23 +411,20 @@ class Core implements Repackager {
       this.#flush(Number.POSITIVE_INFINITY)
       if (this.#segments > 0 && !this.#headerDone) this.#documentHeader(this.#reader.offset)
     } catch (error) {
-      this.#fail(error, out)
-      throw error
+      return this.#fail(error, out)
     }
     return out
   }
 
-  #fail(error: unknown, out: RepackagerEvent[]): void {
+  /**
+   * Records the first error (every later call throws it) and returns the events completed before it, for
+   * the failing call to return (the error then comes from the next call); with none, throws it at once.
+   */
+  #fail(error: unknown, out: RepackagerEvent[]): RepackagerEvent[] {
     this.#hasFailed = true
     this.#failed = error
-    if (EbmlError.is(error) || RepackagerError.is(error)) error.events = out
-  }
-
-  /** The first error again, with no events: the call that threw it delivered them. */
-  #rethrow(): unknown {
-    const error = this.#failed
-    if (EbmlError.is(error) || RepackagerError.is(error)) error.events = []
-    return error
+    if (out.length === 0) throw error
+    return out
   }
 
   // ---------------------------------------------------------------------------------------------------

@@ -1,15 +1,15 @@
-import { coreTransformer, iterateCore } from '@kvs-streams/core'
+import { CoreStream, iterateCore } from '@kvs-streams/core'
 import type { RepackagerEvent } from './events.ts'
 import type { RepackagerOptions } from './options.ts'
 import { createRepackager } from './repackager.ts'
 
 /**
- * A WHATWG `TransformStream`: MKV bytes in, KVS-ready `header`, `fragment` and `violation` events out (the
+ * A `CoreStream` (WHATWG pair): MKV bytes in, KVS-ready `header`, `fragment` and `violation` events out (the
  * chunker's shape, so it pipes into `PutFragmentStream` as `ClusterChunkerStream` does).
  */
-export class RepackagerStream extends TransformStream<Uint8Array, RepackagerEvent> {
+export class RepackagerStream extends CoreStream<Uint8Array, RepackagerEvent> {
   constructor(options?: RepackagerOptions) {
-    super(coreTransformer(createRepackager(options)))
+    super(createRepackager(options))
   }
 }
 

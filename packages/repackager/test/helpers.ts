@@ -35,15 +35,19 @@ export interface Run {
   stats: RepackagerStats
 }
 
-/** Pushes `chunks` in order, then ends; stops at the first error, keeping the events it carried. */
+/**
+ * Pushes `chunks` in order, then ends (calling `end()` again when it returned events, as the adapters do, to
+ * get an error it held back); stops at the first error, with every event returned before it.
+ */
 export function repackageAll(chunks: Iterable<Uint8Array>, options: RepackagerOptions = {}): Run {
   const repackager = createRepackager(options)
   const events: RepackagerEvent[] = []
   try {
     for (const chunk of chunks) events.push(...repackager.push(chunk))
-    events.push(...repackager.end())
+    const trailing = repackager.end()
+    events.push(...trailing)
+    if (trailing.length > 0) events.push(...repackager.end())
   } catch (error) {
-    events.push(...((error as { events?: RepackagerEvent[] }).events ?? []))
     return { events, error, stats: repackager.stats }
   }
   return { events, error: undefined, stats: repackager.stats }

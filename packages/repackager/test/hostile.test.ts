@@ -227,7 +227,7 @@ describe('hostile input', () => {
     expect(run.error).toMatchObject({ code: 'ERR_KVS_REPACKAGER_HEADER_TOO_LARGE' })
   })
 
-  it('after an error every call throws it again, with no events', () => {
+  it('after an error every call throws it again', () => {
     const repackager = createRepackager()
     let first: unknown
     try {
@@ -238,7 +238,7 @@ describe('hostile input', () => {
     expect(RepackagerError.is(first)).toBe(true)
     expect(() => repackager.push(new Uint8Array(4))).toThrow(first as Error)
     expect(() => repackager.end()).toThrow(first as Error)
-    expect((first as RepackagerError).events).toEqual([])
+    expect(first).not.toHaveProperty('events')
   })
 
   it('delivers the fragments completed before a corrupt element, in the error and through the adapters alike', () => {
@@ -248,5 +248,10 @@ describe('hostile input', () => {
     expect(run.error).toMatchObject({ name: 'EbmlError', code: 'ERR_KVS_EBML_INVALID_VINT' })
     expect(fragments(run.events)).toHaveLength(4)
     expect(sendable(run.events)).toBe(true)
+    // The push that met the corrupt bytes returns those fragments; the error comes from the next call.
+    const repackager = createRepackager()
+    expect(fragments(repackager.push(corrupt))).toHaveLength(4)
+    expect(() => repackager.push(new Uint8Array(1))).toThrow(run.error as Error)
+    expect(() => repackager.end()).toThrow(run.error as Error)
   })
 })

@@ -1,8 +1,11 @@
+import { defineErrorFamily } from '@kvs-streams/core'
+
 /**
  * Brand shared by every error class of this package. Its value is the error's `code`, so the static `is()`
  * guards work across duplicate installs of the package (where `instanceof` does not).
  */
 const brand = Symbol.for('kvs-streams.transport-error')
+const family = defineErrorFamily<TransportErrorCode>(brand)
 
 /** Stable error codes of `@kvs-streams/transport`. */
 export type TransportErrorCode =
@@ -19,13 +22,8 @@ export interface TransportErrorOptions {
   cause?: unknown
 }
 
-function brandOf(value: unknown): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<symbol, unknown>)[brand] : undefined
-}
-
-function superOptions(options: TransportErrorOptions | undefined): ErrorOptions {
-  return options?.cause === undefined ? {} : { cause: options.cause }
-}
+const superOptions = (options: TransportErrorOptions | undefined): ErrorOptions =>
+  family.superOptions(options)
 
 /** What a `KvsHttpError` is constructed with. */
 export interface KvsHttpErrorOptions extends TransportErrorOptions {
@@ -72,7 +70,7 @@ export class KvsHttpError extends Error {
 
   /** True for any `KvsHttpError`, also across duplicate installs of this package. */
   static is(value: unknown): value is KvsHttpError {
-    return brandOf(value) === 'ERR_KVS_HTTP'
+    return family.is(value, 'ERR_KVS_HTTP')
   }
 }
 
@@ -104,8 +102,7 @@ export class KvsTimeoutError extends Error {
 
   /** True for any `KvsTimeoutError`, also across duplicate installs of this package. */
   static is(value: unknown): value is KvsTimeoutError {
-    const code = brandOf(value)
-    return code === 'ERR_KVS_CONNECT_TIMEOUT' || code === 'ERR_KVS_ACK_STALE'
+    return family.is(value, 'ERR_KVS_CONNECT_TIMEOUT', 'ERR_KVS_ACK_STALE')
   }
 }
 
@@ -127,7 +124,7 @@ export class KvsAbortError extends Error {
 
   /** True for any `KvsAbortError`, also across duplicate installs of this package. */
   static is(value: unknown): value is KvsAbortError {
-    return brandOf(value) === 'ERR_KVS_ABORTED'
+    return family.is(value, 'ERR_KVS_ABORTED')
   }
 }
 
@@ -149,7 +146,7 @@ export class KvsConnectionError extends Error {
 
   /** True for any `KvsConnectionError`, also across duplicate installs of this package. */
   static is(value: unknown): value is KvsConnectionError {
-    return brandOf(value) === 'ERR_KVS_CONNECTION'
+    return family.is(value, 'ERR_KVS_CONNECTION')
   }
 }
 
@@ -172,7 +169,7 @@ export class KvsProtocolError extends Error {
 
   /** True for any `KvsProtocolError`, also across duplicate installs of this package. */
   static is(value: unknown): value is KvsProtocolError {
-    return brandOf(value) === 'ERR_KVS_PROTOCOL'
+    return family.is(value, 'ERR_KVS_PROTOCOL')
   }
 }
 
@@ -220,7 +217,7 @@ export class KvsErrorAckError extends Error {
 
   /** True for any `KvsErrorAckError`, also across duplicate installs of this package. */
   static is(value: unknown): value is KvsErrorAckError {
-    return brandOf(value) === 'ERR_KVS_ERROR_ACK'
+    return family.is(value, 'ERR_KVS_ERROR_ACK')
   }
 }
 
@@ -235,7 +232,7 @@ export type TransportError =
 
 /** True for any error raised by `@kvs-streams/transport`. */
 export function isTransportError(value: unknown): value is TransportError {
-  return typeof brandOf(value) === 'string'
+  return family.is(value)
 }
 
 /** The `TypeError` thrown for a bad option: one helper and message pattern across kvs-streams. */
@@ -283,6 +280,7 @@ export function toTransportError(error: unknown, connectTimeoutMs: number): unkn
 }
 
 const settingsBrand = Symbol.for('kvs-streams.aws-settings-error')
+const settingsFamily = defineErrorFamily<AwsSettingsErrorCode>(settingsBrand)
 
 /** Stable error codes of `resolveAwsSettings`. */
 export type AwsSettingsErrorCode =
@@ -316,6 +314,6 @@ export class KvsSettingsError extends Error {
 
   /** True for any `KvsSettingsError`, also across duplicate installs of this package. */
   static is(value: unknown): value is KvsSettingsError {
-    return typeof value === 'object' && value !== null && settingsBrand in value
+    return settingsFamily.is(value)
   }
 }

@@ -181,13 +181,14 @@ class Session implements PutMediaSession {
   end(): SessionEvent[] {
     const out: SessionEvent[] = []
     if (this.#failed) return out
-    let events: readonly ChunkerEvent[]
+    let events: readonly ChunkerEvent[] = []
     let failure: unknown
     try {
       events = this.#chunker.end()
+      // An end() that returned events throws an error it found after them on the next call.
+      if (events.length > 0) this.#chunker.end()
     } catch (error) {
-      events = eventsOf(error)
-      failure = error
+      failure = chunkerFailure(error)
     }
     if (this.#handle(events, out) && failure !== undefined) this.#fail(failure, out)
     return out
@@ -197,13 +198,14 @@ class Session implements PutMediaSession {
   #watch(chunk: Uint8Array): number[] {
     if (this.#watcherFailed) return []
     const boundaries: number[] = []
-    let events: ReturnType<EbmlReader['push']>
+    let events: ReturnType<EbmlReader['push']> = []
     try {
       events = this.#watcher.push(chunk)
+      // The reader returns the events completed before a failure and throws it on its next call.
+      if (events.length > 0) this.#watcher.push(NO_BYTES)
     } catch (error) {
       if (!EbmlError.is(error)) throw error
       this.#watcherFailed = true
-      events = error.events as typeof events
     }
     for (const event of events) {
       if (event.depth === 1 && event.id === ElementId.Cluster && event.type === 'element-start') {
@@ -229,13 +231,15 @@ class Session implements PutMediaSession {
   /** Pushes bytes to the chunker; false once the session failed. */
   #feed(bytes: Uint8Array, out: SessionEvent[]): boolean {
     if (bytes.length === 0) return true
-    let events: readonly ChunkerEvent[]
+    let events: readonly ChunkerEvent[] = []
     let failure: unknown
     try {
       events = this.#chunker.push(bytes)
+      // The chunker returns the events completed before a failure and throws it on its next call: an empty
+      // push surfaces it with these bytes, as the service fails the fragment they belong to.
+      if (events.length > 0) this.#chunker.push(NO_BYTES)
     } catch (error) {
-      events = eventsOf(error)
-      failure = error
+      failure = chunkerFailure(error)
     }
     if (!this.#handle(events, out)) return false
     if (failure !== undefined) {
@@ -337,8 +341,11 @@ function joinParts(parts: readonly Uint8Array[]): Uint8Array {
   return parts.length === 1 ? parts[0]! : concatBytes(parts)
 }
 
-function eventsOf(error: unknown): readonly ChunkerEvent[] {
-  if (ChunkerError.is(error)) return error.events
-  if (EbmlError.is(error)) return error.events as unknown as readonly ChunkerEvent[]
+/** An empty chunk, pushed to surface an error a core holds back for its next call. */
+const NO_BYTES = new Uint8Array(0)
+
+/** The chunker's error (`ChunkerError` or `EbmlError`), which fails the session; anything else is rethrown. */
+function chunkerFailure(error: unknown): unknown {
+  if (ChunkerError.is(error) || EbmlError.is(error)) return error
   throw error
 }
