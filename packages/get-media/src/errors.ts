@@ -71,7 +71,7 @@ export interface GetMediaServiceErrorOptions {
  * An error the service reported *inside* the GetMedia body, as an error chunk: a Tags element with
  * `AWS_KINESISVIDEO_ERROR_ID` / `AWS_KINESISVIDEO_ERROR_CODE` (GetMedia) or
  * `AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE` / `AWS_KINESISVIDEO_EXCEPTION_MESSAGE` (GetMediaForFragmentList).
- * The parser delivers it in an `error` event rather than throwing, since the body may go on.
+ * The parser delivers it in a `service-error` event rather than throwing, since the body may go on.
  * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_GetMedia.html
  */
 export class GetMediaServiceError extends Error {
