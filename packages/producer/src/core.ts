@@ -1,10 +1,4 @@
-import {
-  type Ack,
-  createFragmentTracker,
-  describeAckError,
-  type FragmentState,
-  type FragmentTracker,
-} from '@kvs-streams/acks'
+import { type Ack, describeAckError } from '@kvs-streams/acks'
 import type { ChunkerEvent, ChunkerFragmentEvent, Violation } from '@kvs-streams/chunker'
 import { backoffDelay, KvsTimeoutError } from '@kvs-streams/transport'
 import type { RetryPolicy } from './backoff.ts'
@@ -28,12 +22,6 @@ import { LatencyRecorder, type ProducerStats } from './stats.ts'
 
 /** How many skipped fragments are kept for `close()`'s error (the count in `stats()` is exact). */
 const MAX_SKIPPED_KEPT = 1000
-
-/**
- * Fragments a session's tracker follows at most: those in flight (PERSISTED ones are forgotten at once); past it
- * the oldest are evicted, which only loses the progress of fragments settled on RECEIVED long ago.
- */
-const TRACKED_FRAGMENTS = 1024
 
 /** The bound on the wait for a held session's answer (and on a ListFragments call) when staleness is off, ms. */
 const DEFAULT_STALE_BOUND_MS = 10_000
@@ -159,8 +147,6 @@ interface CoreSession {
   readonly fragments: Map<number, BufferedFragment>
   /** Bytes written to it (the header included). */
   bytes: number
-  /** Each fragment's progress through this session's acks (BUFFERING → RECEIVED → PERSISTED, never back). */
-  readonly tracker: FragmentTracker
   /** Written fragments not yet RECEIVED, with when the transport took them (for the RECEIVED deadline). */
   awaiting: { fragment: BufferedFragment; at: number }[]
   awaitingHead: number
@@ -184,13 +170,6 @@ interface Preparation {
   readonly reason: StateChangeReason
   endpoint: string | undefined
   expiration: Date | undefined
-}
-
-const PROGRESS_OF: Record<FragmentState['state'], BufferedFragment['progress'] | undefined> = {
-  BUFFERING: 'buffering',
-  RECEIVED: 'received',
-  PERSISTED: 'persisted',
-  ERROR: undefined,
 }
 
 /**
@@ -906,7 +885,6 @@ export class ProducerCore {
       writing: false,
       fragments: new Map(),
       bytes: first.header.bytes.byteLength,
-      tracker: createFragmentTracker({ clock: this.#now, maxFragments: TRACKED_FRAGMENTS }),
       awaiting: [],
       awaitingHead: 0,
       errorAck: undefined,
@@ -1056,27 +1034,33 @@ export class ProducerCore {
     // A settled fragment still counts in the stats (PERSISTED after a RECEIVED that settled it).
     if (fragment === undefined || fragment.sessionId !== session.id) return
     if (ack.fragmentNumber !== undefined) fragment.fragmentNumber = ack.fragmentNumber
-    const tracked = session.tracker.update(ack).fragment
-    const progress = tracked === undefined ? undefined : PROGRESS_OF[tracked.state]
-    if (progress !== undefined) fragment.progress = progress
     const now = this.#config.clock()
-    if (ack.eventType === 'RECEIVED') {
-      if (!fragment.receivedSeen) {
-        fragment.receivedSeen = true
-        this.#received++
-        this.#receivedLatency.record(now - fragment.acceptedAt)
-      }
-      if (this.#acknowledgeOn === 'RECEIVED') this.#acknowledge(fragment, 'RECEIVED')
-    } else if (ack.eventType === 'PERSISTED') {
-      if (!fragment.persistedSeen) {
-        fragment.persistedSeen = true
-        this.#persisted++
-        this.#persistedLatency.record(now - fragment.acceptedAt)
-      }
-      // Nothing more comes for it in this session: the session's maps stay as small as what is in flight.
-      session.tracker.forget(fragment.ref.timecode)
-      session.fragments.delete(fragment.ref.timecode)
-      this.#acknowledge(fragment, 'PERSISTED')
+    switch (ack.eventType) {
+      case 'BUFFERING':
+        if (fragment.progress === 'sent') fragment.progress = 'buffering'
+        return
+      case 'RECEIVED':
+        if (fragment.progress !== 'persisted') fragment.progress = 'received'
+        if (!fragment.receivedSeen) {
+          fragment.receivedSeen = true
+          this.#received++
+          this.#receivedLatency.record(now - fragment.acceptedAt)
+        }
+        if (this.#acknowledgeOn === 'RECEIVED') this.#acknowledge(fragment, 'RECEIVED')
+        return
+      case 'PERSISTED':
+        fragment.progress = 'persisted'
+        if (!fragment.persistedSeen) {
+          fragment.persistedSeen = true
+          this.#persisted++
+          this.#persistedLatency.record(now - fragment.acceptedAt)
+        }
+        // Nothing more comes for it in this session: the session's map holds only what is in flight.
+        session.fragments.delete(fragment.ref.timecode)
+        this.#acknowledge(fragment, 'PERSISTED')
+        return
+      default:
+        return
     }
   }
 
