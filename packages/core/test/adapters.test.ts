@@ -240,17 +240,22 @@ describe('iterateCore', () => {
   })
 })
 
+/** An object-mode sink taking one event at a time, each on a later turn of the event loop, into `events`. */
+function slowSink(events: string[]): Writable {
+  return new Writable({
+    objectMode: true,
+    highWaterMark: 1,
+    write(event: string, _encoding, callback) {
+      events.push(event)
+      setImmediate(callback)
+    },
+  })
+}
+
 describe('coreNodeTransform', () => {
   it('delivers the events completed before a failure through pipeline(), then rejects', async () => {
     const events: string[] = []
-    const sink = new Writable({
-      objectMode: true,
-      highWaterMark: 1,
-      write(event: string, _encoding, callback) {
-        events.push(event)
-        setImmediate(callback)
-      },
-    })
+    const sink = slowSink(events)
     const transform = coreNodeTransform(splitter(), { writableObjectMode: true })
     await expect(pipeline(Readable.from(['a;b;', 'c;!', 'd;']), transform, sink)).rejects.toThrow(
       SplitterError,
@@ -260,14 +265,7 @@ describe('coreNodeTransform', () => {
 
   it('delivers the events of a failing end() to a slow sink, then rejects', async () => {
     const events: string[] = []
-    const sink = new Writable({
-      objectMode: true,
-      highWaterMark: 1,
-      write(event: string, _encoding, callback) {
-        events.push(event)
-        setImmediate(callback)
-      },
-    })
+    const sink = slowSink(events)
     const transform = coreNodeTransform(splitter(), { writableObjectMode: true })
     await expect(pipeline(Readable.from(['a;b;', 'c;d+']), transform, sink)).rejects.toEqual(
       new SplitterError('input ended after "d+"'),
