@@ -35,6 +35,9 @@ import { type BufferedFragment, ReplayBuffer, type SessionHeader } from './repla
 import { Session } from './session.ts'
 import { LatencyRecorder, type ProducerStats } from './stats.ts'
 
+/** An empty chunk, pushed to the chunker to surface an error it holds back (no allocation per write). */
+const NO_BYTES = new Uint8Array(0)
+
 /** How many skipped fragments are kept for `close()`'s error (the count in `stats()` is exact). */
 const MAX_SKIPPED_KEPT = 1000
 
@@ -390,7 +393,7 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     try {
       events = this.#chunker.push(data)
       // A failure after some events is thrown by the chunker's next call: surface it with this write.
-      if (events.length > 0) this.#chunker.push(new Uint8Array(0))
+      if (events.length > 0) this.#chunker.push(NO_BYTES)
     } catch (error) {
       this.#handleChunkerEvents(events)
       this.#inputFailed(error)
