@@ -26,6 +26,8 @@ export interface ProducerRunOptions {
   paceMs?: number
   overrides?: Partial<ProducerOptions>
   boundMs?: number
+  /** Stops feeding once it returns true (see `feed`); the run's `fed` says how many clusters were written. */
+  enough?: (clustersFed: number) => boolean
 }
 
 export interface ProducerRun {
@@ -33,6 +35,8 @@ export interface ProducerRun {
   /** `performance.now()` of every acknowledged fragment, in order. */
   progressMs: number[]
   error: unknown
+  /** Clusters of `media` written to the producer (all of them unless `enough` stopped the feed). */
+  fed: number
 }
 
 /** Feeds `media` to a producer and closes it, within a bound; never throws (the error is returned). */
@@ -51,18 +55,22 @@ export async function runProducer(options: ProducerRunOptions): Promise<Producer
   producer.on('fragment-acknowledged', () => progressMs.push(performance.now()))
   // Errors are reported through close(); the listener keeps an 'error' event from throwing.
   producer.on('error', () => {})
+  let fed = 0
   try {
     const stats = await within(
       `producer on ${options.streamName}`,
       options.boundMs ?? PRODUCER_BOUND_MS,
       (async () => {
-        await feed(producer.writable, options.media, { paceMs: options.paceMs ?? 2 })
+        fed = await feed(producer.writable, options.media, {
+          paceMs: options.paceMs ?? 2,
+          ...(options.enough === undefined ? {} : { enough: options.enough }),
+        })
         return producer.close()
       })(),
     )
-    return { stats, progressMs, error: undefined }
+    return { stats, progressMs, error: undefined, fed }
   } catch (error) {
     producer.abort()
-    return { stats: undefined, progressMs, error }
+    return { stats: undefined, progressMs, error, fed }
   }
 }
