@@ -23,7 +23,11 @@ export interface FeedOptions {
  * Writes the header and every cluster (or until `enough`) in writes of at most `chunkBytes`, pausing `paceMs`
  * after each cluster. Returns the number of clusters written.
  */
-export async function feed(writable: Writable, media: SourceMedia, options: FeedOptions = {}): Promise<number> {
+export async function feed(
+  writable: Writable,
+  media: SourceMedia,
+  options: FeedOptions = {},
+): Promise<number> {
   const { paceMs = 0, chunkBytes = 16_384, enough } = options
   await write(writable, media.header)
   let fed = 0
