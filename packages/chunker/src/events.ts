@@ -75,7 +75,7 @@ export interface ViolationEvent {
 }
 
 /** A Cluster's Timecode was read: its fragment has begun (only with the `fragmentStart` option). */
-export interface FragmentStartEvent {
+export interface ChunkerFragmentStartEvent {
   type: 'fragment-start'
   index: number
   /** Absolute offset of the Cluster in the input. */
@@ -90,5 +90,12 @@ export interface FragmentStartEvent {
  */
 export type FragmentEvent = ChunkerFragmentEvent
 
+/**
+ * The former name of `ChunkerFragmentStartEvent` (renamed apart from `@kvs-streams/get-media`'s
+ * `MediaFragmentStartEvent`).
+ * @deprecated Use `ChunkerFragmentStartEvent`.
+ */
+export type FragmentStartEvent = ChunkerFragmentStartEvent
+
 /** An event of the chunker, discriminated by `type`. */
-export type ChunkerEvent = HeaderEvent | FragmentStartEvent | ChunkerFragmentEvent | ViolationEvent
+export type ChunkerEvent = HeaderEvent | ChunkerFragmentStartEvent | ChunkerFragmentEvent | ViolationEvent

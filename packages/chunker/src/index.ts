@@ -3,6 +3,7 @@ export { ChunkerError, type ChunkerErrorCode, type ChunkerErrorOptions } from '.
 export type {
   ChunkerEvent,
   ChunkerFragmentEvent,
+  ChunkerFragmentStartEvent,
   FragmentEvent,
   FragmentStartEvent,
   HeaderEvent,

@@ -13,7 +13,7 @@ export type Fmp4ErrorCode =
   | 'ERR_KVS_FMP4_INVALID_CODEC_PRIVATE'
   /** The tracks changed between fragments and the segmenter was told to refuse that. */
   | 'ERR_KVS_FMP4_TRACKS_CHANGED'
-  /** A fragment holds more frame bytes than `maxFragmentBytes`. */
+  /** A fragment holds more frame bytes than `maxBufferedFragmentBytes`. */
   | 'ERR_KVS_FMP4_FRAGMENT_TOO_LARGE'
   /** A block shorter than its header, or before its Cluster's Timecode. */
   | 'ERR_KVS_FMP4_INVALID_MKV'

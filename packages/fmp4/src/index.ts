@@ -8,7 +8,12 @@ export { splitLacedFrames } from './lacing.ts'
 export { type MediaSegmentBytes, writeMediaSegment } from './media-segment.ts'
 export type { KvsFragmentTags } from './mkv-reader.ts'
 export { writeMp4File } from './mp4-file.ts'
-export { type MkvFragment, readMkvFragment, readMkvFragments } from './read-fragment.ts'
+export {
+  type MkvFragment,
+  type ReadMkvFragmentOptions,
+  readMkvFragment,
+  readMkvFragments,
+} from './read-fragment.ts'
 export {
   buildTrackRun,
   type Mp4Frame,

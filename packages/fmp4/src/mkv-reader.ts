@@ -193,7 +193,7 @@ export class MkvReader {
     if (size > this.#maxBlockBytes) {
       throw new Fmp4Error(
         'ERR_KVS_FMP4_FRAGMENT_TOO_LARGE',
-        `a block of ${size} bytes, more than maxFragmentBytes (${this.#maxBlockBytes})`,
+        `a block of ${size} bytes, more than maxBufferedFragmentBytes (${this.#maxBlockBytes})`,
       )
     }
   }

@@ -2,7 +2,7 @@ import type { TrackEntryInfo } from '@kvs-streams/ebml'
 import { Fmp4Error } from './errors.ts'
 import { type KvsFragmentTags, MkvReader, type MkvReaderEvent } from './mkv-reader.ts'
 import type { Mp4Frame } from './samples.ts'
-import { appendFrames } from './segmenter.ts'
+import { appendFrames, bufferedFragmentBytesOption } from './segmenter.ts'
 import { type Mp4Track, mp4TrackOf } from './track.ts'
 
 /** One Matroska fragment (Cluster) read whole: its tracks and its frames per track. */
@@ -17,15 +17,29 @@ export interface MkvFragment {
   tags: KvsFragmentTags
 }
 
+/** Options of {@link readMkvFragment} and {@link readMkvFragments}. */
+export interface ReadMkvFragmentOptions {
+  /**
+   * The segmenter's option of the same name; here, where the bytes are already held, it bounds the largest block
+   * (and element) read: a larger one fails with `ERR_KVS_FMP4_FRAGMENT_TOO_LARGE`. Default 64 MiB.
+   */
+  maxBufferedFragmentBytes?: number
+  /**
+   * The former name of `maxBufferedFragmentBytes`. Giving both with different values throws a `TypeError`.
+   * @deprecated Use `maxBufferedFragmentBytes`.
+   */
+  maxFragmentBytes?: number
+}
+
 /**
  * Reads every Cluster of bytes held in memory (a GetMedia body, an MKV file) into one {@link MkvFragment}
  * each, in order. Errors as {@link readMkvFragment}.
  */
 export function readMkvFragments(
   parts: readonly Uint8Array[],
-  options: { maxFragmentBytes?: number } = {},
+  options: ReadMkvFragmentOptions = {},
 ): MkvFragment[] {
-  return readClusters(parts, options.maxFragmentBytes ?? 64 * 1024 * 1024, Number.POSITIVE_INFINITY)
+  return readClusters(parts, bufferedFragmentBytesOption(options), Number.POSITIVE_INFINITY)
 }
 
 /**
@@ -36,9 +50,9 @@ export function readMkvFragments(
  */
 export function readMkvFragment(
   parts: readonly Uint8Array[],
-  options: { maxFragmentBytes?: number } = {},
+  options: ReadMkvFragmentOptions = {},
 ): MkvFragment {
-  const fragment = readClusters(parts, options.maxFragmentBytes ?? 64 * 1024 * 1024, 1)[0]
+  const fragment = readClusters(parts, bufferedFragmentBytesOption(options), 1)[0]
   if (fragment === undefined)
     throw new Fmp4Error('ERR_KVS_FMP4_NO_TRACK', 'the bytes hold no Matroska Cluster')
   return fragment

@@ -1,4 +1,4 @@
-import { invalidOption, numberOption, positiveIntegerOption } from '@kvs-streams/core'
+import { invalidOption, numberOption, positiveIntegerOption, renamedOption } from '@kvs-streams/core'
 import type { TrackEntryInfo } from '@kvs-streams/ebml'
 import { Fmp4Error } from './errors.ts'
 import type { Fmp4Event, MediaSegmentRun } from './events.ts'
@@ -37,6 +37,11 @@ export interface Fmp4SegmenterOptions {
    * A larger fragment fails with `ERR_KVS_FMP4_FRAGMENT_TOO_LARGE` as soon as it goes over. Default 64 MiB
    * (KVS fragments are at most 50 MB).
    */
+  maxBufferedFragmentBytes?: number
+  /**
+   * The former name of `maxBufferedFragmentBytes`. Giving both with different values throws a `TypeError`.
+   * @deprecated Use `maxBufferedFragmentBytes`.
+   */
   maxFragmentBytes?: number
 }
 
@@ -57,6 +62,25 @@ export interface Fmp4Segmenter {
 
 const DEFAULT_MAX_FRAGMENT_BYTES = 64 * 1024 * 1024
 
+/** The options that bound the frame bytes held for one fragment, under their current and former names. */
+export interface BufferedFragmentBytesOptions {
+  maxBufferedFragmentBytes?: number
+  /** @deprecated Use `maxBufferedFragmentBytes`. */
+  maxFragmentBytes?: number
+}
+
+/** `maxBufferedFragmentBytes` (or its former name `maxFragmentBytes`), checked; 64 MiB when neither is given. */
+export function bufferedFragmentBytesOption(options: BufferedFragmentBytesOptions): number {
+  const { maxBufferedFragmentBytes, maxFragmentBytes } = options
+  return positiveIntegerOption(
+    maxBufferedFragmentBytes === undefined && maxFragmentBytes !== undefined
+      ? 'maxFragmentBytes'
+      : 'maxBufferedFragmentBytes',
+    renamedOption('maxBufferedFragmentBytes', maxBufferedFragmentBytes, 'maxFragmentBytes', maxFragmentBytes),
+    DEFAULT_MAX_FRAGMENT_BYTES,
+  )
+}
+
 /**
  * Creates a segmenter: each Matroska Cluster (one KVS fragment) becomes one fragmented-MP4 media segment
  * (`moof` + `mdat`) holding the selected tracks, after an init segment (`ftyp` + `moov`) whenever the
@@ -76,7 +100,7 @@ interface PendingFragment {
   start: ClusterStartEvent
   /** Frames per selected track number, in block order. */
   frames: Map<number, Mp4Frame[]>
-  /** Frame bytes held (checked against `maxFragmentBytes`). */
+  /** Frame bytes held (checked against `maxBufferedFragmentBytes`). */
   bytes: number
 }
 
@@ -118,11 +142,7 @@ class Segmenter implements Fmp4Segmenter {
     this.#onTracksChange = policy
     this.#origin = options.timeOriginMs
     this.#sequence = positiveIntegerOption('firstSequenceNumber', options.firstSequenceNumber, 1)
-    this.#maxFragmentBytes = positiveIntegerOption(
-      'maxFragmentBytes',
-      options.maxFragmentBytes,
-      DEFAULT_MAX_FRAGMENT_BYTES,
-    )
+    this.#maxFragmentBytes = bufferedFragmentBytesOption(options)
     this.#reader = new MkvReader({
       maxBlockBytes: this.#maxFragmentBytes,
       maxElementBytes: Math.min(this.#maxFragmentBytes, 16 * 1024 * 1024),
@@ -205,7 +225,7 @@ class Segmenter implements Fmp4Segmenter {
     if (pending.bytes > this.#maxFragmentBytes) {
       throw new Fmp4Error(
         'ERR_KVS_FMP4_FRAGMENT_TOO_LARGE',
-        `fragment ${pending.start.fragmentNumber ?? `#${this.#sequence}`} holds more than maxFragmentBytes (${this.#maxFragmentBytes}) of frames`,
+        `fragment ${pending.start.fragmentNumber ?? `#${this.#sequence}`} holds more than maxBufferedFragmentBytes (${this.#maxFragmentBytes}) of frames`,
         { trackNumber: event.track },
       )
     }

@@ -11,6 +11,8 @@ import {
   type Fmp4SegmenterOptions,
   Fmp4SegmenterStream,
   type MediaSegmentEvent,
+  readMkvFragment,
+  readMkvFragments,
   segmentFmp4,
 } from '../src/index.ts'
 import { createFmp4SegmenterTransform } from '../src/node.ts'
@@ -233,7 +235,43 @@ describe('options and errors', () => {
     expect(trafs.reduce((sum, traf) => sum + traf.trun.samples.length, 0)).toBe(189)
   })
 
-  it('fails on a track the input lacks, on an unsupported codec, and past maxFragmentBytes', () => {
+  it('takes maxFragmentBytes as a deprecated alias of maxBufferedFragmentBytes, and refuses both when they differ', () => {
+    const codeOf = (run: () => unknown) => {
+      try {
+        run()
+        return undefined
+      } catch (error) {
+        return Fmp4Error.is(error) ? error.code : String(error)
+      }
+    }
+    expect(codeOf(() => segmentAll([twoTracks], { maxFragmentBytes: 10_000 }))).toBe(
+      'ERR_KVS_FMP4_FRAGMENT_TOO_LARGE',
+    )
+    // readMkvFragment(s) hold nothing more than the bytes given: there the option bounds the largest block.
+    expect(codeOf(() => readMkvFragments([twoTracks], { maxFragmentBytes: 100 }))).toBe(
+      'ERR_KVS_FMP4_FRAGMENT_TOO_LARGE',
+    )
+    expect(codeOf(() => readMkvFragments([twoTracks], { maxBufferedFragmentBytes: 100 }))).toBe(
+      'ERR_KVS_FMP4_FRAGMENT_TOO_LARGE',
+    )
+    expect(readMkvFragments([twoTracks], { maxBufferedFragmentBytes: 64 << 20 }).length).toBeGreaterThan(0)
+    expect(
+      codeOf(() =>
+        segmentAll([twoTracks], { maxFragmentBytes: 64 << 20, maxBufferedFragmentBytes: 64 << 20 }),
+      ),
+    ).toBe(undefined)
+    expect(() => createFmp4Segmenter({ maxFragmentBytes: 0 })).toThrow(
+      'maxFragmentBytes must be a positive integer, got 0',
+    )
+    expect(() => createFmp4Segmenter({ maxFragmentBytes: 1_000, maxBufferedFragmentBytes: 2_000 })).toThrow(
+      'maxFragmentBytes must be absent or equal to maxBufferedFragmentBytes (it is a deprecated alias of maxBufferedFragmentBytes), got 1000',
+    )
+    expect(() => readMkvFragment([twoTracks], { maxBufferedFragmentBytes: -1 })).toThrow(
+      'maxBufferedFragmentBytes must be a positive integer, got -1',
+    )
+  })
+
+  it('fails on a track the input lacks, on an unsupported codec, and past maxBufferedFragmentBytes', () => {
     const codeOf = (run: () => unknown) => {
       try {
         run()
@@ -246,14 +284,14 @@ describe('options and errors', () => {
     expect(codeOf(() => segmentAll([readFixture('kvs-getmedia', 'test_mixed_tags.mkv')]))).toBe(
       'ERR_KVS_FMP4_UNSUPPORTED_CODEC',
     )
-    expect(codeOf(() => segmentAll([twoTracks], { maxFragmentBytes: 10_000 }))).toBe(
+    expect(codeOf(() => segmentAll([twoTracks], { maxBufferedFragmentBytes: 10_000 }))).toBe(
       'ERR_KVS_FMP4_FRAGMENT_TOO_LARGE',
     )
     expect(() => createFmp4Segmenter({ tracks: [] })).toThrow(
       'tracks must be a non-empty array of track numbers, got an array',
     )
-    expect(() => createFmp4Segmenter({ maxFragmentBytes: 0 })).toThrow(
-      'maxFragmentBytes must be a positive integer, got 0',
+    expect(() => createFmp4Segmenter({ maxBufferedFragmentBytes: 0 })).toThrow(
+      'maxBufferedFragmentBytes must be a positive integer, got 0',
     )
     expect(() => createFmp4Segmenter({ timeOriginMs: Number.POSITIVE_INFINITY })).toThrow(
       'timeOriginMs must be a finite number, got Infinity',

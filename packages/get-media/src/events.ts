@@ -68,9 +68,16 @@ export interface FragmentEndInfo {
  * Tracks and before any of its frames. A document without a Cluster gets it right before its
  * `fragment-end`.
  */
-export interface FragmentStartEvent extends FragmentStartInfo {
+export interface MediaFragmentStartEvent extends FragmentStartInfo {
   type: 'fragment-start'
 }
+
+/**
+ * The former name of `MediaFragmentStartEvent` (renamed apart from `@kvs-streams/chunker`'s
+ * `ChunkerFragmentStartEvent`).
+ * @deprecated Use `MediaFragmentStartEvent`.
+ */
+export type FragmentStartEvent = MediaFragmentStartEvent
 
 /**
  * One SimpleBlock, or one BlockGroup's Block. `data` is the frame payload after the block header: a
@@ -137,7 +144,7 @@ export type GetMediaErrorEvent = GetMediaServiceErrorEvent
  * `service-error`. Raw mode: `fragment` and `service-error`.
  */
 export type GetMediaEvent =
-  | FragmentStartEvent
+  | MediaFragmentStartEvent
   | FrameEvent
   | FragmentEndEvent
   | MediaFragmentEvent

@@ -24,6 +24,7 @@ export type {
   GetMediaEvent,
   GetMediaServiceErrorEvent,
   MediaFragmentEvent,
+  MediaFragmentStartEvent,
   TrackInfo,
 } from './events.ts'
 export { KVS_TAG_PREFIX, KvsTag } from './kvs-tags.ts'

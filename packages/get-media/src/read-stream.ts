@@ -14,11 +14,11 @@ import type {
 import { GetMediaParseError, type GetMediaServiceError } from './errors.ts'
 import type {
   FragmentEndEvent,
-  FragmentStartEvent,
   FrameEvent,
   GetMediaEvent,
   GetMediaServiceErrorEvent,
   MediaFragmentEvent,
+  MediaFragmentStartEvent,
 } from './events.ts'
 import { loadNetwork, type Network } from './network.ts'
 import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'
@@ -129,7 +129,7 @@ export interface ReconnectEvent {
 
 /** Events of `readStream` in frame mode. */
 export type ReadStreamFrameEvent =
-  | FragmentStartEvent
+  | MediaFragmentStartEvent
   | FrameEvent
   | FragmentEndEvent
   | GetMediaServiceErrorEvent
@@ -538,7 +538,7 @@ class Delivery {
   readonly #completed = new RecentSet(REMEMBERED)
   readonly #errors = new RecentSet(REMEMBERED)
   /** Frame mode: the fragment whose fragment-start went out and whose fragment-end did not. */
-  #open: { start: FragmentStartEvent; frames: number } | undefined
+  #open: { start: MediaFragmentStartEvent; frames: number } | undefined
   /** Frames of the open fragment the current connection sends again (skipped). */
   #skipFrames = 0
   /** The current connection re-sends a fragment already delivered whole: its events are dropped. */
@@ -596,7 +596,7 @@ class Delivery {
     }
   }
 
-  #fragmentStart(event: FragmentStartEvent): ReadStreamEvent[] {
+  #fragmentStart(event: MediaFragmentStartEvent): ReadStreamEvent[] {
     const number = event.fragmentNumber
     this.#skipFrames = 0
     this.#skipping = number !== undefined && this.#completed.has(number)
@@ -617,7 +617,7 @@ class Delivery {
     return out
   }
 
-  #abandon(open: { start: FragmentStartEvent; frames: number }): FragmentEndEvent {
+  #abandon(open: { start: MediaFragmentStartEvent; frames: number }): FragmentEndEvent {
     const number = open.start.fragmentNumber
     if (number !== undefined) this.#completed.add(number)
     return {

@@ -8,7 +8,7 @@ import {
 } from '@kvs-streams/test-utils'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { createGetMediaParser, type FragmentStartEvent, type GetMediaEvent } from '../src/index.ts'
+import { createGetMediaParser, type GetMediaEvent, type MediaFragmentStartEvent } from '../src/index.ts'
 import { expectedCaptures } from './expected-captures.ts'
 import { expectedSummary, fingerprint, parseOk, summarize } from './helpers.ts'
 
@@ -57,7 +57,7 @@ describe('real GetMedia captures', () => {
       ],
       documentOffset: 0,
     })
-    expect((start as FragmentStartEvent).tracks[0]!.codecPrivate).toHaveLength(29)
+    expect((start as MediaFragmentStartEvent).tracks[0]!.codecPrivate).toHaveLength(29)
     expect(end).toEqual({
       type: 'fragment-end',
       fragmentNumber: '91343852333181432392682062609776234230823574155',

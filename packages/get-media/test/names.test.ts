@@ -3,9 +3,12 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import {
   createGetMediaParser,
   type FragmentEvent,
+  type FragmentStartEvent,
   type GetMediaErrorEvent,
+  type GetMediaEvent,
   type GetMediaServiceErrorEvent,
   type MediaFragmentEvent,
+  type MediaFragmentStartEvent,
 } from '../src/index.ts'
 
 describe('deprecated names', () => {
@@ -13,6 +16,13 @@ describe('deprecated names', () => {
     expectTypeOf<FragmentEvent>().toEqualTypeOf<MediaFragmentEvent>()
     expectTypeOf<GetMediaErrorEvent>().toEqualTypeOf<GetMediaServiceErrorEvent>()
     expectTypeOf<GetMediaServiceErrorEvent['type']>().toEqualTypeOf<'service-error'>()
+  })
+
+  it('FragmentStartEvent is MediaFragmentStartEvent (type-level: checked by pnpm typecheck)', () => {
+    expectTypeOf<FragmentStartEvent>().toEqualTypeOf<MediaFragmentStartEvent>()
+    expectTypeOf<
+      Extract<GetMediaEvent, { type: 'fragment-start' }>
+    >().toEqualTypeOf<MediaFragmentStartEvent>()
   })
 
   // raw-mode.test.ts checks that the deprecated maxFragmentBytes still limits a raw fragment.
