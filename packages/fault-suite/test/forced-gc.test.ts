@@ -33,15 +33,15 @@ afterAll(() => {
   expect(injected).toBeGreaterThanOrEqual(FAULT_BUDGET.forcedGc)
 })
 
+/** Faults each producer run meets at least (it feeds up to `MAX_FRAGMENTS` fragments to get them). */
+const MIN_FAULTS = 5
+const MAX_FRAGMENTS = 300
+
 /**
  * Faults whose recovery waits on timers (a stale session, a silent GetMedia connection, a ListFragments answer
  * that never comes): with a full GC every few ms, a timeout signal only weakly held is collected before it
  * fires (nodejs/node#57736 on Node 20), and the wait hangs. Each client must still finish within its bound.
  */
-/** Faults each producer run meets at least (it feeds up to `MAX_FRAGMENTS` fragments to get them). */
-const MIN_FAULTS = 5
-const MAX_FRAGMENTS = 300
-
 const timerFaults: FaultWeights = { stall: 2, 'lost-response': 2, 'half-close-response': 1, reset: 1 }
 
 describe.concurrent('forced GCs every 5 ms in the client process (a full one every 50 ms)', () => {
