@@ -20,10 +20,12 @@
 //     as one write. Latency = time from that write() call to the fragment's RECEIVED ack (p50, p99), and
 //     errors (ERROR acks, stream errors, missing acks) → concurrent_p99_ms, concurrent_p50_ms, concurrent_errors.
 //     Every session is opened (signed, sent, answered 200) before the clock starts; (2) gets a fresh emulator.
-//     The first second of every session is a warm-up, not in the result (its p99 is printed): in it 100 new
-//     streams get their first fragments at once, and in 1 of 4 runs that second alone held ~370 of the 8,000
-//     fragments over 50 ms (indices 0-3 of each session), which made p99 a measure of start-up (102 ms)
-//     rather than of the steady state (35 ms in the same run).
+//     The first second of every session is a warm-up, not in the result (its p99 is printed): in 1 of 4 runs
+//     that second alone held ~370 of the 8,000 fragments over 50 ms (indices 0-3 of each session), which made
+//     p99 a measure of start-up (102 ms) rather than of the steady state (35 ms in the same run). Sampled per
+//     second, the start is when the emulator fills its 256 MiB budget with fresh memory: ~27,000 page faults
+//     and 225-290 ms of kernel time a second for the first 2-3 s, then under 3,000 faults and 40-110 ms; the
+//     seconds with p99 53-88 ms all fell in that window (2026-12-07).
 // To show which side a cost is on, each phase prints the CPU time of the client and of the server process,
 // and (2) also their event-loop delays, kernel time, page faults, preemptions and the load average: the
 // machine is shared, and on 2 cores other jobs stall both processes (see the p99 against the loop delays).
