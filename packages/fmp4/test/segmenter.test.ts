@@ -222,6 +222,16 @@ describe('decode times across fragments', () => {
   })
 })
 
+/** The code of the `Fmp4Error` that `run` throws (another error as a string), or undefined when it returns. */
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run()
+    return undefined
+  } catch (error) {
+    return Fmp4Error.is(error) ? error.code : String(error)
+  }
+}
+
 describe('options and errors', () => {
   const twoTracks = readFixture('generated', 'ffmpeg-h264-aac.mkv')
 
@@ -236,14 +246,6 @@ describe('options and errors', () => {
   })
 
   it('takes maxFragmentBytes as a deprecated alias of maxBufferedFragmentBytes, and refuses both when they differ', () => {
-    const codeOf = (run: () => unknown) => {
-      try {
-        run()
-        return undefined
-      } catch (error) {
-        return Fmp4Error.is(error) ? error.code : String(error)
-      }
-    }
     expect(codeOf(() => segmentAll([twoTracks], { maxFragmentBytes: 10_000 }))).toBe(
       'ERR_KVS_FMP4_FRAGMENT_TOO_LARGE',
     )
@@ -272,14 +274,6 @@ describe('options and errors', () => {
   })
 
   it('fails on a track the input lacks, on an unsupported codec, and past maxBufferedFragmentBytes', () => {
-    const codeOf = (run: () => unknown) => {
-      try {
-        run()
-        return undefined
-      } catch (error) {
-        return Fmp4Error.is(error) ? error.code : String(error)
-      }
-    }
     expect(codeOf(() => segmentAll([twoTracks], { tracks: [3] }))).toBe('ERR_KVS_FMP4_NO_TRACK')
     expect(codeOf(() => segmentAll([readFixture('kvs-getmedia', 'test_mixed_tags.mkv')]))).toBe(
       'ERR_KVS_FMP4_UNSUPPORTED_CODEC',
