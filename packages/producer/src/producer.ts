@@ -31,7 +31,12 @@ import { FragmentMetadataQueue, type PutMetadataOptions } from './fragment-metad
 import { type ProducerOptions, type ResolvedProducerOptions, resolveOptions } from './options.ts'
 import { EARLIEST_ABSOLUTE_TIMESTAMP_MS, MAX_FUTURE_TIMESTAMP_MS } from './producer-start.ts'
 import { listFragmentsLister, matchStored, rangeOf, type StoredFragmentLister } from './reconcile.ts'
-import { type BufferedFragment, ReplayBuffer, type SessionHeader } from './replay-buffer.ts'
+import {
+  type BufferedFragment,
+  newBufferedFragment,
+  ReplayBuffer,
+  type SessionHeader,
+} from './replay-buffer.ts'
 import { Session } from './session.ts'
 import { LatencyRecorder, type ProducerStats } from './stats.ts'
 
@@ -565,21 +570,14 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
       })
       return
     }
-    const fragment: BufferedFragment = {
+    const fragment = newBufferedFragment({
       ref,
       header,
       bytes: metadata === undefined ? event.parts : [...event.parts, metadata.bytes],
       startMs: event.startMs,
       endMs: event.endMs,
       acceptedAt: this.#options.clock(),
-      sessionId: 0,
-      sends: 0,
-      progress: 'pending',
-      fragmentNumber: undefined,
-      receivedSeen: false,
-      persistedSeen: false,
-      settled: false,
-    }
+    })
     this.#buffer.add(fragment)
     if (this.#options.whenFull === 'drop-oldest') {
       while (this.#buffer.full && this.#buffer.size > 1) {

@@ -35,6 +35,31 @@ export interface BufferedFragment {
   settled: boolean
 }
 
+/** What a fragment is accepted with; the rest of a `BufferedFragment` is its state, which starts the same for all. */
+export type AcceptedFragment = Pick<
+  BufferedFragment,
+  'ref' | 'header' | 'bytes' | 'startMs' | 'endMs' | 'acceptedAt'
+>
+
+/** A fragment just accepted: never sent, no ack seen, not settled. */
+export function newBufferedFragment(accepted: AcceptedFragment): BufferedFragment {
+  return {
+    ref: accepted.ref,
+    header: accepted.header,
+    bytes: accepted.bytes,
+    startMs: accepted.startMs,
+    endMs: accepted.endMs,
+    acceptedAt: accepted.acceptedAt,
+    sessionId: 0,
+    sends: 0,
+    progress: 'pending',
+    fragmentNumber: undefined,
+    receivedSeen: false,
+    persistedSeen: false,
+    settled: false,
+  }
+}
+
 export interface ReplayBufferLimits {
   maxBytes: number
   maxDurationMs: number

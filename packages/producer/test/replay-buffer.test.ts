@@ -1,25 +1,23 @@
 import { describe, expect, test } from 'vitest'
-import { type BufferedFragment, ReplayBuffer, type SessionHeader } from '../src/replay-buffer.ts'
+import {
+  type BufferedFragment,
+  newBufferedFragment,
+  ReplayBuffer,
+  type SessionHeader,
+} from '../src/replay-buffer.ts'
 
 const header: SessionHeader = { bytes: new Uint8Array(4), timecodeScale: 1_000_000 }
 
 function fragment(index: number, byteLength = 100, durationMs = 1000): BufferedFragment {
   const startMs = index * durationMs
-  return {
+  return newBufferedFragment({
     ref: { index, timecode: startMs, producerTimestampMs: startMs, byteLength, durationMs },
     header,
     bytes: [new Uint8Array(byteLength)],
     startMs,
     endMs: startMs + durationMs,
     acceptedAt: 0,
-    sessionId: 0,
-    sends: 0,
-    progress: 'pending',
-    fragmentNumber: undefined,
-    receivedSeen: false,
-    persistedSeen: false,
-    settled: false,
-  }
+  })
 }
 
 describe('ReplayBuffer', () => {
