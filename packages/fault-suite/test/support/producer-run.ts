@@ -1,6 +1,11 @@
 import { performance } from 'node:perf_hooks'
-import { createProducer, type ProducerOptions, type ProducerStats } from '@kvs-streams/producer'
-import { type SourceMedia, within } from '../../src/index.ts'
+import {
+  createProducer,
+  type Producer,
+  type ProducerOptions,
+  type ProducerStats,
+} from '@kvs-streams/producer'
+import { HangError, type SourceMedia, within } from '../../src/index.ts'
 import { feed } from './feed.ts'
 import { credentials, REGION } from './services.ts'
 
@@ -70,7 +75,30 @@ export async function runProducer(options: ProducerRunOptions): Promise<Producer
     )
     return { stats, progressMs, error: undefined, fed }
   } catch (error) {
+    // Where a hung run stood, for the log (the last event's time tells a stuck wait from a slow recovery).
+    if (error instanceof HangError)
+      console.log(`[fault-suite] ${options.streamName} hung: ${describeHang(producer)}`)
     producer.abort()
     return { stats: undefined, progressMs, error, fed }
   }
+}
+
+/** The producer's state and counters and its input writable's state, on one line. */
+function describeHang(producer: Producer): string {
+  const { state, fragments, replayBuffer, sessions, reconnects } = producer.stats()
+  const input = producer.writable
+  return JSON.stringify({
+    state,
+    fragments,
+    replayBufferBytes: replayBuffer.bytes,
+    sessions,
+    reconnects,
+    writable: {
+      length: input.writableLength,
+      ended: input.writableEnded,
+      finished: input.writableFinished,
+      destroyed: input.destroyed,
+      needDrain: input.writableNeedDrain,
+    },
+  })
 }
