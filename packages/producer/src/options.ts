@@ -69,7 +69,11 @@ export interface ProducerOptions {
   replayBuffer?: { maxBytes?: number; maxDurationMs?: number }
   /** When the replay buffer is full: hold the writer back (`'block'`), or drop the oldest fragment. */
   whenFull?: 'block' | 'drop-oldest'
-  /** A session fails as stale when data flows and no ack comes for this long, ms. Default 10,000. */
+  /**
+   * A session fails as stale when data flows and no ack comes for this long, when a fragment written in it
+   * waits for its acknowledgement with no response byte for this long (a write never taken, a PERSISTED that
+   * never comes), or when a fragment is not RECEIVED this long after it was written, ms. Default 10,000.
+   */
   ackStalenessMs?: number
   /** Time allowed to connect, ms. Default: the transport's (5,000). */
   connectTimeoutMs?: number

@@ -64,6 +64,12 @@ export class Session {
   #awaiting: { fragment: BufferedFragment; at: number }[] = []
   /** Entries of `#awaiting` before this index are RECEIVED (or settled) and wait for compaction. */
   #awaitingHead = 0
+  /** Fragments written in this session (taken or not) and not yet settled, with when `write()` was called. */
+  #unsettled: { fragment: BufferedFragment; at: number }[] = []
+  /** Entries of `#unsettled` before this index are settled and wait for compaction. */
+  #unsettledHead = 0
+  /** When the last response byte (the status line, an ack) arrived, or the session started. */
+  #lastResponseAt = performance.now()
   /** The RECEIVED watchdog while open, the bounded wait for the last acks once ending. */
   #timer: NodeJS.Timeout | undefined
   #closeCause: unknown
@@ -78,6 +84,7 @@ export class Session {
     this.#duplex = putMedia(options.putMedia)
     this.#duplex.on('response', () => {
       if (this.state === 'closed') return
+      this.#lastResponseAt = performance.now()
       this.responded = true
       for (const waiter of this.#responseWaiters.splice(0)) waiter.resolve()
       this.#handlers.response(this)
@@ -85,8 +92,8 @@ export class Session {
     this.#duplex.on('data', (chunk: Uint8Array) => this.#onData(chunk))
     this.#duplex.on('end', () => this.#onEnd())
     this.#duplex.on('error', (error: Error) => this.#close(error))
-    if (options.watchReceived && options.staleAfterMs > 0) {
-      this.#timer = setInterval(() => this.#checkReceived(), Math.max(20, options.staleAfterMs / 4))
+    if (options.staleAfterMs > 0) {
+      this.#timer = setInterval(() => this.#checkStale(), Math.max(20, options.staleAfterMs / 4))
       this.#timer.unref()
     }
     // The MKV header goes out at once: the request head goes with the first body bytes, so the service answers
@@ -123,6 +130,7 @@ export class Session {
     // then holds the whole fragment, and the socket does not wait for the next write between parts.
     const byteLength = ref.byteLength + (trailer?.byteLength ?? 0)
     this.fragments.set(ref.timecode, fragment)
+    this.#unsettled.push({ fragment, at: performance.now() })
     this.#writing = true
     this.#duplex.write(parts, (error) => {
       this.#writing = false
@@ -171,6 +179,7 @@ export class Session {
 
   #onData(chunk: Uint8Array): void {
     if (this.state === 'closed') return
+    this.#lastResponseAt = performance.now()
     let events: ReturnType<AckDecoder['push']>
     try {
       events = this.#decoder.push(chunk)
@@ -226,7 +235,53 @@ export class Session {
     }
   }
 
-  /** Fails the session when its oldest written fragment has waited `staleAfterMs` for RECEIVED. */
+  /**
+   * Fails the session when the service has gone silent on it (see `#checkSilence`) or, with end-of-fragment
+   * tags, when its oldest taken fragment has waited `staleAfterMs` for RECEIVED.
+   */
+  #checkStale(): void {
+    if (this.state !== 'open') return
+    this.#checkSilence()
+    if (this.#options.watchReceived && this.state === 'open') this.#checkReceived()
+  }
+
+  /**
+   * Fails the session when a fragment written in it is still unsettled and no response byte has arrived for
+   * `staleAfterMs` since it was written (or since the last ack, if later). This bounds the waits no byte-level
+   * timer sees: a write the transport never takes (the far end stopped reading, so nothing is sent and nothing
+   * is answered), and a fragment RECEIVED whose PERSISTED never comes while nothing more is being sent.
+   * Without end-of-fragment tags the newest fragment is not waited for: the service completes it only when
+   * the next one starts.
+   */
+  #checkSilence(): void {
+    const unsettled = this.#unsettled
+    while (this.#unsettledHead < unsettled.length) {
+      const { fragment } = unsettled[this.#unsettledHead]!
+      if (fragment.settled || fragment.sessionId !== this.id) this.#unsettledHead++
+      else break
+    }
+    if (this.#unsettledHead > 256 && this.#unsettledHead * 2 > unsettled.length) {
+      this.#unsettled = unsettled.slice(this.#unsettledHead)
+      this.#unsettledHead = 0
+    }
+    const last = this.#options.watchReceived ? this.#unsettled.length : this.#unsettled.length - 1
+    if (this.#unsettledHead >= last) return
+    const oldest = this.#unsettled[this.#unsettledHead]!
+    const silentMs = performance.now() - Math.max(oldest.at, this.#lastResponseAt)
+    const { staleAfterMs } = this.#options
+    if (silentMs >= staleAfterMs) {
+      this.#close(
+        new KvsTimeoutError(
+          'ERR_KVS_ACK_STALE',
+          `No response byte for ${staleAfterMs} ms while fragment timecode ${oldest.fragment.ref.timecode} ` +
+            `awaits its acknowledgement (${oldest.fragment.progress})`,
+          staleAfterMs,
+        ),
+      )
+    }
+  }
+
+  /** Fails the session when its oldest taken fragment has waited `staleAfterMs` for RECEIVED. */
   #checkReceived(): void {
     const awaiting = this.#awaiting
     while (this.#awaitingHead < awaiting.length) {
@@ -262,6 +317,7 @@ export class Session {
     clearTimeout(this.#timer)
     clearInterval(this.#timer)
     this.#awaiting = []
+    this.#unsettled = []
     if (!this.#duplex.destroyed) this.#duplex.destroy()
     this.#handlers.closed(this, cause)
   }

@@ -1,5 +1,5 @@
 // Deterministic regression tests for the three exactly-once bugs an outside fault-injection harness found
-// (issue 10): each failed on the code before the fix.
+// (issue 10), and the hang that followed them: each failed on the code before the fix.
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { type Emulator, startEmulator } from '@kvs-streams/emulator'
@@ -9,7 +9,7 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { createProducer, type ProducerEvent } from '../src/index.ts'
 import { listFragmentsLister, type StoredFragmentLister } from '../src/reconcile.ts'
 import { feed } from './support/feed.ts'
-import { DelayedHeadProxy, LateBytesProxy } from './support/late-bytes-proxy.ts'
+import { DelayedHeadProxy, LateBytesProxy, LostPersistedProxy } from './support/late-bytes-proxy.ts'
 import { makeSource } from './support/media.ts'
 import { createStream, credentials } from './support/services.ts'
 import { expectExactlyOnce, storedClusterHashes } from './support/verify.ts'
@@ -220,5 +220,54 @@ describe('bug 3: one refused ListFragments call', () => {
     expect(reconciliations.some((event) => event.type === 'reconciliation' && event.found >= 3)).toBe(true)
     expect(stats.fragments.reconciled).toBeGreaterThanOrEqual(3)
     expectExactlyOnce(await storedClusterHashes(kvs, 'refused-once'), media)
+  }, 30_000)
+})
+
+describe('bug 4: a session that goes silent after the last RECEIVED', () => {
+  test('a PERSISTED ack lost with nothing left to send ends the session after ackStalenessMs: no hang, stored once', async () => {
+    const kvs = await emulator()
+    await createStream(kvs.url, kvs.region, 'lost-persisted')
+    const fragments = 6
+    // Every fragment is RECEIVED on the first connection; the last PERSISTED never arrives, and the connection
+    // stays open. Nothing is left to send, so no byte-level timer runs: only an ack deadline can end the wait.
+    const proxy = await LostPersistedProxy.start({ targetPort: kvs.port, afterReceived: fragments })
+    const producer = createProducer({
+      fragmentTimecodeType: 'ABSOLUTE', // the test media's timecodes are wall-clock times
+      streamName: 'lost-persisted',
+      region: kvs.region,
+      credentials: credentials(),
+      endpoint: kvs.url,
+      dataEndpoint: proxy.url,
+      ackStalenessMs: 400,
+      retry: { initialDelayMs: 10, maxDelayMs: 50, maxAttempts: 20 },
+      reconcile: { settleMs: 0 },
+      statsIntervalMs: 0,
+    })
+    try {
+      const states: string[] = []
+      producer.on('state', (event) => {
+        if (event.state === 'reconnecting') states.push(String((event.cause as Error).message))
+      })
+      const media = makeSource({ fragments, seed: 45 })
+      await feed(producer.writable, media, { paceMs: 20 })
+      const started = performance.now()
+      const stats = await Promise.race([
+        producer.close(),
+        new Promise<never>((_resolve, reject) =>
+          setTimeout(() => reject(new Error('close() did not settle within 10 s: hung')), 10_000),
+        ),
+      ])
+      expect(proxy.dark).toBe(true)
+      expect(performance.now() - started).toBeLessThan(10_000)
+      expect(states[0]).toMatch(/No response byte for 400 ms while fragment timecode \d+ awaits/)
+      expect(stats.fragments).toMatchObject({ accepted: fragments, acknowledged: fragments, skipped: 0 })
+      // The last fragment was stored on the first connection: the lookup finds it, it is not sent again.
+      expect(stats.fragments.reconciled).toBeGreaterThanOrEqual(1)
+      expect(stats.fragments.resent).toBe(0)
+      expectExactlyOnce(await storedClusterHashes(kvs, 'lost-persisted'), media)
+    } finally {
+      producer.abort()
+      await proxy.close()
+    }
   }, 30_000)
 })

@@ -452,6 +452,24 @@ describe('createProducer', () => {
     ).toEqual(['start', 'resume'])
     expectExactlyOnce(await storedClusterHashes(emulator, 'intermittent'), media)
   })
+
+  test.each([true, false])(
+    'an input pause three times ackStalenessMs is not a stale session (endOfFragmentTags %s): one session, no reconnect',
+    async (endOfFragmentTags) => {
+      // Nothing is unanswered during the pause: with the tags every fragment is settled; without them the last
+      // one cannot complete until the next starts, and is not waited for.
+      const emulator = await testEmulator()
+      const producer = await producerFor(emulator, 'paused', { endOfFragmentTags })
+      const media = makeSource({ fragments: 6 })
+      await write(producer.writable, media.header)
+      for (const cluster of media.clusters.slice(0, 3)) await write(producer.writable, cluster)
+      await sleep(900)
+      for (const cluster of media.clusters.slice(3)) await write(producer.writable, cluster)
+      const stats = await producer.close()
+      expect(stats).toMatchObject({ sessions: 1, reconnects: 0, consecutiveFailures: 0 })
+      expectExactlyOnce(await storedClusterHashes(emulator, 'paused'), media)
+    },
+  )
 })
 
 describe('without a service', () => {

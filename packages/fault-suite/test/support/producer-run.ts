@@ -58,6 +58,21 @@ export async function runProducer(options: ProducerRunOptions): Promise<Producer
   })
   const progressMs: number[] = []
   producer.on('fragment-acknowledged', () => progressMs.push(performance.now()))
+  // The last events, for a hung run's log: what the producer saw last tells a stuck wait from a slow recovery.
+  const recent: string[] = []
+  const note = (line: string): void => {
+    recent.push(`${Math.round(performance.now())} ${line}`)
+    if (recent.length > 40) recent.shift()
+  }
+  producer.on('ack', (event) =>
+    note(`ack s${event.sessionId} ${event.ack.eventType} ${event.ack.fragmentTimecode ?? '-'}`),
+  )
+  producer.on('state', (event) =>
+    note(`state ${event.state} s${event.sessionId ?? '-'} ${event.reason} ${String(event.cause ?? '')}`),
+  )
+  producer.on('reconciliation', (event) =>
+    note(`reconciled s${event.sessionId} ${event.found}/${event.checked}`),
+  )
   // Errors are reported through close(); the listener keeps an 'error' event from throwing.
   producer.on('error', () => {})
   let fed = 0
@@ -77,7 +92,9 @@ export async function runProducer(options: ProducerRunOptions): Promise<Producer
   } catch (error) {
     // Where a hung run stood, for the log (the last event's time tells a stuck wait from a slow recovery).
     if (error instanceof HangError)
-      console.log(`[fault-suite] ${options.streamName} hung: ${describeHang(producer)}`)
+      console.log(
+        `[fault-suite] ${options.streamName} hung: ${describeHang(producer)}\n  ${recent.join('\n  ')}`,
+      )
     producer.abort()
     return { stats: undefined, progressMs, error, fed }
   }

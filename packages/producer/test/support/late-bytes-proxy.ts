@@ -220,3 +220,66 @@ export class DelayedHeadProxy extends ScriptedProxy {
     setTimeout(() => late.end(), 300)
   }
 }
+
+/**
+ * A scripted hostile network for acks lost once the upload is done: on the first PutMedia connection, the
+ * response path goes dark just before the first PERSISTED ack that follows the `afterReceived`-th RECEIVED
+ * ack (requests still flow, nothing is answered, the connection stays open until the client gives it up).
+ * When `afterReceived` is the number of fragments sent, the client has every RECEIVED, waits for the last
+ * PERSISTED, and has nothing more to send. Every other connection passes untouched.
+ */
+export class LostPersistedProxy extends ScriptedProxy {
+  /** Response bytes of the first PutMedia connection dropped after it went dark. */
+  droppedBytes = 0
+  /** Whether the first PutMedia connection's response path went dark. */
+  dark = false
+  readonly #afterReceived: number
+
+  private constructor(options: { targetPort: number; afterReceived: number }) {
+    super(options.targetPort)
+    this.#afterReceived = options.afterReceived
+  }
+
+  static start(options: { targetPort: number; afterReceived: number }): Promise<LostPersistedProxy> {
+    return new LostPersistedProxy(options).listen()
+  }
+
+  protected route(client: Socket, first: Buffer, putMedia: boolean): void {
+    if (!putMedia || this.putMediaConnections !== 1) {
+      this.pass(client, first)
+      return
+    }
+    const upstream = this.connectUpstream()
+    upstream.write(first)
+    client.on('data', (chunk: Buffer) => upstream.write(chunk))
+    let received = 0
+    upstream.on('data', (chunk: Buffer) => {
+      if (this.dark) {
+        this.droppedBytes += chunk.length
+        return
+      }
+      // Acks arrive one JSON object per HTTP chunk; a read may hold several, or split one (counted when whole).
+      const text = chunk.toString('latin1')
+      let cut = -1
+      for (const match of text.matchAll(/"EventType":"(RECEIVED|PERSISTED)"/g)) {
+        if (match[1] === 'RECEIVED') received++
+        else if (received >= this.#afterReceived) {
+          // Cut at the start of this ack's chunk-size line, so the client holds only whole chunks.
+          const sizeLineEnd = text.lastIndexOf('\r\n', text.lastIndexOf('{', match.index))
+          const previousEnd = sizeLineEnd > 0 ? text.lastIndexOf('\r\n', sizeLineEnd - 1) : -1
+          cut = previousEnd === -1 ? 0 : previousEnd + 2
+          break
+        }
+      }
+      if (cut === -1) {
+        client.write(chunk)
+        return
+      }
+      client.write(chunk.subarray(0, cut))
+      this.dark = true
+      this.droppedBytes += chunk.length - cut
+    })
+    client.on('close', () => upstream.destroy())
+    upstream.on('close', () => client.destroy())
+  }
+}
