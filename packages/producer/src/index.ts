@@ -1,4 +1,13 @@
 export { DEFAULT_RETRY, type RetryPolicy } from './backoff.ts'
+export {
+  createProducerCore,
+  type DescribedStream,
+  PRODUCER_TIMERS,
+  type ProducerCommand,
+  ProducerCore,
+  type ProducerCoreConfig,
+  type ProducerTimer,
+} from './core.ts'
 export { END_OF_FRAGMENT_TAG, END_OF_FRAGMENT_TAGS } from './end-of-fragment.ts'
 export {
   FragmentMetadataError,
@@ -54,4 +63,5 @@ export {
   producerStartForFile,
 } from './producer-start.ts'
 export type { StoredFragmentLister, TimestampRange } from './reconcile.ts'
+export type { SessionHeader } from './replay-buffer.ts'
 export { LATENCY_SAMPLES, type LatencySummary, type ProducerStats } from './stats.ts'
