@@ -1,4 +1,4 @@
-import { ChunkStore, concatBytes, invalidOption, numberOption } from '@kvs-streams/core'
+import { ChunkStore, concatBytes, invalidOption, numberOption, settledPush } from '@kvs-streams/core'
 import {
   type BlockHeaderFields,
   createEbmlReader,
@@ -232,18 +232,10 @@ class Chunker implements ClusterChunker {
     this.#chunk = chunk
     this.#store.append(chunk)
     try {
-      let events: EbmlEvent[] = []
-      let readerFailure: { error: unknown } | undefined
-      try {
-        events = this.#reader.push(chunk)
-        // The reader returns the events completed before a failure and throws it on its next call: an empty
-        // push surfaces it now, while this chunk is the one that held the broken bytes.
-        if (events.length > 0) this.#reader.push(NO_CHUNK)
-      } catch (error) {
-        readerFailure = { error }
-      }
-      if (readerFailure !== undefined) {
-        const error = readerFailure.error
+      // A failure the reader holds back for its next call is surfaced now, with the chunk that held the broken
+      // bytes.
+      const { events, failed, error } = settledPush(this.#reader, chunk)
+      if (failed) {
         for (const event of events) this.#handle(event, out)
         if (EbmlError.is(error)) {
           // A memory bound crossed before the broken bytes is the first problem in the stream, however the

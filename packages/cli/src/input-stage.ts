@@ -1,4 +1,5 @@
 import type { ChunkerEvent, ChunkerFragmentEvent, HeaderEvent } from '@kvs-streams/chunker'
+import { type IncrementalCore, settledEnd } from '@kvs-streams/core'
 import {
   type AudioConfigEvent,
   createAdtsParser,
@@ -102,11 +103,11 @@ function guard(onEvents: (events: readonly StageEvent[]) => void) {
   }
 }
 
-/** Pushes the events of ending `core` to `out`, calling `end()` again to raise an error it held back. */
-function endInto(core: { end(): StageEvent[] }, out: StageEvent[]): void {
-  const events = core.end()
+/** Pushes the events of ending `core` to `out`, then throws the error it failed with, if any. */
+function endInto(core: IncrementalCore<never, StageEvent>, out: StageEvent[]): void {
+  const { events, failed, error } = settledEnd(core)
   out.push(...events)
-  if (events.length > 0) out.push(...core.end())
+  if (failed) throw error
 }
 
 /** An input stage for `format`, or undefined when the bytes go to the producer as they are. */
@@ -208,10 +209,9 @@ function adtsStage(): InputStage {
     push: (chunk) => guarded((out) => take(parser.push(chunk), out)),
     end: () =>
       guarded((out) => {
-        const events = parser.end()
+        const { events, failed, error } = settledEnd(parser)
         take(events, out)
-        // The parser returns its last frames before an error it then throws on the next call.
-        if (events.length > 0) take(parser.end(), out)
+        if (failed) throw error
         if (muxer !== undefined) endInto(muxer, out)
       }),
     report: () => ({ summary: undefined }),

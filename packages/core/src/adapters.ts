@@ -19,14 +19,63 @@ export interface IncrementalCore<I, O> {
 }
 
 /**
- * Ends a core, handing its trailing events to `deliver`; when `end()` returned events, calls it once more so
- * that an error held back by the contract of `IncrementalCore` is thrown (after the events were delivered).
- * Internal to the adapters (not exported from the package).
+ * What one call to a core completed: its events and, when it failed, the error, which comes after every one of
+ * those events. `failed` tells a failure apart from an `error` that is undefined.
+ */
+export interface CoreOutcome<O> {
+  events: O[]
+  failed: boolean
+  error: unknown
+}
+
+const NO_BYTES = new Uint8Array(0)
+
+/**
+ * Pushes `chunk` to `core` (ends it when `chunk` is undefined) and reports what the call completed; when it
+ * returned events, calls again (an empty push, or `end()`) to surface an error held back for the next call.
+ * No closures: this runs once per chunk on the parsers' hot paths.
+ */
+function settle<O>(core: IncrementalCore<Uint8Array, O>, chunk: Uint8Array | undefined): CoreOutcome<O> {
+  let events: O[] = []
+  try {
+    events = chunk === undefined ? core.end() : core.push(chunk)
+    if (events.length > 0) {
+      if (chunk === undefined) core.end()
+      else core.push(NO_BYTES)
+    }
+    return { events, failed: false, error: undefined }
+  } catch (error) {
+    return { events, failed: true, error }
+  }
+}
+
+/**
+ * Pushes `chunk` to a byte core and returns the events it completed together with the error it failed with,
+ * if any: an error the core holds back for its next call (see `IncrementalCore`) is surfaced at once by an
+ * empty push, so the caller handles the events and then the failure of this chunk, the one that held the
+ * broken bytes. For callers that drive a core by hand; the adapters do this themselves.
+ */
+export function settledPush<O>(core: IncrementalCore<Uint8Array, O>, chunk: Uint8Array): CoreOutcome<O> {
+  return settle(core, chunk)
+}
+
+/**
+ * Ends a core and returns its trailing events together with the error it failed with, if any (an error held
+ * back after trailing events is surfaced by calling `end()` again).
+ */
+export function settledEnd<O>(core: IncrementalCore<unknown, O>): CoreOutcome<O> {
+  // Only `end()` is called: the input type does not matter.
+  return settle(core as IncrementalCore<Uint8Array, O>, undefined)
+}
+
+/**
+ * Ends a core, handing its trailing events to `deliver`, then throws the error it failed with, if any (after
+ * the events were delivered). Internal to the adapters (not exported from the package).
  */
 export function endCore<O>(core: IncrementalCore<unknown, O>, deliver: (events: O[]) => void): void {
-  const events = core.end()
+  const { events, failed, error } = settledEnd(core)
   deliver(events)
-  if (events.length > 0) deliver(core.end())
+  if (failed) throw error
 }
 
 /** Queuing strategies of the two sides of a `coreStreamPair` (as `TransformStream` takes them). */

@@ -1,7 +1,14 @@
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
-import { CoreStream, coreStreamPair, iterateCore } from '../src/index.ts'
+import {
+  CoreStream,
+  coreStreamPair,
+  type IncrementalCore,
+  iterateCore,
+  settledEnd,
+  settledPush,
+} from '../src/index.ts'
 import { coreNodeTransform } from '../src/node.ts'
 import { SplitterError, settle, splitter } from './helpers.ts'
 
@@ -295,5 +302,57 @@ describe('coreNodeTransform', () => {
     await settle()
     expect(transform.readableLength).toBeLessThanOrEqual(3)
     transform.destroy()
+  })
+})
+
+describe('settledPush / settledEnd', () => {
+  /** The splitter over bytes (UTF-8), as the byte cores take them. */
+  function byteSplitter(): IncrementalCore<Uint8Array, string> {
+    const inner = splitter()
+    const decoder = new TextDecoder()
+    return { push: (chunk) => inner.push(decoder.decode(chunk)), end: () => inner.end() }
+  }
+  const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
+
+  it('returns the events of a clean push, not failed', () => {
+    expect(settledPush(byteSplitter(), bytes('a;b;c'))).toEqual({
+      events: ['a', 'b'],
+      failed: false,
+      error: undefined,
+    })
+  })
+
+  it('returns the events completed before a failure with the error the core held back for its next call', () => {
+    const core = byteSplitter()
+    const outcome = settledPush(core, bytes('a;b;!c;'))
+    expect(outcome.events).toEqual(['a', 'b'])
+    expect(outcome.failed).toBe(true)
+    expect(outcome.error).toBeInstanceOf(SplitterError)
+    // Sticky: the core fails every later call with the same error.
+    expect(settledPush(core, bytes('d;'))).toEqual({ events: [], failed: true, error: outcome.error })
+  })
+
+  it('returns no events and the error of a push that fails at once', () => {
+    const outcome = settledPush(byteSplitter(), bytes('!'))
+    expect(outcome).toMatchObject({ events: [], failed: true })
+    expect((outcome.error as Error).message).toBe('bad input after 0 words')
+  })
+
+  it('returns the trailing events of an end() that fails after them, with its error', () => {
+    const core = byteSplitter()
+    settledPush(core, bytes('a;b+'))
+    const outcome = settledEnd(core)
+    expect(outcome.events).toEqual(['b+'])
+    expect(outcome.failed).toBe(true)
+    expect((outcome.error as Error).message).toBe('input ended after "b+"')
+  })
+
+  it('ends cleanly, or fails at once when end() throws with no events', () => {
+    const clean = byteSplitter()
+    settledPush(clean, bytes('a;'))
+    expect(settledEnd(clean)).toEqual({ events: [], failed: false, error: undefined })
+    const open = byteSplitter()
+    settledPush(open, bytes('a'))
+    expect(settledEnd(open)).toMatchObject({ events: [], failed: true })
   })
 })

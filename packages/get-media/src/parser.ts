@@ -1,4 +1,10 @@
-import { ChunkStore, invalidOption, positiveIntegerOption, renamedOption } from '@kvs-streams/core'
+import {
+  ChunkStore,
+  invalidOption,
+  positiveIntegerOption,
+  renamedOption,
+  settledPush,
+} from '@kvs-streams/core'
 import {
   type BlockHeaderFields,
   createEbmlReader,
@@ -276,19 +282,12 @@ class Parser implements GetMediaParser {
       this.#chunk = chunk
       this.#chunkStart = this.#received
       this.#received += chunk.length
-      let events: EbmlEvent[] = []
-      let readerFailure: { error: unknown } | undefined
-      try {
-        events = this.#reader.push(chunk)
-        // The reader returns the events completed before a failure and throws it on its next call: an empty
-        // push surfaces it now, while this chunk is the one that held the broken bytes.
-        if (events.length > 0) this.#reader.push(EMPTY)
-      } catch (error) {
-        readerFailure = { error }
-      }
-      if (readerFailure !== undefined) {
+      // A failure the reader holds back for its next call is surfaced now, with the chunk that held the broken
+      // bytes.
+      const { events, failed, error } = settledPush(this.#reader, chunk)
+      if (failed) {
         this.#handleAll(events, out)
-        throw this.#translate(readerFailure.error)
+        throw this.#translate(error)
       }
       this.#handleAll(events, out)
       this.#retain()

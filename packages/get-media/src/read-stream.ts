@@ -1,4 +1,4 @@
-import { invalidOption, numberOption, renamedOption } from '@kvs-streams/core'
+import { invalidOption, numberOption, renamedOption, settledPush } from '@kvs-streams/core'
 // Types only: the signer and the transport are optional peer dependencies, loaded by `readStream` on its first
 // read (see network.ts), so that importing this package never loads them.
 import type { KvsSigner, KvsSignerOptions } from '@kvs-streams/signer'
@@ -24,9 +24,6 @@ import { loadNetwork, type Network } from './network.ts'
 import { createGetMediaParser, type GetMediaParserOptions } from './parser.ts'
 
 const brand = Symbol.for('kvs-streams.get-media-read-stream-error')
-
-/** An empty chunk, pushed to the parser to surface an error it holds back. */
-const noBytes = new Uint8Array(0)
 
 /** Stable error codes of `readStream`. */
 export type ReadStreamErrorCode =
@@ -734,16 +731,9 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
       for await (const chunk of body) {
         // The clock measures the service's silence, not the time the caller spends on the events.
         clearTimeout(idle)
-        let events: readonly GetMediaEvent[] = []
-        let failure: unknown
-        try {
-          events = parser.push(chunk as Uint8Array)
-          // A failure after some events is thrown by the parser's next call: an empty push surfaces it with
-          // this chunk rather than the next one (which may never come).
-          if (events.length > 0) parser.push(noBytes)
-        } catch (error) {
-          failure = error
-        }
+        // A failure the parser holds back for its next call is surfaced with this chunk rather than the next
+        // one (which may never come).
+        const { events, failed, error } = settledPush(parser, chunk as Uint8Array)
         for (const event of events) {
           lastError = event.type === 'service-error' ? event.error : undefined
           for (const out of delivery.accept(event)) {
@@ -751,7 +741,7 @@ async function* run(options: ResolvedOptions): AsyncGenerator<ReadStreamEvent, v
             yield out
           }
         }
-        if (failure !== undefined) throw failure
+        if (failed) throw error
         if (signal?.aborted) return
         armIdle()
       }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { Writable } from 'node:stream'
 import { type ChunkerEvent, type ClusterChunker, createClusterChunker } from '@kvs-streams/chunker'
+import { settledEnd, settledPush } from '@kvs-streams/core'
 import type { KvsSigner } from '@kvs-streams/signer'
 import { createSettingsSigner } from '@kvs-streams/transport'
 import { type ControlPlane, createControlPlane } from './control-plane.ts'
@@ -95,9 +96,6 @@ export interface Producer extends EventEmitter<ProducerEventMap> {
 export function createProducer(options: ProducerOptions): Producer {
   return new KvsProducer(resolveOptions(options))
 }
-
-/** An empty chunk, pushed to the chunker to surface an error it holds back (no allocation per write). */
-const NO_BYTES = new Uint8Array(0)
 
 /** Timers that must not keep the process alive on their own (the others bound work the producer waits for). */
 const UNREF_TIMERS: ReadonlySet<ProducerTimer> = new Set<ProducerTimer>([
@@ -305,12 +303,8 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
   #write(chunk: Uint8Array, callback: (error?: Error | null) => void): void {
     if (this.#refusesWrite(callback)) return
     const data = this.#options.copyInput ? Buffer.from(chunk) : chunk
-    let events: ChunkerEvent[] = []
-    try {
-      events = this.#chunker.push(data)
-      // A failure after some events is thrown by the chunker's next call: surface it with this write.
-      if (events.length > 0) this.#chunker.push(NO_BYTES)
-    } catch (error) {
+    const { events, failed, error } = settledPush(this.#chunker, data)
+    if (failed) {
       this.#run(this.#core.endInput(error, events))
       callback(this.#core.inputError)
       return
@@ -347,18 +341,12 @@ class KvsProducer extends EventEmitter<ProducerEventMap> implements Producer {
     }
     this.#finalCallback = callback
     if (this.#core.inputEnded) return
-    let trailing: ChunkerEvent[] = []
-    try {
-      if (!this.#eventInput) {
-        trailing = this.#chunker.end()
-        // An end() that returned events throws an error it found after them on the next call.
-        if (trailing.length > 0) this.#chunker.end()
-      }
-    } catch (error) {
-      this.#run(this.#core.endInput(error, trailing))
+    if (this.#eventInput) {
+      this.#run(this.#core.endInput(undefined, []))
       return
     }
-    this.#run(this.#core.endInput(undefined, trailing))
+    const { events, failed, error } = settledEnd(this.#chunker)
+    this.#run(this.#core.endInput(failed ? error : undefined, events))
   }
 
   #writableDestroyed(error: Error | null): void {

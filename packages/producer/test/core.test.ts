@@ -182,6 +182,27 @@ const droppedThenHeld: Step[] = [
   [(h) => h.core.prepared(2, endpoint), ['open 2', 'timer rotation 60000', 'timer response 1000']],
 ]
 
+/** Fragment 0's PERSISTED once the input has ended: session 1 ends, and the producer finishes with `finish`. */
+function persistedThenFinish(finish: string): Step[] {
+  return [
+    [
+      (h) => h.core.acks(1, [ack('PERSISTED', 0)]),
+      [
+        'ack PERSISTED 0',
+        'acknowledged #0 PERSISTED sends 1',
+        'cancel received',
+        'cancel silence',
+        'end 1',
+        'timer drain 1000',
+      ],
+    ],
+    [
+      (h) => h.core.sessionEnded(1),
+      ['destroy 1', 'cancel rotation', 'cancel drain', 'state closed - end', 'stats', finish],
+    ],
+  ]
+}
+
 interface Case {
   name: string
   config?: Partial<ProducerCoreConfig>
@@ -863,28 +884,7 @@ const cases: Case[] = [
         ['open 1', 'timer rotation 60000', 'write 1 #0 130', 'timer silence 1000'],
       ],
       [(h) => h.core.written(1), ['timer received 1000']],
-      [
-        (h) => h.core.acks(1, [ack('PERSISTED', 0)]),
-        [
-          'ack PERSISTED 0',
-          'acknowledged #0 PERSISTED sends 1',
-          'cancel received',
-          'cancel silence',
-          'end 1',
-          'timer drain 1000',
-        ],
-      ],
-      [
-        (h) => h.core.sessionEnded(1),
-        [
-          'destroy 1',
-          'cancel rotation',
-          'cancel drain',
-          'state closed - end',
-          'stats',
-          'finish ERR_KVS_PRODUCER_VIOLATION',
-        ],
-      ],
+      ...persistedThenFinish('finish ERR_KVS_PRODUCER_VIOLATION'),
     ],
     after: ({ core }) => expect(core.inputError?.message).toContain('violation 1'),
   },
@@ -968,28 +968,7 @@ const cases: Case[] = [
     steps: [
       ...opened,
       [(h) => h.core.inputDestroyed(new Error('source failed')), []],
-      [
-        (h) => h.core.acks(1, [ack('PERSISTED', 0)]),
-        [
-          'ack PERSISTED 0',
-          'acknowledged #0 PERSISTED sends 1',
-          'cancel received',
-          'cancel silence',
-          'end 1',
-          'timer drain 1000',
-        ],
-      ],
-      [
-        (h) => h.core.sessionEnded(1),
-        [
-          'destroy 1',
-          'cancel rotation',
-          'cancel drain',
-          'state closed - end',
-          'stats',
-          'finish source failed',
-        ],
-      ],
+      ...persistedThenFinish('finish source failed'),
     ],
   },
 ]

@@ -1,5 +1,5 @@
 import type { TrackInfo, ViolationKind } from '@kvs-streams/chunker'
-import { concatBytes } from '@kvs-streams/core'
+import { concatBytes, settledPush } from '@kvs-streams/core'
 import {
   type BlockHeaderFields,
   createEbmlReader,
@@ -365,18 +365,10 @@ class Core implements Repackager {
     this.#chunk = chunk
     this.#store.append(chunk)
     try {
-      let events: EbmlEvent[] = []
-      let readerFailure: { error: unknown } | undefined
-      try {
-        events = this.#reader.push(chunk)
-        // The reader returns the events completed before a failure and throws it on its next call: an empty
-        // push surfaces it now, while this chunk is the one that held the broken bytes.
-        if (events.length > 0) this.#reader.push(NO_CHUNK)
-      } catch (error) {
-        readerFailure = { error }
-      }
-      if (readerFailure !== undefined) {
-        const error = readerFailure.error
+      // A failure the reader holds back for its next call is surfaced now, with the chunk that held the broken
+      // bytes.
+      const { events, failed, error } = settledPush(this.#reader, chunk)
+      if (failed) {
         for (const event of events) this.#handle(event)
         if (EbmlError.is(error)) {
           this.#checkBounds()

@@ -5,7 +5,7 @@ import {
   createClusterChunker,
   type TrackInfo,
 } from '@kvs-streams/chunker'
-import { concatBytes } from '@kvs-streams/core'
+import { concatBytes, settledEnd, settledPush } from '@kvs-streams/core'
 import { createEbmlReader, EbmlError, type EbmlReader, ElementId, readString } from '@kvs-streams/ebml'
 import type { FragmentMetadataTag } from '../storage/types.ts'
 import { END_OF_FRAGMENT_TAG, splitFragment } from './fragment-tags.ts'
@@ -181,16 +181,8 @@ class Session implements PutMediaSession {
   end(): SessionEvent[] {
     const out: SessionEvent[] = []
     if (this.#failed) return out
-    let events: readonly ChunkerEvent[] = []
-    let failure: unknown
-    try {
-      events = this.#chunker.end()
-      // An end() that returned events throws an error it found after them on the next call.
-      if (events.length > 0) this.#chunker.end()
-    } catch (error) {
-      failure = chunkerFailure(error)
-    }
-    if (this.#handle(events, out) && failure !== undefined) this.#fail(failure, out)
+    const { events, failed, error } = settledEnd(this.#chunker)
+    if (this.#handle(events, out) && failed) this.#fail(chunkerFailure(error), out)
     return out
   }
 
@@ -198,12 +190,8 @@ class Session implements PutMediaSession {
   #watch(chunk: Uint8Array): number[] {
     if (this.#watcherFailed) return []
     const boundaries: number[] = []
-    let events: ReturnType<EbmlReader['push']> = []
-    try {
-      events = this.#watcher.push(chunk)
-      // The reader returns the events completed before a failure and throws it on its next call.
-      if (events.length > 0) this.#watcher.push(NO_BYTES)
-    } catch (error) {
+    const { events, failed, error } = settledPush(this.#watcher, chunk)
+    if (failed) {
       if (!EbmlError.is(error)) throw error
       this.#watcherFailed = true
     }
@@ -231,19 +219,12 @@ class Session implements PutMediaSession {
   /** Pushes bytes to the chunker; false once the session failed. */
   #feed(bytes: Uint8Array, out: SessionEvent[]): boolean {
     if (bytes.length === 0) return true
-    let events: readonly ChunkerEvent[] = []
-    let failure: unknown
-    try {
-      events = this.#chunker.push(bytes)
-      // The chunker returns the events completed before a failure and throws it on its next call: an empty
-      // push surfaces it with these bytes, as the service fails the fragment they belong to.
-      if (events.length > 0) this.#chunker.push(NO_BYTES)
-    } catch (error) {
-      failure = chunkerFailure(error)
-    }
+    // A failure the chunker holds back for its next call is surfaced with these bytes, as the service fails the
+    // fragment they belong to.
+    const { events, failed, error } = settledPush(this.#chunker, bytes)
     if (!this.#handle(events, out)) return false
-    if (failure !== undefined) {
-      this.#fail(failure, out)
+    if (failed) {
+      this.#fail(chunkerFailure(error), out)
       return false
     }
     return true
@@ -340,9 +321,6 @@ function fragmentEvent(fields: Omit<SessionFragmentEvent, 'cluster' | 'tags'>): 
 function joinParts(parts: readonly Uint8Array[]): Uint8Array {
   return parts.length === 1 ? parts[0]! : concatBytes(parts)
 }
-
-/** An empty chunk, pushed to surface an error a core holds back for its next call. */
-const NO_BYTES = new Uint8Array(0)
 
 /** The chunker's error (`ChunkerError` or `EbmlError`), which fails the session; anything else is rethrown. */
 function chunkerFailure(error: unknown): unknown {
