@@ -32,8 +32,8 @@ interface PutMediaOwnOptions extends DataPlaneOptions {
   /** Producer start time, epoch ms (`x-amzn-producer-start-timestamp`). Default: now. */
   producerStartTimestamp?: number
   /**
-   * Abort with `KvsTimeoutError` `ERR_KVS_ACK_STALE` when data has been sent and no response byte (status
-   * line, ack) has arrived for this long, ms; 0 disables. Default 30,000. Acks are never used to pace the
+   * Abort with `KvsTimeoutError` `ERR_KVS_ACK_STALE` when data has been sent, or waits to be sent, and no
+   * response byte (status line, ack) has arrived for this long, ms; 0 disables. Default 30,000. Acks are never used to pace the
    * upload: when it runs flat out, the service may answer only after the body ends.
    */
   ackStalenessMs?: number
@@ -153,7 +153,7 @@ class PutMediaDuplex extends Duplex {
       },
       {
         onResponse: (status, headers) => {
-          this.#staleness.noteResponse()
+          this.#staleness.noteResponse(this.#queue.queuedBytes > 0)
           const requestId = headers['x-amzn-requestid']
           this.emit('response', {
             status,
@@ -162,7 +162,7 @@ class PutMediaDuplex extends Duplex {
           } satisfies PutMediaResponse)
         },
         onData: (chunk) => {
-          this.#staleness.noteResponse()
+          this.#staleness.noteResponse(this.#queue.queuedBytes > 0)
           return this.push(chunk)
         },
         onEnd: () => this.#responseEnded(),

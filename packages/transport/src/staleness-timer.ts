@@ -1,6 +1,6 @@
 /**
- * Detects a stale PutMedia connection: data was sent and no response byte has arrived for `timeoutMs` since
- * (PIC's `connectionStalenessDuration`, ack-based). One timer per session, re-armed lazily: acks only clear a
+ * Detects a stale PutMedia connection: data was sent (or waits to be sent) and no response byte has arrived for
+ * `timeoutMs` since (PIC's `connectionStalenessDuration`, ack-based). One timer per session, re-armed lazily: acks only clear a
  * field, so a busy connection costs no timer churn.
  *
  * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/producer-reference-structures-stream.html
@@ -28,9 +28,14 @@ export class StalenessTimer {
     if (this.#timer === undefined) this.#arm(this.#timeoutMs)
   }
 
-  /** A response byte arrived: everything sent so far counts as answered. */
-  noteResponse(): void {
+  /**
+   * A response byte arrived: everything sent so far counts as answered. With `stillQueued`, data waits to be
+   * sent (the socket is not taking it): it is unanswered from now on, as if sent now, so a connection that
+   * stops taking bytes right after an answer is still found stale.
+   */
+  noteResponse(stillQueued = false): void {
     this.#pendingSince = undefined
+    if (stillQueued) this.noteSent()
   }
 
   stop(): void {

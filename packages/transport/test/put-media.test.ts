@@ -419,6 +419,47 @@ describe('putMedia', () => {
     await until(() => server.sockets.size === 0)
   })
 
+  it('aborts with ERR_KVS_ACK_STALE when the service stops reading the body and then answers once more', async () => {
+    // The service answers (an ack for earlier data) while the client's socket is full and bytes still wait in
+    // its queue; then it goes silent, reading nothing. Nothing is sent after that answer, so only the bytes
+    // still queued can start the staleness clock.
+    let answer!: () => void
+    const server = await serve((_request, response) => {
+      response.writeHead(200)
+      response.flushHeaders()
+      answer = () => response.write(encodeAck({ eventType: 'BUFFERING', fragmentTimecode: 0 }))
+    })
+    const duplex = putMedia({
+      endpoint: server.url,
+      streamName: 's',
+      signer: testSigner(),
+      ackStalenessMs: 1500,
+      highWaterMark: 64 * 1024,
+    })
+    duplex.resume()
+    let failedAt: number | undefined
+    const failed = once(duplex, 'error').then(([error]) => {
+      failedAt = performance.now()
+      return error as Error
+    })
+    // Writes until a write's callback is held for 100 ms: the socket takes no more bytes.
+    const sleep = (ms: number) => new Promise<'held'>((resolve) => setTimeout(() => resolve('held'), ms))
+    let outcome: 'taken' | 'held' = 'taken'
+    while (outcome === 'taken') {
+      const write = writeAsync(duplex, bytes(256 * 1024, 0)).then(
+        () => 'taken' as const,
+        () => 'held' as const,
+      )
+      outcome = await Promise.race([write, sleep(100)])
+    }
+    expect(failedAt).toBeUndefined()
+    answer()
+    const answeredAt = performance.now()
+    const error = await Promise.race([failed, sleep(6000).then(() => new Error('no error within 6 s: hung'))])
+    expect(error).toMatchObject({ name: 'KvsTimeoutError', code: 'ERR_KVS_ACK_STALE', timeoutMs: 1500 })
+    expect(failedAt! - answeredAt).toBeGreaterThanOrEqual(1400)
+  }, 15_000)
+
   it('does not count time without unanswered data as staleness', async () => {
     const { server } = await ackingServer(100)
     const duplex = putMedia({
