@@ -1,4 +1,4 @@
-import { invalidOption } from '@kvs-streams/core'
+import { invalidOption, numberOption } from '@kvs-streams/core'
 import { eventFromObjectText } from './ack-from-json.ts'
 import { AckObjectTooLargeError, AckSyntaxError, AckTruncatedError } from './errors.ts'
 import type { AckDecoderEvent } from './events.ts'
@@ -57,10 +57,12 @@ const objectDecoder = new TextDecoder('utf-8', { fatal: true })
  * @see https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_dataplane_PutMedia.html
  */
 export function createAckDecoder(options: AckDecoderOptions = {}): AckDecoder {
-  const maxObjectBytes = options.maxObjectBytes ?? defaultMaxObjectBytes
-  if (!Number.isSafeInteger(maxObjectBytes) || maxObjectBytes < 2) {
-    throw invalidOption('maxObjectBytes', 'an integer of at least 2', options.maxObjectBytes)
-  }
+  const maxObjectBytes = numberOption(
+    'maxObjectBytes',
+    options.maxObjectBytes ?? defaultMaxObjectBytes,
+    'an integer of at least 2',
+    { integer: true, min: 2 },
+  )
 
   /** Bytes of the body consumed by earlier `push()` calls: turns chunk indexes into body offsets. */
   let consumed = 0

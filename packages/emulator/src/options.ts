@@ -242,9 +242,11 @@ function validateGetMediaFaults(name: string, faults: GetMediaFaults): GetMediaF
   if (typeof faults !== 'object' || faults === null)
     throw invalidOption(name, 'an object or a function', faults)
   nonNegative(`${name}.dropAfterBytes`, faults.dropAfterBytes, 0)
-  const fragment = faults.dropInFragment
-  if (fragment !== undefined && (!Number.isSafeInteger(fragment) || fragment < 1)) {
-    throw invalidOption(`${name}.dropInFragment`, 'an integer >= 1', fragment)
+  if (faults.dropInFragment !== undefined) {
+    numberOption(`${name}.dropInFragment`, faults.dropInFragment, 'an integer >= 1', {
+      integer: true,
+      min: 1,
+    })
   }
   return faults
 }
@@ -265,9 +267,9 @@ function validateFaults(name: string, faults: EmulatorFaults): EmulatorFaults {
       throw invalidOption(`${name}.errorAfterFragments`, 'an object { count, errorId }', error)
     }
     nonNegative(`${name}.errorAfterFragments.count`, error.count, 0)
-    if (!Number.isInteger(error.errorId)) {
-      throw invalidOption(`${name}.errorAfterFragments.errorId`, 'an integer ErrorId', error.errorId)
-    }
+    numberOption(`${name}.errorAfterFragments.errorId`, error.errorId, 'an integer ErrorId', {
+      integer: true,
+    })
   }
   return faults
 }
