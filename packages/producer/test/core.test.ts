@@ -203,6 +203,12 @@ function persistedThenFinish(finish: string): Step[] {
   ]
 }
 
+/** `droppedThenHeld`, then session 2 is answered and fragment 0 is looked up with ListFragments. */
+const heldAndLookingUp: Step[] = [
+  ...droppedThenHeld,
+  [(h) => h.core.responded(2), ['cancel response', 'list 2 0..0']],
+]
+
 interface Case {
   name: string
   config?: Partial<ProducerCoreConfig>
@@ -336,8 +342,7 @@ const cases: Case[] = [
     name: 'a fragment ListFragments does not list after a second look is resent',
     config: { reconcile: { settleMs: 500 } },
     steps: [
-      ...droppedThenHeld,
-      [(h) => h.core.responded(2), ['cancel response', 'list 2 0..0']],
+      ...heldAndLookingUp,
       [(h) => h.core.listed(2, []), ['timer settle 500']],
       [(h) => h.core.timerFired('settle'), ['list 2 0..0']],
       [
@@ -350,8 +355,7 @@ const cases: Case[] = [
   {
     name: 'a ListFragments call without an answer fails the held session: the fragment stays uncertain, the endpoint is asked again',
     steps: [
-      ...droppedThenHeld,
-      [(h) => h.core.responded(2), ['cancel response', 'list 2 0..0']],
+      ...heldAndLookingUp,
       [
         (h) => h.core.listFailed(2, reset),
         [
@@ -370,8 +374,7 @@ const cases: Case[] = [
   {
     name: 'a ListFragments refusal (not authorized) resends unchecked, each fragment reported as a possible duplicate',
     steps: [
-      ...droppedThenHeld,
-      [(h) => h.core.responded(2), ['cancel response', 'list 2 0..0']],
+      ...heldAndLookingUp,
       [
         (h) => h.core.listFailed(2, denied),
         [
