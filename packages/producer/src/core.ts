@@ -156,16 +156,51 @@ interface CoreSession {
   /** Bytes written to it (the header included). */
   bytes: number
   /** Written fragments not yet RECEIVED, with when the transport took them (for the RECEIVED deadline). */
-  awaiting: { fragment: BufferedFragment; at: number }[]
-  awaitingHead: number
+  readonly awaiting: FragmentWatch
   /** Written fragments (taken or not) not yet settled, with when they were written (for the silence deadline). */
-  unsettled: { fragment: BufferedFragment; at: number }[]
-  unsettledHead: number
+  readonly unsettled: FragmentWatch
   /** When the last response byte (the 200, an ack, part of one) arrived, or the session opened. */
   lastResponseAt: number
   /** The first ERROR ack, and the fragment it named (when written here). */
   errorAck: Ack | undefined
   errorFragment: BufferedFragment | undefined
+}
+
+/**
+ * Written fragments a deadline watches, oldest first, each with when it started waiting. Entries stop counting
+ * once `done` says so; they are dropped from the front as the deadline looks (the array is compacted now and
+ * then, amortised O(1)).
+ */
+class FragmentWatch {
+  #entries: { fragment: BufferedFragment; at: number }[] = []
+  #head = 0
+
+  push(fragment: BufferedFragment, at: number): void {
+    this.#entries.push({ fragment, at })
+  }
+
+  /** Entries not yet dropped (the oldest waiting one and those after it, done or not). */
+  get size(): number {
+    return this.#entries.length - this.#head
+  }
+
+  /** Drops the done entries at the front; returns the oldest one still waiting, if any. */
+  oldest(
+    done: (fragment: BufferedFragment) => boolean,
+  ): { fragment: BufferedFragment; at: number } | undefined {
+    const entries = this.#entries
+    while (this.#head < entries.length && done(entries[this.#head]!.fragment)) this.#head++
+    if (this.#head > 256 && this.#head * 2 > entries.length) {
+      this.#entries = entries.slice(this.#head)
+      this.#head = 0
+    }
+    return this.#entries[this.#head]
+  }
+
+  clear(): void {
+    this.#entries = []
+    this.#head = 0
+  }
 }
 
 /** Reconciliation of a held session in progress. */
@@ -188,9 +223,10 @@ interface Preparation {
 /**
  * The producer's logic with no I/O and no timers: fragment state (the replay buffer, each fragment's progress
  * and sends, the uncertain ones), sessions as state machines, retry and backoff, rotation, reconciliation, the
- * RECEIVED and silence deadlines and the outcome. Inputs are method calls (chunker events, the driver's answers to commands,
- * acks, timers firing); each returns the commands it produced, for the driver to carry out in order. Clocks and
- * randomness come from the config, so every transition is testable with no socket and no real time.
+ * RECEIVED and silence deadlines and the outcome. Inputs are method calls (chunker events, the driver's answers
+ * to commands, acks, timers firing); each returns the commands it produced, for the driver to carry out in
+ * order. Clocks and randomness come from the config, so every transition is testable with no socket and no
+ * real time.
  */
 export class ProducerCore {
   readonly #config: ProducerCoreConfig
@@ -596,7 +632,7 @@ export class ProducerCore {
     // Each fragment is followed by an end-of-fragment tag, so it must be RECEIVED within `ackStalenessMs` of
     // being taken (without the tag the service completes a fragment only when the next one starts).
     if (fragment !== undefined && this.#config.trailer !== undefined && this.#config.ackStalenessMs > 0) {
-      session.awaiting.push({ fragment, at: this.#now() })
+      session.awaiting.push(fragment, this.#now())
       // The timer runs while a fragment waits (`#checkReceived` sets it again for the next oldest).
       if (!this.#timers.has('received')) this.#setTimer('received', this.#config.ackStalenessMs)
     }
@@ -838,7 +874,7 @@ export class ProducerCore {
     this.#bytesSent += byteLength
     this.#out.push({ type: 'write', sessionId: session.id, fragment: next.ref, parts, byteLength })
     if (this.#config.ackStalenessMs > 0) {
-      session.unsettled.push({ fragment: next, at: this.#now() })
+      session.unsettled.push(next, this.#now())
       if (!this.#timers.has('silence')) this.#setTimer('silence', this.#config.ackStalenessMs)
     }
   }
@@ -903,10 +939,8 @@ export class ProducerCore {
       writing: false,
       fragments: new Map(),
       bytes: first.header.bytes.byteLength,
-      awaiting: [],
-      awaitingHead: 0,
-      unsettled: [],
-      unsettledHead: 0,
+      awaiting: new FragmentWatch(),
+      unsettled: new FragmentWatch(),
       lastResponseAt: this.#now(),
       errorAck: undefined,
       errorFragment: undefined,
@@ -1027,18 +1061,8 @@ export class ProducerCore {
     const session = this.#session
     if (session === undefined || session.state !== 'open') return
     const { unsettled } = session
-    while (session.unsettledHead < unsettled.length) {
-      const { fragment } = unsettled[session.unsettledHead]!
-      if (fragment.settled || fragment.sessionId !== session.id) session.unsettledHead++
-      else break
-    }
-    if (session.unsettledHead > 256 && session.unsettledHead * 2 > unsettled.length) {
-      session.unsettled = unsettled.slice(session.unsettledHead)
-      session.unsettledHead = 0
-    }
-    const waiting = session.unsettled.length - (this.#config.trailer === undefined ? 1 : 0)
-    if (session.unsettledHead >= waiting) return
-    const oldest = session.unsettled[session.unsettledHead]!
+    const oldest = unsettled.oldest((fragment) => fragment.settled || fragment.sessionId !== session.id)
+    if (oldest === undefined || (this.#config.trailer === undefined && unsettled.size === 1)) return
     const staleMs = this.#config.ackStalenessMs
     const silentMs = this.#now() - Math.max(oldest.at, session.lastResponseAt)
     if (silentMs >= staleMs) {
@@ -1060,18 +1084,10 @@ export class ProducerCore {
   #checkReceived(): void {
     const session = this.#session
     if (session === undefined || session.state !== 'open') return
-    const { awaiting } = session
-    while (session.awaitingHead < awaiting.length) {
-      const { fragment } = awaiting[session.awaitingHead]!
+    const oldest = session.awaiting.oldest((fragment) => {
       const acknowledged = fragment.progress === 'received' || fragment.progress === 'persisted'
-      if (fragment.settled || acknowledged || fragment.sessionId !== session.id) session.awaitingHead++
-      else break
-    }
-    if (session.awaitingHead > 256 && session.awaitingHead * 2 > awaiting.length) {
-      session.awaiting = awaiting.slice(session.awaitingHead)
-      session.awaitingHead = 0
-    }
-    const oldest = session.awaiting[session.awaitingHead]
+      return fragment.settled || acknowledged || fragment.sessionId !== session.id
+    })
     if (oldest === undefined) return
     const staleMs = this.#config.ackStalenessMs
     const waited = this.#now() - oldest.at
@@ -1179,8 +1195,8 @@ export class ProducerCore {
     session.state = 'closed'
     session.writing = false
     this.#lastWritten = undefined
-    session.awaiting = []
-    session.unsettled = []
+    session.awaiting.clear()
+    session.unsettled.clear()
     this.#out.push({ type: 'destroy-session', sessionId: session.id, cause })
     if (this.#session === session) this.#session = undefined
     this.#cancelTimers('rotation', 'credentials', 'received', 'silence', 'drain')
