@@ -17,18 +17,27 @@
 // (9 rounds gave 0.80–1.03 on a quiet machine). The client's CPU and GC pauses per round are printed for both:
 // they are what the producer adds. Every round is
 // checked: 188 PERSISTED, nothing else.
+//
+// Then the same comparison with the file's bytes already in memory (read once, fed as 64 KiB views of one
+// buffer, so the source allocates nothing): producer_vs_pipeline_memory_source, the producer's own overhead.
+// With the file source most of each variant's client CPU is not theirs: fs.ReadStream allocates a new 64 KiB
+// buffer per read, 200 MB of external memory per round, and V8 runs a mark-compact every ~20-30 MB of it
+// (OldGenerationSpaceAvailable counts external memory allocated since the last mark-compact). How many a
+// round gets depends on how often scavenges free the young buffers first, i.e. on each variant's JS
+// allocation pattern, not on the bytes it holds: the producer gets ~2-3 more a round (notes of issue 17).
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
-import { createReadStream, statSync } from 'node:fs'
+import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { PerformanceObserver } from 'node:perf_hooks'
-import { Writable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { collectGarbage } from './lib/measure.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const rounds = 21
+const memoryRounds = 21
 
 if (process.argv[2] === '--serve') await serve()
 else await main()
@@ -109,13 +118,22 @@ async function main() {
   }
   const producerStartTimestamp = Date.now() - 120_000
   const checks = []
+  /** The source of the rounds being run: the file, or its bytes held in memory (no allocation per chunk). */
+  let inMemory
+  const source = () => {
+    if (inMemory === undefined) return createReadStream(file)
+    const views = []
+    for (let offset = 0; offset < inMemory.byteLength; offset += 65536)
+      views.push(inMemory.subarray(offset, Math.min(offset + 65536, inMemory.byteLength)))
+    return Readable.from(views, { objectMode: false })
+  }
 
   const viaPipeline = async () => {
     const { streamName } = current
     const endpoint = await resolver.resolve(streamName, 'PUT_MEDIA')
     const counts = { PERSISTED: 0, ERROR: 0, other: 0 }
     await pipeline(
-      createReadStream(file),
+      source(),
       createClusterChunkerTransform(),
       putMedia({ endpoint, streamName, signer, producerStartTimestamp }),
       createAckDecoderTransform(),
@@ -144,7 +162,7 @@ async function main() {
       producerStartTimestamp,
       statsIntervalMs: 0,
     })
-    await pipeline(createReadStream(file), producer.writable)
+    await pipeline(source(), producer.writable)
     const stats = producer.stats()
     checks.push({
       variant: 'producer',
@@ -160,12 +178,15 @@ async function main() {
     `producer: put ${file} (${(fileBytes / 1e6).toFixed(1)} MB, ${clusterCount} clusters) into the emulator, ${rounds} rounds each`,
   )
   const variants = { pipeline: viaPipeline, producer: viaProducer }
-  const times = { pipeline: [], producer: [] }
-  /** Client CPU (user + system, ms) of each measured round: where the producer's own cost shows. */
-  const cpuTimes = { pipeline: [], producer: [] }
-  /** The client's GC pauses per round (ms, and how many were full mark-compacts). */
-  const gcTimes = { pipeline: [], producer: [] }
-  const gcMajor = { pipeline: [], producer: [] }
+  /** What the measured rounds of one source gave, per variant. */
+  const newRecord = () => ({
+    times: { pipeline: [], producer: [] },
+    /** Client CPU (user + system, ms) of each measured round: where the producer's own cost shows. */
+    cpu: { pipeline: [], producer: [] },
+    /** The client's GC pauses per round (ms, and how many were full mark-compacts). */
+    gc: { pipeline: [], producer: [] },
+    major: { pipeline: [], producer: [] },
+  })
   let gcMs = 0
   let gcMajorCount = 0
   const gcObserver = new PerformanceObserver((list) => {
@@ -175,19 +196,20 @@ async function main() {
     }
   })
   gcObserver.observe({ entryTypes: ['gc'] })
-  const run = async (name, measured) => {
+  /** Runs one variant on a new stream; `record` undefined: a warm-up round. */
+  const run = async (name, record) => {
     await newStream()
     const cpuStart = process.cpuUsage()
     const started = performance.now()
     gcMs = 0
     gcMajorCount = 0
     await variants[name]()
-    if (measured) {
-      times[name].push(performance.now() - started)
+    if (record !== undefined) {
+      record.times[name].push(performance.now() - started)
       const { user, system } = process.cpuUsage(cpuStart)
-      cpuTimes[name].push((user + system) / 1000)
-      gcTimes[name].push(gcMs)
-      gcMajor[name].push(gcMajorCount)
+      record.cpu[name].push((user + system) / 1000)
+      record.gc[name].push(gcMs)
+      record.major[name].push(gcMajorCount)
     }
     await deleteStream()
   }
@@ -195,33 +217,40 @@ async function main() {
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
   if (only !== undefined && !(only in variants))
     throw new Error(`--only takes pipeline or producer, got ${only}`)
+  const names = only === undefined ? ['pipeline', 'producer'] : [only]
+  /** Warm-up pairs for at least `warmupMs`, then `count` measured pairs alternating which variant goes first. */
+  const measure = async (count, warmupMs) => {
+    const warmupStart = performance.now()
+    let warmups = 0
+    do {
+      for (const name of names) await run(name, undefined)
+      warmups++
+    } while (performance.now() - warmupStart < warmupMs)
+    const record = newRecord()
+    for (let round = 0; round < count; round++) {
+      for (const name of round % 2 === 0 ? names : [...names].reverse()) await run(name, record)
+    }
+    return { record, warmups }
+  }
   const before = { client: process.cpuUsage(), server: await serverCpu() }
   // The first file reads of a process run in a slower regime for ~3 s (bench/lib/README.md): warm up.
-  const warmupStart = performance.now()
-  let warmups = 0
-  do {
-    for (const name of ['pipeline', 'producer'])
-      if (only === undefined || only === name) await run(name, false)
-    warmups++
-  } while (performance.now() - warmupStart < 3000)
-  for (let round = 0; round < rounds; round++) {
-    for (const name of round % 2 === 0 ? ['pipeline', 'producer'] : ['producer', 'pipeline'])
-      if (only === undefined || only === name) await run(name, true)
-  }
+  const fromFile = await measure(rounds, 3000)
   if (only !== undefined) {
+    const { record } = fromFile
     console.log(
-      `  ${only}: median ${median(times[only]).toFixed(0)} ms, client cpu ${median(cpuTimes[only]).toFixed(0)} ms`,
+      `  ${only}: median ${median(record.times[only]).toFixed(0)} ms, client cpu ${median(record.cpu[only]).toFixed(0)} ms, GC pauses ${median(record.gc[only]).toFixed(0)} ms (${median(record.major[only])} major)`,
     )
     client.destroy()
     child.send('stop')
     return
   }
-  const stats = (samples) => ({ samples, median: median(samples) })
-  const baseline = stats(times.pipeline)
-  const candidate = stats(times.producer)
-  const after = { client: process.cpuUsage(), server: await serverCpu() }
+  const afterFile = { client: process.cpuUsage(), server: await serverCpu() }
+  inMemory = readFileSync(file)
+  const fromMemory = await measure(memoryRounds, 1000)
+  inMemory = undefined
   client.destroy()
   child.send('stop')
+  gcObserver.disconnect()
 
   for (const check of checks) {
     if (check.PERSISTED !== clusterCount || check.ERROR + check.other > 0) {
@@ -230,33 +259,47 @@ async function main() {
       )
     }
   }
-  const samples = (measured) => measured.samples.map((ms) => ms.toFixed(0)).join(', ')
-  console.log(
-    `  pipeline (read → chunker → putMedia → acks): ${formatMBs(fileBytes, baseline.median)} (median ${baseline.median.toFixed(0)} ms; ${samples(baseline)})`,
+  /** Prints one source's figures; returns the median over rounds of pipeline time / producer time. */
+  const report = (label, { times, cpu, gc, major }) => {
+    const baseline = median(times.pipeline)
+    const candidate = median(times.producer)
+    const samples = (list) => list.map((ms) => ms.toFixed(0)).join(', ')
+    console.log(`  ${label}:`)
+    console.log(
+      `    pipeline (read → chunker → putMedia → acks): ${formatMBs(fileBytes, baseline)} (median ${baseline.toFixed(0)} ms; ${samples(times.pipeline)})`,
+    )
+    console.log(
+      `    producer (read → producer.writable):         ${formatMBs(fileBytes, candidate)} (median ${candidate.toFixed(0)} ms; ${samples(times.producer)})`,
+    )
+    console.log(
+      `    client cpu per round (median): pipeline ${median(cpu.pipeline).toFixed(0)} ms, producer ${median(cpu.producer).toFixed(0)} ms; GC pauses pipeline ${median(gc.pipeline).toFixed(0)} ms (${median(major.pipeline)} major), producer ${median(gc.producer).toFixed(0)} ms (${median(major.producer)} major)`,
+    )
+    // Each round runs both variants back to back: its ratio is measured under the same machine conditions,
+    // and the median of the rounds' ratios is the result (the ratio of the two medians, printed too, mixes
+    // rounds).
+    const ratios = times.pipeline.map((ms, round) => ms / times.producer[round])
+    console.log(
+      `    pipeline / producer per round: ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}; ratio of the medians ${(baseline / candidate).toFixed(3)}`,
+    )
+    return median(ratios)
+  }
+  const fileRatio = report(`from the file (fs.createReadStream), ${rounds} rounds`, fromFile.record)
+  const memoryRatio = report(
+    `from memory (64 KiB views of one buffer: no allocation per chunk), ${memoryRounds} rounds`,
+    fromMemory.record,
   )
-  console.log(
-    `  producer (read → producer.writable):         ${formatMBs(fileBytes, candidate.median)} (median ${candidate.median.toFixed(0)} ms; ${samples(candidate)})`,
-  )
-  console.log(
-    `  client cpu per round (median): pipeline ${median(cpuTimes.pipeline).toFixed(0)} ms, producer ${median(cpuTimes.producer).toFixed(0)} ms; GC pauses pipeline ${median(gcTimes.pipeline).toFixed(0)} ms (${median(gcMajor.pipeline)} major), producer ${median(gcTimes.producer).toFixed(0)} ms (${median(gcMajor.producer)} major)`,
-  )
-  gcObserver.disconnect()
   const latencies = checks.filter((check) => check.variant === 'producer').at(-1)
   console.log(
     `  producer PERSISTED latency (written → ack), last round: p50 ${latencies.p50} ms, p99 ${latencies.p99} ms`,
   )
   const cpu = (from, to) => ((to.user - from.user + to.system - from.system) / 1000).toFixed(0)
   console.log(
-    `  cpu over all rounds (${warmups} warm-up pairs included): client ${cpu(before.client, after.client)} ms, emulator ${cpu(before.server, after.server)} ms`,
+    `  cpu over the file rounds (${fromFile.warmups} warm-up pairs included): client ${cpu(before.client, afterFile.client)} ms, emulator ${cpu(before.server, afterFile.server)} ms`,
   )
   console.log(
     `  every round: ${clusterCount} PERSISTED, no ERROR, no resend; peak RSS ${formatMiB(peakRss())}`,
   )
-  // Each round runs both variants back to back: its ratio is measured under the same machine conditions, and the
-  // median of the rounds' ratios is the result (the ratio of the two medians, printed too, mixes rounds).
-  const ratios = times.pipeline.map((ms, round) => ms / times.producer[round])
   console.log(
-    `  pipeline / producer per round: ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}; ratio of the medians ${(baseline.median / candidate.median).toFixed(3)}`,
+    `RESULT producer_vs_pipeline=${fileRatio.toFixed(3)} producer_vs_pipeline_memory_source=${memoryRatio.toFixed(3)}`,
   )
-  console.log(`RESULT producer_vs_pipeline=${median(ratios).toFixed(3)}`)
 }

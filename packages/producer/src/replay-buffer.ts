@@ -73,8 +73,8 @@ export interface ReplayBufferLimits {
  */
 export class ReplayBuffer {
   readonly limits: ReplayBufferLimits
-  /** Fragments in acceptance order; entries before `#head` are settled and only wait for compaction. */
-  #entries: BufferedFragment[] = []
+  /** Fragments in acceptance order; slots before `#head` are cleared (settled) and only wait for compaction. */
+  #entries: (BufferedFragment | undefined)[] = []
   #head = 0
   /** Position in `#entries` of the next fragment to send (settled entries are skipped over). */
   #cursor = 0
@@ -167,7 +167,8 @@ export class ReplayBuffer {
   /** Skips settled entries at the front and compacts the array now and then (amortised O(1)). */
   #advanceHead(): void {
     const entries = this.#entries
-    while (this.#head < entries.length && entries[this.#head]!.settled) this.#head++
+    // A skipped slot is cleared: a settled fragment is held by nothing here (entries before `#head` are never read).
+    while (this.#head < entries.length && entries[this.#head]!.settled) entries[this.#head++] = undefined
     if (this.#head === entries.length) {
       this.#cursor -= this.#head
       this.#entries = []

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { Ack } from '@kvs-streams/acks'
 import type { ChunkerFragmentEvent, HeaderEvent, ViolationEvent } from '@kvs-streams/chunker'
 import { KvsHttpError, KvsTimeoutError } from '@kvs-streams/transport'
@@ -111,6 +113,12 @@ function line(command: ProducerCommand): string {
 
 function codeOf(error: unknown): string {
   return String((error as { code?: unknown }).code ?? (error as Error).message)
+}
+
+/** `gc()` without --expose-gc on the command line. */
+function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc')
+  return runInNewContext('gc') as () => void
 }
 
 interface Harness {
@@ -997,6 +1005,33 @@ describe('the producer core, transition by transition', () => {
       expect(got, `step ${index + 1}`).toEqual(expected)
     })
     after?.(h)
+  })
+
+  it('holds nothing of an acknowledged fragment while its session stays open and its deadlines have not looked', async () => {
+    const gc = exposeGc()
+    const h = harness()
+    let first: WeakRef<object> | undefined
+    const steps: ((h: Harness) => ProducerCommand[])[] = [
+      (h) => h.core.input([header(), fragment(0)]),
+      (h) => h.core.prepared(1, endpoint),
+      (h) => h.core.responded(1),
+      (h) => h.core.written(1),
+      (h) => h.core.input([fragment(1)]),
+      (h) => h.core.written(1),
+      (h) => h.core.acks(1, [ack('RECEIVED', 0), ack('PERSISTED', 0), ack('RECEIVED', 1)]),
+    ]
+    for (const step of steps) {
+      for (const command of step(h)) {
+        if (command.type === 'write' && command.fragment.index === 0) first = new WeakRef(command.fragment)
+      }
+    }
+    expect(first).toBeDefined()
+    // Fragment 1 is in flight and the RECEIVED / silence timers (1 s) have not fired: before the watches were
+    // pruned as acks came, they held every fragment written until then.
+    await new Promise((resolve) => setImmediate(resolve))
+    gc()
+    expect(first?.deref()).toBeUndefined()
+    expect(h.core.stats().fragments.persisted).toBe(1)
   })
 
   it('runs a thousand fragments through sessions that drop at random with none lost and none settled twice', () => {
