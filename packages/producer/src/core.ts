@@ -27,6 +27,11 @@ import { LatencyRecorder, type ProducerStats } from './stats.ts'
 
 /** How many skipped fragments are kept for `close()`'s error (the count in `stats()` is exact). */
 const MAX_SKIPPED_KEPT = 1000
+/**
+ * With `acknowledgeOn: 'RECEIVED'`, how many acknowledged fragments a session keeps for their PERSISTED (which
+ * only counts in the stats): a stream without retention sends none, and a session lasts up to 40 minutes.
+ */
+const MAX_AWAITING_PERSISTED = 256
 
 /** The bound on the wait for a held session's answer (and on a ListFragments call) when staleness is off, ms. */
 const DEFAULT_STALE_BOUND_MS = 10_000
@@ -159,6 +164,8 @@ interface CoreSession {
   readonly awaiting: FragmentWatch
   /** Written fragments (taken or not) not yet settled, with when they were written (for the silence deadline). */
   readonly unsettled: FragmentWatch
+  /** Fragments settled by RECEIVED, kept in `fragments` for their PERSISTED (at most `MAX_AWAITING_PERSISTED`). */
+  readonly settledUnpersisted: FragmentWatch
   /** When the last response byte (the 200, an ack, part of one) arrived, or the session opened. */
   lastResponseAt: number
   /** The first ERROR ack, and the fragment it named (when written here). */
@@ -202,6 +209,15 @@ class FragmentWatch {
       this.#entries = entries.slice(this.#head)
       this.#head = 0
     }
+  }
+
+  /** Removes and returns the oldest entry's fragment, done or not. */
+  shift(): BufferedFragment | undefined {
+    const entry = this.#entries[this.#head]
+    if (entry === undefined) return undefined
+    this.#entries[this.#head++] = undefined
+    this.prune()
+    return entry.fragment
   }
 
   /** Drops the done entries at the front; returns the oldest one still waiting, if any. */
@@ -962,6 +978,9 @@ export class ProducerCore {
       ),
       // Silence deadline: done once settled (or resent in a later session).
       unsettled: new FragmentWatch((fragment) => fragment.settled || fragment.sessionId !== id),
+      settledUnpersisted: new FragmentWatch(
+        (fragment) => fragment.progress === 'persisted' || fragment.sessionId !== id,
+      ),
       lastResponseAt: this.#now(),
       errorAck: undefined,
       errorFragment: undefined,
@@ -1142,7 +1161,10 @@ export class ProducerCore {
           this.#received++
           this.#receivedLatency.record(now - fragment.acceptedAt)
         }
-        if (this.#acknowledgeOn === 'RECEIVED') this.#acknowledge(fragment, 'RECEIVED')
+        if (this.#acknowledgeOn === 'RECEIVED' && !fragment.settled) {
+          this.#acknowledge(fragment, 'RECEIVED')
+          this.#awaitPersisted(session, fragment)
+        }
         this.#pruneWatches(session)
         return
       case 'PERSISTED':
@@ -1171,6 +1193,23 @@ export class ProducerCore {
   #pruneWatches(session: CoreSession): void {
     session.awaiting.prune()
     session.unsettled.prune()
+    session.settledUnpersisted.prune()
+  }
+
+  /**
+   * A fragment settled by its RECEIVED stays in the session's map for its PERSISTED, which only counts in the
+   * stats; the oldest of more than `MAX_AWAITING_PERSISTED` is let go (on a stream without retention no
+   * PERSISTED comes, and the map would otherwise hold every fragment of a 40-minute session).
+   */
+  #awaitPersisted(session: CoreSession, fragment: BufferedFragment): void {
+    const waiting = session.settledUnpersisted
+    waiting.push(fragment, 0)
+    while (waiting.size > MAX_AWAITING_PERSISTED) {
+      const oldest = waiting.shift()
+      if (oldest !== undefined && session.fragments.get(oldest.ref.timecode) === oldest) {
+        session.fragments.delete(oldest.ref.timecode)
+      }
+    }
   }
 
   #acknowledge(fragment: BufferedFragment, by: FragmentAcknowledgedEvent['acknowledgedBy']): void {
@@ -1228,6 +1267,7 @@ export class ProducerCore {
     this.#lastWritten = undefined
     session.awaiting.clear()
     session.unsettled.clear()
+    session.settledUnpersisted.clear()
     this.#out.push({ type: 'destroy-session', sessionId: session.id, cause })
     if (this.#session === session) this.#session = undefined
     this.#cancelTimers('rotation', 'credentials', 'received', 'silence', 'drain')

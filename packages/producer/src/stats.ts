@@ -26,7 +26,11 @@ export interface ProducerStats {
     resent: number
     /** Fragments acknowledged RECEIVED. */
     received: number
-    /** Fragments acknowledged PERSISTED. */
+    /**
+     * Fragments acknowledged PERSISTED. With `acknowledgeOn: 'RECEIVED'` a session waits for the PERSISTED of
+     * only its last 256 acknowledged fragments (a stream without retention sends none): a later one is not
+     * counted.
+     */
     persisted: number
     /** Fragments found stored by reconciliation after their session failed (not resent). */
     reconciled: number

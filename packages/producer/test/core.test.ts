@@ -1034,6 +1034,36 @@ describe('the producer core, transition by transition', () => {
     expect(h.core.stats().fragments.persisted).toBe(1)
   })
 
+  it('acknowledging on RECEIVED, keeps at most 256 fragments for a PERSISTED that a stream without retention never sends', async () => {
+    const gc = exposeGc()
+    const h = harness({ acknowledgeOn: 'RECEIVED' })
+    let first: WeakRef<object> | undefined
+    const track = (commands: ProducerCommand[]): void => {
+      for (const command of commands) {
+        if (command.type === 'write' && command.fragment.index === 0) first = new WeakRef(command.fragment)
+      }
+    }
+    track(h.core.input([header(), fragment(0)]))
+    track(h.core.prepared(1, endpoint))
+    h.core.responded(1)
+    for (let index = 0; index < 300; index++) {
+      if (index > 0) {
+        h.advance(1000) // live: a fragment a second (one from the future would be refused)
+        track(h.core.input([fragment(index)]))
+      }
+      h.core.written(1)
+      h.core.acks(1, [ack('RECEIVED', index)])
+    }
+    expect(h.core.stats().fragments.acknowledged).toBe(300)
+    await new Promise((resolve) => setImmediate(resolve))
+    gc()
+    // 300 fragments acknowledged in one open session, none PERSISTED: the first is no longer held.
+    expect(first?.deref()).toBeUndefined()
+    // A late PERSISTED still counts for the ones kept; the first one's goes uncounted.
+    h.core.acks(1, [ack('PERSISTED', 0), ack('PERSISTED', 299)])
+    expect(h.core.stats().fragments.persisted).toBe(1)
+  })
+
   it('runs a thousand fragments through sessions that drop at random with none lost and none settled twice', () => {
     // A deterministic soak: the same transitions as above, many times, with the core's own answers.
     let seed = 7
