@@ -28,8 +28,8 @@ export interface ProducerStats {
     received: number
     /**
      * Fragments acknowledged PERSISTED. With `acknowledgeOn: 'RECEIVED'` a session waits for the PERSISTED of
-     * only its last 256 acknowledged fragments (a stream without retention sends none): a later one is not
-     * counted.
+     * only its last 256 acknowledged fragments (a stream without retention sends none): one that comes for an
+     * older fragment is not counted.
      */
     persisted: number
     /** Fragments found stored by reconciliation after their session failed (not resent). */
