@@ -127,11 +127,23 @@ describe('the console API', () => {
     }
     const numbers = fragments.map((fragment) => BigInt(String(fragment.fragmentNumber)))
     expect([...numbers].sort((a, b) => (a < b ? -1 : 1))).toEqual(numbers)
+    // The range is by server time, start inclusive: fragments put within one millisecond share a timestamp,
+    // so the expected ones are those at or after the sixth's, which are at least the last three.
+    const start = fragments[5]!.serverTimestampMs
     const later = await get(
       emulator.url,
-      `/console/api/fragments?stream=camera&start=${fragments[5]!.serverTimestampMs}&end=${Date.now()}`,
+      `/console/api/fragments?stream=camera&start=${start}&end=${Date.now()}`,
     )
-    expect((later.json!.fragments as unknown[]).length).toBe(3)
+    const expected = fragments.filter((fragment) => fragment.serverTimestampMs >= start)
+    expect(expected.length).toBeGreaterThanOrEqual(3)
+    expect(
+      (later.json!.fragments as Array<Record<string, string>>).map((fragment) => fragment.fragmentNumber),
+    ).toEqual(expected.map((fragment) => fragment.fragmentNumber))
+    const afterAll = await get(
+      emulator.url,
+      `/console/api/fragments?stream=camera&start=${fragments[7]!.serverTimestampMs + 1}&end=${Date.now() + 1000}`,
+    )
+    expect(afterAll.json!.fragments).toEqual([])
     expect((await get(emulator.url, '/console/api/fragments?stream=empty')).json!.fragments).toEqual([])
   })
 
