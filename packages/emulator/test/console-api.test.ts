@@ -129,19 +129,20 @@ describe('the console API', () => {
     expect([...numbers].sort((a, b) => (a < b ? -1 : 1))).toEqual(numbers)
     // The range is by server time, start inclusive: fragments put within one millisecond share a timestamp,
     // so the expected ones are those at or after the sixth's, which are at least the last three.
-    const start = fragments[5]!.serverTimestampMs
+    const timeOf = (fragment: Record<string, number & string>): number => Number(fragment.serverTimestampMs)
+    const start = timeOf(fragments[5]!)
     const later = await get(
       emulator.url,
       `/console/api/fragments?stream=camera&start=${start}&end=${Date.now()}`,
     )
-    const expected = fragments.filter((fragment) => fragment.serverTimestampMs >= start)
+    const expected = fragments.filter((fragment) => timeOf(fragment) >= start)
     expect(expected.length).toBeGreaterThanOrEqual(3)
     expect(
       (later.json!.fragments as Array<Record<string, string>>).map((fragment) => fragment.fragmentNumber),
     ).toEqual(expected.map((fragment) => fragment.fragmentNumber))
     const afterAll = await get(
       emulator.url,
-      `/console/api/fragments?stream=camera&start=${fragments[7]!.serverTimestampMs + 1}&end=${Date.now() + 1000}`,
+      `/console/api/fragments?stream=camera&start=${timeOf(fragments[7]!) + 1}&end=${Date.now() + 1000}`,
     )
     expect(afterAll.json!.fragments).toEqual([])
     expect((await get(emulator.url, '/console/api/fragments?stream=empty')).json!.fragments).toEqual([])
