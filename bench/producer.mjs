@@ -23,8 +23,9 @@
 // With the file source most of each variant's client CPU is not theirs: fs.ReadStream allocates a new 64 KiB
 // buffer per read, 200 MB of external memory per round, and V8 runs a mark-compact every ~20-30 MB of it
 // (OldGenerationSpaceAvailable counts external memory allocated since the last mark-compact). How many a
-// round gets depends on how often scavenges free the young buffers first, i.e. on each variant's JS
-// allocation pattern, not on the bytes it holds: the producer gets ~2-3 more a round (notes of issue 17).
+// round gets depends on V8's scheduling (how often scavenges free the young buffers first) and on what each
+// variant keeps alive: the pipeline ~7, the producer ~8 since it stopped holding acknowledged fragments'
+// records (~10 before; issue 17's notes).
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { createReadStream, readFileSync, statSync } from 'node:fs'
