@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough, Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { concatBytes } from '@kvs-streams/core'
 import {
   ElementId,
@@ -23,7 +21,7 @@ import {
   startEmulator,
 } from '@kvs-streams/emulator'
 import { createKvsSigner } from '@kvs-streams/signer'
-import { makeAwsHome, readFixture } from '@kvs-streams/test-utils'
+import { exposeGc, makeAwsHome, readFixture } from '@kvs-streams/test-utils'
 import {
   classifyError,
   createDataEndpointResolver,
@@ -215,12 +213,6 @@ async function drain<T>(source: AsyncIterable<T>): Promise<{ events: T[]; thrown
     return { events, thrown: error }
   }
   return { events, thrown: undefined }
-}
-
-/** The collector, callable from here: `--expose-gc` set at run time, `gc` read from a new context. */
-function exposeGc(): () => void {
-  setFlagsFromString('--expose-gc')
-  return runInNewContext('gc') as () => void
 }
 
 describe('readStream', () => {

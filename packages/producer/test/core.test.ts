@@ -1,7 +1,6 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import type { Ack } from '@kvs-streams/acks'
 import type { ChunkerFragmentEvent, HeaderEvent, ViolationEvent } from '@kvs-streams/chunker'
+import { exposeGc } from '@kvs-streams/test-utils'
 import { KvsHttpError, KvsTimeoutError } from '@kvs-streams/transport'
 import { describe, expect, it } from 'vitest'
 import {
@@ -113,12 +112,6 @@ function line(command: ProducerCommand): string {
 
 function codeOf(error: unknown): string {
   return String((error as { code?: unknown }).code ?? (error as Error).message)
-}
-
-/** `gc()` without --expose-gc on the command line. */
-function exposeGc(): () => void {
-  setFlagsFromString('--expose-gc')
-  return runInNewContext('gc') as () => void
 }
 
 interface Harness {

@@ -1,9 +1,8 @@
 // Deterministic regression tests for the three exactly-once bugs an outside fault-injection harness found
 // (issue 10), and the hang that followed them: each failed on the code before the fix.
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { type Emulator, startEmulator } from '@kvs-streams/emulator'
 import { createKvsSigner } from '@kvs-streams/signer'
+import { exposeGc } from '@kvs-streams/test-utils'
 import { KvsHttpError } from '@kvs-streams/transport'
 import { afterEach, describe, expect, test } from 'vitest'
 import { createProducer, type ProducerEvent } from '../src/index.ts'
@@ -29,12 +28,6 @@ async function emulator(options: Parameters<typeof startEmulator>[0] = {}): Prom
 function realLister(url: string, region: string, streamName: string): StoredFragmentLister {
   const signer = createKvsSigner({ region, credentials: credentials() })
   return listFragmentsLister({ streamName, signer }, async () => url)
-}
-
-/** `gc()` without --expose-gc on the command line. */
-function exposeGc(): () => void {
-  setFlagsFromString('--expose-gc')
-  return runInNewContext('gc') as () => void
 }
 
 describe('bug 1: a wait bounded only by AbortSignal.timeout', () => {

@@ -4,6 +4,7 @@ export { TimeoutError, ToolFailedError } from './errors.ts'
 export { type FcPartitionOptions, fcPartition } from './fc-partition.ts'
 export { type FfprobeCounts, type FfprobeStream, ffprobeCounts } from './ffprobe.ts'
 export { fixturePath, readFixture } from './fixtures.ts'
+export { exposeGc } from './gc.ts'
 export {
   type MkvinfoBlock,
   type MkvinfoCluster,
